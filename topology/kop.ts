@@ -1,0 +1,71 @@
+/**
+ * Which Kafka-on-Pulsar protocol handler runs on the brokers, and whether it fits the Pulsar version.
+ *
+ * Both distributions register the protocol name `kafka` and read the same `kafka*` broker keys:
+ * - `streamnative`: streamnative/kop, archived upstream in January 2024. Release x.y.z.m runs only on
+ *   Pulsar x.y.z (its README, "version compatibility"); the last open-source line is 3.1.x
+ *   (research/anchors-mission.md, section 1.8; streamnative/kop#2020).
+ * - `starlight`: DataStax Starlight for Kafka, the maintained fork. Release line x.y runs on Pulsar x.y.*
+ *   ("Starlight for Kafka version 2.10 is compatible with Pulsar version 2.10.x", DataStax installation
+ *   guide); 4.0.3.3 is the handler shipped with Luna Streaming 4.0 (datastax/pulsar release notes).
+ */
+
+export const KOP_DISTRIBUTIONS = ["starlight", "streamnative"] as const;
+export type KopDistribution = (typeof KOP_DISTRIBUTIONS)[number];
+
+/** The newest open-source streamnative/kop line; anything later was only released privately. */
+export const LAST_OSS_STREAMNATIVE_KOP = "3.1";
+
+/** Default NAR location for a release; overridable with `pulsar.kop.narUrl`. */
+export function defaultNarUrl(distribution: KopDistribution, version: string): string {
+    const repo = distribution === "starlight" ? "datastax/starlight-for-kafka" : "streamnative/kop";
+    return `https://github.com/${repo}/releases/download/v${version}/pulsar-protocol-handler-kafka-${version}.nar`;
+}
+
+const FOUR_PART = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/;
+const THREE_PART = /^(\d+)\.(\d+)\.(\d+)$/;
+
+/**
+ * Returns why the pairing is wrong, or undefined when the handler runs on that Pulsar.
+ * Both versions are named in every message, as the user has to change one of them.
+ */
+export function kopPairingProblem(
+    distribution: KopDistribution,
+    kopVersion: string,
+    pulsarVersion: string,
+): string | undefined {
+    const kop = FOUR_PART.exec(kopVersion);
+    const pulsar = THREE_PART.exec(pulsarVersion);
+    if (!kop) {
+        return `KoP version "${kopVersion}" is not of the form x.y.z.m (e.g. 4.0.3.3)`;
+    }
+    if (!pulsar) {
+        return `Pulsar version "${pulsarVersion}" is not of the form x.y.z (e.g. 4.0.12)`;
+    }
+    const [, kMajor, kMinor, kPatch] = kop;
+    const [, pMajor, pMinor, pPatch] = pulsar;
+    if (distribution === "streamnative") {
+        if (`${kMajor}.${kMinor}.${kPatch}` !== `${pMajor}.${pMinor}.${pPatch}`) {
+            return (
+                `streamnative KoP ${kopVersion} runs only on Pulsar ${kMajor}.${kMinor}.${kPatch}, ` +
+                `but pulsar.version is ${pulsarVersion}: set pulsar.version to ${kMajor}.${kMinor}.${kPatch} ` +
+                `or use pulsar.kop.distribution "starlight"`
+            );
+        }
+        if (Number(kMajor) * 1000 + Number(kMinor) > 3 * 1000 + 1) {
+            return (
+                `streamnative KoP ${kopVersion} (for Pulsar ${pulsarVersion}) was never released as open source: ` +
+                `the archived project's last line is ${LAST_OSS_STREAMNATIVE_KOP}.x; ` +
+                `use pulsar.kop.distribution "starlight" for Pulsar 4.x`
+            );
+        }
+        return undefined;
+    }
+    if (`${kMajor}.${kMinor}` !== `${pMajor}.${pMinor}`) {
+        return (
+            `starlight KoP ${kopVersion} runs on Pulsar ${kMajor}.${kMinor}.x, but pulsar.version is ` +
+            `${pulsarVersion}: pick a Starlight for Kafka ${pMajor}.${pMinor}.x.y release or Pulsar ${kMajor}.${kMinor}.x`
+        );
+    }
+    return undefined;
+}
