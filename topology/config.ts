@@ -122,7 +122,7 @@ const pulsarSchema = z.strictObject({
             /** @default "4.0.3.3" */
             version: z.string().default("4.0.3.3"),
             /** Where the init container downloads the NAR from. @default the release asset of `version` */
-            narUrl: z.url().optional(),
+            narUrl: z.url({ protocol: /^https?$/ }).optional(),
             /** Image of the init container that fetches the NAR. @default "curlimages/curl:8.11.1" */
             fetchImage: nonEmpty.default("curlimages/curl:8.11.1"),
         })
@@ -168,7 +168,9 @@ const tenantSchema = z.strictObject({
     /** Pulsar tenant name; also used in Kubernetes resource names (DNS-1123 label). */
     name: name.refine((n) => n !== "public" && n !== "pulsar", { message: "reserved tenant name" }),
     /** Roles that administer this tenant; no wildcards. */
-    adminRoles: z.array(z.string().regex(/^[A-Za-z0-9._:@-]+$/)).min(1),
+    adminRoles: z
+        .array(z.string().regex(/^[A-Za-z0-9._:@-]+$/, { message: "a concrete role (letters, digits, . _ : @ -), not a wildcard" }))
+        .min(1),
     /** Namespaces in the tenant besides `orchestrator`. @default [] */
     namespaces: z.array(name).default([]),
 });
@@ -203,7 +205,7 @@ export const configSchema = z.strictObject({
         .prefault({}),
     rabbitmq: z.strictObject({
         /** Management API the provider talks to, e.g. http://127.0.0.1:15672. */
-        managementEndpoint: z.url(),
+        managementEndpoint: z.url({ protocol: /^https?$/, message: "an http(s) URL, e.g. http://127.0.0.1:15672" }),
         /** AMQP endpoint the services connect to, e.g. amqp://127.0.0.1:5672. */
         amqpEndpoint: z.string().regex(/^amqps?:\/\/[^/\s]+$/),
         /** User the provider authenticates as; its password is the secret key `rabbitmqPassword`. */

@@ -1,0 +1,236 @@
+import { describe, expect, it } from "vitest";
+import { diffTopology, type Topology } from "../../topology";
+import { editRaw, planStack } from "../support/stacks";
+import { plan, validateConfig } from "../../topology";
+
+const env = (t: Topology, service: string) =>
+    Object.fromEntries(
+        (t.deployments.find((d) => d.service === service)?.env ?? []).map((e) => [e.name, "value" in e ? e.value : e]),
+    );
+const state = (t: Topology, stream: string) => t.routes.find((r) => r.stream === stream)?.state;
+const ORCHESTRATOR_STREAMS = ["user-requests", "tool-signals", "orchestrator-plans", "orchestrator-results", "orchestrator-retry", "orchestrator-dead-letter"];
+
+describe("phase 0 (kafka)", () => {
+    const t = planStack("prod", { phase: 0 });
+
+    it("has Kafka carrying every stream and no Pulsar", () => {
+        expect(t.pulsar).toBeNull();
+        expect(t.kafka?.topics.map((x) => x.name).sort()).toEqual(t.routes.map((r) => r.stream).sort());
+        expect(t.routes.every((r) => r.state === "kafka")).toBe(true);
+        expect(t.functions).toEqual([]);
+        expect(t.sinks).toEqual([]);
+    });
+
+    it("runs the orchestrator on Kafka, matcher included", () => {
+        expect(t.deployments.map((d) => d.service)).toContain("mcp-matcher");
+        expect(env(t, "execution-coordinator")).toMatchObject({ ENABLE_KAFKA: "true", USE_PULSAR_KOP: "false", ENABLE_PULSAR: "false" });
+        // MSK bootstrap brokers exist only once the cluster does: the component fills them in.
+        expect(env(t, "execution-coordinator").KAFKA_BROKERS).toEqual({ name: "KAFKA_BROKERS", fromOutput: "kafkaBootstrap" });
+    });
+
+    it("keeps the RabbitMQ control plane", () => {
+        expect(t.rabbitmq.queues.every((q) => q.type === "quorum" && q.durable)).toBe(true);
+        expect(t.rabbitmq.queues.filter((q) => q.name !== "control.dead-letter").every((q) => q.deadLetterExchange === "control.dlx")).toBe(true);
+    });
+});
+
+describe("phase 1 (bridge)", () => {
+    const t = planStack("local", { phase: 1 });
+
+    it("adds Pulsar with KoP beside Kafka", () => {
+        expect(t.kafka).not.toBeNull();
+        expect(t.pulsar?.kop.brokerConfig).toMatchObject({
+            messagingProtocols: "kafka",
+            brokerEntryMetadataInterceptors: "org.apache.pulsar.common.intercept.AppendIndexMetadataInterceptor",
+            brokerDeleteInactiveTopicsEnabled: "false",
+            allowAutoTopicCreationType: "partitioned",
+            PULSAR_PREFIX_kafkaTransactionCoordinatorEnabled: "true",
+            brokerDeduplicationEnabled: "true",
+        });
+    });
+
+    it("points the orchestrator's KAFKA_BROKERS at KoP", () => {
+        expect(env(t, "mcp-matcher")).toMatchObject({
+            ENABLE_KAFKA: "true",
+            USE_PULSAR_KOP: "true",
+            KAFKA_BROKERS: "pulsar-kafka.messaging.svc.cluster.local:9092",
+        });
+        for (const s of ORCHESTRATOR_STREAMS) {
+            expect(state(t, s)).toBe("kop");
+        }
+    });
+
+    it("dual-publishes the non-critical job streams while consumers stay on Kafka", () => {
+        for (const s of ["job-metrics", "notifications", "broker-metrics", "telescope-telemetry"]) {
+            const r = t.routes.find((x) => x.stream === s);
+            expect(r?.state).toBe("shadow");
+            expect(r?.produce.map((e) => e.broker).sort()).toEqual(["kafka", "pulsar"]);
+            expect(r?.consume.every((c) => c.broker === "kafka")).toBe(true);
+        }
+        expect(state(t, "audit-trail")).toBe("kafka");
+        expect(state(t, "job-lifecycle")).toBe("kafka");
+    });
+
+    it("keeps every Kafka topic as the rollback path", () => {
+        expect(t.kafka?.topics).toHaveLength(t.routes.length);
+        expect(t.kafka?.retainOnDelete).toBe(true);
+    });
+});
+
+describe("phase 2 (native)", () => {
+    const t = planStack("dev", { phase: 2 });
+
+    it("moves the orchestrator to the native Pulsar client", () => {
+        expect(env(t, "ingress-gateway")).toMatchObject({
+            ENABLE_KAFKA: "false",
+            ENABLE_PULSAR: "true",
+            PULSAR_SERVICE_URL: "pulsar+ssl://pulsar-broker.messaging.svc.cluster.local:6651",
+            PULSAR_NAMESPACE: "public/default",
+        });
+        expect(env(t, "ingress-gateway").PULSAR_AUTH_TOKEN).toMatchObject({ secretRef: { name: "ingress-gateway-credentials" } });
+    });
+
+    it("runs mcp-matcher as a Pulsar Function and removes its Deployment", () => {
+        expect(t.deployments.map((d) => d.service)).not.toContain("mcp-matcher");
+        expect(t.functions.map((f) => f.name)).toEqual(["mcp-matcher"]);
+        expect(t.functions[0]).toMatchObject({
+            inputs: ["persistent://public/default/user-requests"],
+            output: "persistent://public/default/tool-signals",
+        });
+    });
+
+    it("registers the schemas of user-requests and tool-signals", () => {
+        const withSchema = t.pulsar?.topics.filter((x) => x.schema).map((x) => [x.stream, x.schema]);
+        expect(withSchema).toEqual([
+            ["user-requests", "user-request-schema.json"],
+            ["tool-signals", "tool-signal-schema.json"],
+        ]);
+    });
+
+    it("cuts non-critical consumers over and feeds Kafka ETL through sinks", () => {
+        const metrics = t.routes.find((r) => r.stream === "job-metrics");
+        expect(metrics?.state).toBe("pulsar");
+        expect(metrics?.consume).toEqual([
+            { service: "metrics-collector", broker: "pulsar", protocol: "pulsar", topic: "persistent://public/metrics/job-performance-metrics" },
+            { service: "etl-pipeline", broker: "kafka", protocol: "kafka", topic: "job-metrics" },
+        ]);
+        expect(t.sinks.map((s) => s.name).sort()).toEqual(["job-metrics-to-kafka", "telescope-telemetry-to-kafka"]);
+        expect(t.sinks.every((s) => s.className === "org.apache.pulsar.io.kafka.KafkaBytesSink")).toBe(true);
+    });
+
+    it("starts shadowing job-lifecycle but does not cut it over", () => {
+        expect(state(t, "job-lifecycle")).toBe("shadow");
+    });
+});
+
+describe("phase 3 (isolated)", () => {
+    const t = planStack("prod", { phase: 3 });
+
+    it("creates per-tenant orchestrator namespaces and routes by tenant", () => {
+        expect(t.pulsar?.namespaces.map((n) => n.name)).toEqual(
+            expect.arrayContaining(["team-a/orchestrator", "team-b/orchestrator", "public/default"]),
+        );
+        expect(env(t, "ingress-gateway")).toMatchObject({ PULSAR_NAMESPACE_ROUTING: "tenant", PULSAR_TENANTS: "team-a,team-b" });
+        expect(t.functions.map((f) => f.name)).toEqual(["mcp-matcher", "mcp-matcher-team-a", "mcp-matcher-team-b"]);
+    });
+
+    it("offloads to S3 with the default thresholds on every namespace", () => {
+        expect(t.offload).toMatchObject({ driver: "aws-s3", bucket: "cosmic-ai-prod-pulsar-offload", thresholdBytes: 1073741824, thresholdSeconds: 604800 });
+        for (const ns of t.pulsar?.namespaces ?? []) {
+            expect(ns).toMatchObject({ offloadThresholdSize: "1073741824", offloadThresholdTime: "604800s" });
+        }
+    });
+
+    it("keeps the critical streams dual-published until their gates are approved", () => {
+        expect(state(t, "audit-trail")).toBe("shadow");
+        expect(state(t, "job-lifecycle")).toBe("shadow");
+        const approved = plan(validateConfig(editRaw("prod", (v) => {
+            v.phase = 3;
+            v.gates = { auditParity: true, lifecycleParity: false };
+        })));
+        expect(approved.routes.find((r) => r.stream === "audit-trail")).toMatchObject({ state: "pulsar", sink: "audit-trail-to-kafka" });
+        expect(approved.routes.find((r) => r.stream === "job-lifecycle")?.state).toBe("shadow");
+    });
+
+    it("keeps Kafka unless decommission is confirmed", () => {
+        expect(t.kafka).not.toBeNull();
+    });
+
+    it("runs phase 3 locally without tiered storage", () => {
+        const local = planStack("local", { phase: 3 });
+        expect(local.offload).toBeNull();
+        expect(local.pulsar?.namespaces.some((n) => n.offloadThresholdSize !== undefined)).toBe(false);
+        expect(local.pulsar?.namespaces.map((n) => n.name)).toContain("team-a/orchestrator");
+    });
+
+    it("grants tenant namespaces only to roles of that tenant", () => {
+        for (const p of t.pulsar?.permissions ?? []) {
+            const tenant = p.resourceName.replace("persistent://", "").split("/")[0];
+            expect(p.role.startsWith(`${tenant}.`)).toBe(true);
+        }
+    });
+});
+
+describe("Kafka decommission", () => {
+    const decommissioned = plan(validateConfig(editRaw("local", (v) => {
+        v.phase = 3;
+        v.gates = { auditParity: true, lifecycleParity: true };
+        v.kafka.decommission = true;
+        v.kafka.decommissionConfirmed = true;
+        v.streams = {
+            "job-lifecycle": { consumers: ["notification-service"] },
+            "job-metrics": { consumers: ["metrics-collector"] },
+            "audit-trail": { consumers: ["metrics-collector"] },
+            "telescope-telemetry": { consumers: ["metrics-collector"] },
+        };
+    })));
+
+    it("removes Kafka and its sinks, and the diff says the topics are deleted", () => {
+        expect(decommissioned.kafka).toBeNull();
+        expect(decommissioned.sinks).toEqual([]);
+        const before = planStack("local", { phase: 3 });
+        const d = diffTopology(before, decommissioned);
+        expect(d.clusters.kafka).toBe("removed");
+        const topics = d.areas.find((a) => a.area === "kafka topics");
+        expect(topics?.removed.every((x) => x.holdsData && !x.retained)).toBe(true);
+    });
+});
+
+describe("least privilege", () => {
+    it("gives each producer Write+Describe and each consumer Read+Describe plus its group, nothing else", () => {
+        const t = planStack("local", { phase: 0 });
+        const ops = (principal: string) =>
+            t.kafka?.acls.filter((a) => a.principal === principal).map((a) => `${a.operation} ${a.resourceType}:${a.resourceName}`).sort();
+        expect(ops("User:mcp-matcher")).toEqual([
+            "Describe Topic:tool-signals",
+            "Describe Topic:user-requests",
+            "Read Group:mcp-matcher",
+            "Read Topic:user-requests",
+            "Write Topic:tool-signals",
+        ]);
+        expect(t.kafka?.acls.some((a) => a.resourceName === "*" || a.principal === "User:*")).toBe(false);
+    });
+
+    it("removes Kafka ACLs of traffic that moved to Pulsar and grants the sink only what it writes", () => {
+        const t = planStack("local", { phase: 2 });
+        expect(t.kafka?.acls.filter((a) => a.principal === "User:kafka-sink").map((a) => `${a.operation} ${a.resourceName}`).sort()).toEqual([
+            "Describe job-metrics",
+            "Describe telescope-telemetry",
+            "Write job-metrics",
+            "Write telescope-telemetry",
+        ]);
+        expect(t.kafka?.acls.some((a) => a.principal === "User:ingress-gateway")).toBe(false);
+    });
+});
+
+describe("phase 2 -> 1 rollback", () => {
+    it("keeps every Pulsar topic and namespace that held data, retained on the broker", () => {
+        const d = diffTopology(planStack("local", { phase: 2 }), planStack("local", { phase: 1 }));
+        expect(d.clusters).toEqual({ kafka: "kept", pulsar: "kept" });
+        const removedTopics = d.areas.find((a) => a.area === "pulsar topics")?.removed ?? [];
+        expect(removedTopics.map((x) => x.id)).toEqual(["persistent://public/cosmic-ai/job-status-changed"]);
+        expect(removedTopics.every((x) => x.retained)).toBe(true);
+        expect(d.areas.find((a) => a.area === "deployments")?.added).toEqual(["mcp-matcher"]);
+        expect(d.areas.find((a) => a.area === "pulsar functions")?.removed.map((x) => x.id)).toEqual(["mcp-matcher"]);
+    });
+});
