@@ -19,7 +19,6 @@ import {
 import { editRaw } from "../support/stacks";
 
 const dualPublishStreams = STREAMS.filter((s) => s.bridge === "dual-publish").map((s) => s.name);
-const nonOrchestrator = SERVICES.filter((s) => s.client !== "orchestrator").map((s) => s.name);
 const readers = SERVICES.filter((s) => s.client !== "orchestrator").map((s) => s.name);
 
 const tenantName = fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/).filter((n) => n !== "public" && n !== "pulsar");
