@@ -245,6 +245,11 @@ export const configSchema = z.strictObject({
             enabled: z.boolean().default(false),
         })
         .prefault({}),
+    /**
+     * Let this update move the phase by more than one step (a first deployment may start at any phase).
+     * Unset it after the update. @default false
+     */
+    allowPhaseSkip: z.boolean().default(false),
     rabbitmqPassword: z.string().min(1).optional(),
     kafkaSaslPassword: z.string().min(1).optional(),
 });

@@ -7,3 +7,4 @@ export * from "./kop";
 export * from "./phases";
 export * from "./plan";
 export * from "./stack-file";
+export * from "./transition";

@@ -110,9 +110,44 @@ export interface KafkaAclPlan {
     host: "*";
 }
 
+/**
+ * A grant the admin principal gives itself before anything else, on a cluster that enforces ACLs and has no super
+ * users (MSK). Wildcard by design, so kept apart from the per-service `acls`, which never use a wildcard.
+ */
+export interface KafkaAdminAclPlan {
+    principal: string;
+    resourceType: "Cluster" | "Topic" | "Group";
+    /** `kafka-cluster` for the Cluster resource, `*` (every topic / group) otherwise. */
+    resourceName: string;
+    patternType: "Literal";
+    operation: "All";
+    permissionType: "Allow";
+    host: "*";
+}
+
+export interface KafkaAdminPlan {
+    /**
+     * The user the program manages topics and ACLs as: the MSK SCRAM admin, the Confluent service account that
+     * holds CloudClusterAdmin, or an external cluster's `kafka.sasl.username`. Undefined where the client
+     * authenticates without a username (MSK IAM, an external cluster without SASL).
+     */
+    username?: string;
+    /** The admin's own grants (MSK with SCRAM only: it has no super users). Empty elsewhere. */
+    acls: KafkaAdminAclPlan[];
+}
+
+/** How Kafka clients (orchestrator services, Pulsar->Kafka sinks) connect to this cluster. */
+export interface KafkaClientSecurity {
+    /** Kafka `security.protocol`. */
+    protocol: "PLAINTEXT" | "SSL" | "SASL_SSL";
+    /** Kafka `sasl.mechanism`, when the protocol is SASL_*. */
+    saslMechanism?: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512" | "AWS_MSK_IAM";
+}
+
 export interface KafkaPlan {
     provider: PlatformConfig["kafka"]["provider"];
     settings: PlatformConfig["kafka"];
+    clientSecurity: KafkaClientSecurity;
     /** Known bootstrap servers (external), or undefined when the cluster provides them (MSK, Confluent). */
     bootstrapServers?: string[];
     topics: KafkaTopicPlan[];
@@ -121,6 +156,8 @@ export interface KafkaPlan {
     principals: string[];
     /** Whether the cluster and topics survive removal from the program (always, until decommission). */
     retainOnDelete: boolean;
+    /** The principal the program itself uses against the cluster. */
+    admin: KafkaAdminPlan;
 }
 
 export interface PulsarEndpoints {
@@ -252,6 +289,11 @@ export interface RabbitPlan {
     bindings: { exchange: string; queue: string; routingKey: string }[];
     policies: { name: string; pattern: string; applyTo: "queues"; priority: number; definition: Record<string, string | number> }[];
     users: RabbitUserPlan[];
+    /**
+     * The existing user the program manages the control plane as (`rabbitmq.username`): not created here, but
+     * granted full permissions on the vhost, which it needs to declare exchanges, queues and bindings in it.
+     */
+    admin: RabbitUserPlan;
 }
 
 export interface OffloadPlan {
@@ -262,6 +304,11 @@ export interface OffloadPlan {
     thresholdBytes: number;
     thresholdSeconds: number;
     noncurrentVersionDays: number;
+    /**
+     * Kubernetes ServiceAccount of the brokers that gets the bucket's workload identity (GKE WI / EKS IRSA):
+     * the Pulsar chart's own name for it (`<fullname>-broker-acct`, release `pulsar`).
+     */
+    brokerServiceAccount: string;
 }
 
 export interface Topology {
@@ -306,6 +353,10 @@ export function credentialSecretName(service: string): string {
 }
 
 export const PLATFORM_ADMIN_ROLE = "platform-admin";
+/** The Kafka user the program manages MSK (SCRAM) and Confluent Cloud (service account) clusters as. */
+export const KAFKA_ADMIN_USER = PLATFORM_ADMIN_ROLE;
+/** The Pulsar chart's broker ServiceAccount (`pulsar.broker.serviceAccount` with release name `pulsar`). */
+export const PULSAR_BROKER_SERVICE_ACCOUNT = "pulsar-broker-acct";
 export const KAFKA_SINK_SERVICE = "kafka-sink";
 const TENANT_ORCHESTRATOR_NAMESPACE = "orchestrator";
 
@@ -411,6 +462,7 @@ export function plan(config: PlatformConfig): Topology {
                   thresholdBytes: config.tieredStorage.thresholdBytes,
                   thresholdSeconds: config.tieredStorage.thresholdSeconds,
                   noncurrentVersionDays: config.tieredStorage.noncurrentVersionDays,
+                  brokerServiceAccount: PULSAR_BROKER_SERVICE_ACCOUNT,
               }
             : null;
     if (pulsar && offload) {
@@ -500,12 +552,36 @@ function planKafka(
     return {
         provider: k.provider,
         settings: k,
+        clientSecurity: kafkaClientSecurity(k),
         ...(k.provider === "external" ? { bootstrapServers: k.bootstrapServers } : {}),
         topics,
         acls: sorted,
         principals: [...new Set(sorted.map((a) => a.principal.slice("User:".length)))].sort(),
         retainOnDelete: true,
+        admin: kafkaAdmin(k),
     };
+}
+
+function kafkaAdmin(k: PlatformConfig["kafka"]): KafkaAdminPlan {
+    switch (k.provider) {
+        case "msk": {
+            if (k.auth === "iam") {
+                return { acls: [] };
+            }
+            // MSK has no super.users: the admin grants itself everything first (while no ACL exists on the cluster,
+            // allow.everyone.if.no.acl.found lets it). The wildcards also close that default for everyone else.
+            const principal = kafkaPrincipal(KAFKA_ADMIN_USER);
+            const all = (resourceType: KafkaAdminAclPlan["resourceType"], resourceName: string): KafkaAdminAclPlan => ({
+                principal, resourceType, resourceName, patternType: "Literal", operation: "All", permissionType: "Allow", host: "*",
+            });
+            return { username: KAFKA_ADMIN_USER, acls: [all("Cluster", "kafka-cluster"), all("Topic", "*"), all("Group", "*")] };
+        }
+        case "confluent":
+            // Confluent Cloud: the admin service account holds CloudClusterAdmin (RBAC), no ACLs needed.
+            return { username: KAFKA_ADMIN_USER, acls: [] };
+        case "external":
+            return k.sasl ? { username: k.sasl.username, acls: [] } : { acls: [] };
+    }
 }
 
 function planPulsar(
@@ -729,6 +805,23 @@ function planDeployments(
 /** Kafka client names of the config's SASL mechanisms. */
 const SASL_MECHANISMS = { plain: "PLAIN", "scram-sha256": "SCRAM-SHA-256", "scram-sha512": "SCRAM-SHA-512" } as const;
 
+/**
+ * The Kafka client security of a cluster: SASL over TLS for MSK and Confluent (which offer nothing else) and for an
+ * external cluster with SASL credentials; otherwise TLS or plaintext as `kafka.tls` says.
+ */
+export function kafkaClientSecurity(k: PlatformConfig["kafka"]): KafkaClientSecurity {
+    if (k.provider === "confluent") {
+        return { protocol: "SASL_SSL", saslMechanism: "PLAIN" };
+    }
+    if (k.provider === "msk") {
+        return { protocol: "SASL_SSL", saslMechanism: k.auth === "iam" ? "AWS_MSK_IAM" : "SCRAM-SHA-512" };
+    }
+    if (k.sasl) {
+        return { protocol: "SASL_SSL", saslMechanism: SASL_MECHANISMS[k.sasl.mechanism] };
+    }
+    return { protocol: k.tls ? "SSL" : "PLAINTEXT" };
+}
+
 /** Seed 000/001 variable names: ENABLE_KAFKA, KAFKA_BROKERS, USE_PULSAR_KOP, ENABLE_PULSAR, PULSAR_*. */
 function orchestratorEnv(
     service: string,
@@ -755,14 +848,10 @@ function orchestratorEnv(
             set("USE_PULSAR_KOP", "false");
             set("ENABLE_PULSAR", "false");
             const k = config.kafka;
-            const sasl = k.provider !== "external" || k.sasl !== undefined;
-            if (sasl) {
-                const mechanism =
-                    k.provider === "confluent" ? "PLAIN"
-                    : k.provider === "msk" ? (k.auth === "iam" ? "AWS_MSK_IAM" : "SCRAM-SHA-512")
-                    : SASL_MECHANISMS[k.sasl?.mechanism ?? "plain"];
-                set("KAFKA_SECURITY_PROTOCOL", "SASL_SSL");
-                set("KAFKA_SASL_MECHANISM", mechanism);
+            const security = kafka.clientSecurity;
+            if (security.saslMechanism) {
+                set("KAFKA_SECURITY_PROTOCOL", security.protocol);
+                set("KAFKA_SASL_MECHANISM", security.saslMechanism);
                 set("KAFKA_SASL_USERNAME", k.provider === "external" && k.sasl ? k.sasl.username : service);
                 env.push({ name: "KAFKA_SASL_PASSWORD", secretRef: { ...credential, key: "kafka-password" } });
             }
@@ -847,6 +936,7 @@ function planRabbit(config: PlatformConfig): RabbitPlan {
         users: [...users.entries()]
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([name, u]) => ({ name, configure: "^$", write: regex(u.write), read: regex(u.read) })),
+        admin: { name: config.rabbitmq.username, configure: ".*", write: ".*", read: ".*" },
     };
 }
 
