@@ -1,0 +1,181 @@
+/**
+ * Test harness for components under Pulumi mocks: records every registration (type, name, inputs) and, through a
+ * legacy `transformations` option on the component (run by the SDK itself, and inherited by every child), the
+ * resource options each child was given (protect, retainOnDelete, provider...), which the mock monitor does not see.
+ *
+ * Import this module, then call `startMocks` in `beforeAll` BEFORE importing the component modules (dynamic import).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export const PROJECT = "messaging-platform";
+
+export interface Registration {
+    type: string;
+    name: string;
+    /** Inputs as the engine would get them; secrets are `{ [specialSigKey]: specialSecretSig, value }` wrappers. */
+    inputs: Record<string, unknown>;
+    custom: boolean;
+}
+
+export interface Capture {
+    registrations: Registration[];
+    /** Options each resource was constructed with, by resource name (from the transformation). */
+    options: Map<string, pulumi.ResourceOptions>;
+    /** The raw args (with Outputs) each resource was constructed with, by resource name. */
+    props: Map<string, pulumi.Inputs>;
+    /** Pass as the component's `transformations` option. */
+    transformation: pulumi.ResourceTransformation;
+    ofType(type: string): Registration[];
+    one(type: string, name?: string): Registration;
+}
+
+const ACCOUNT = "123456789012";
+
+/** Provider-computed outputs the components read, faked per type. */
+function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (type) {
+        case "aws:kms/key:Key":
+            return { arn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${name}`, keyId: `${name}-key-id` };
+        case "aws:msk/cluster:Cluster":
+            return {
+                arn: `arn:aws:kafka:eu-west-1:${ACCOUNT}:cluster/${name}/uuid`,
+                bootstrapBrokersSaslScram: "b-1.msk.example:9096,b-2.msk.example:9096,b-3.msk.example:9096",
+                bootstrapBrokersSaslIam: "b-1.msk.example:9098,b-2.msk.example:9098,b-3.msk.example:9098",
+            };
+        case "aws:msk/configuration:Configuration":
+            return { arn: `arn:aws:kafka:eu-west-1:${ACCOUNT}:configuration/${name}`, latestRevision: 1 };
+        case "aws:secretsmanager/secret:Secret":
+            return { arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${String(inputs.name)}-AbCdEf` };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { arn: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${String(inputs.name)}` };
+        case "aws:s3/bucket:Bucket":
+            return { arn: `arn:aws:s3:::${String(inputs.bucket)}` };
+        case "aws:iam/role:Role":
+            return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name: `${name}-role` };
+        case "confluentcloud:index/kafkaCluster:KafkaCluster":
+            return {
+                bootstrapEndpoint: "SASL_SSL://pkc-00000.europe-west4.gcp.confluent.cloud:9092",
+                rbacCrn: "crn://confluent.cloud/organization=o/environment=env-1/cloud-cluster=lkc-1",
+                apiVersion: "cmk/v2",
+                kind: "Cluster",
+            };
+        case "confluentcloud:index/serviceAccount:ServiceAccount":
+            return { apiVersion: "iam/v2", kind: "ServiceAccount" };
+        case "confluentcloud:index/apiKey:ApiKey":
+            return { secret: `api-secret-of-${name}` };
+        case "gcp:serviceaccount/account:Account": {
+            const email = `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com`;
+            return { email, member: `serviceAccount:${email}`, name: `projects/${String(inputs.project)}/serviceAccounts/${email}` };
+        }
+        default:
+            return {};
+    }
+}
+
+/** Ids the components use as references (service accounts, API keys). */
+function idOf(type: string, name: string): string {
+    switch (type) {
+        case "confluentcloud:index/serviceAccount:ServiceAccount":
+            return `sa-${name}`;
+        case "confluentcloud:index/apiKey:ApiKey":
+            return `key-${name}`;
+        default:
+            return `${name}-id`;
+    }
+}
+
+export async function startMocks(stack: string): Promise<Capture> {
+    const registrations: Registration[] = [];
+    const options = new Map<string, pulumi.ResourceOptions>();
+    const props = new Map<string, pulumi.Inputs>();
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (a) => {
+                registrations.push({ type: a.type, name: a.name, inputs: a.inputs as Record<string, unknown>, custom: a.custom ?? false });
+                const inputs = a.inputs as Record<string, unknown>;
+                return { id: idOf(a.type, a.name), state: { ...inputs, ...computedOutputs(a.type, a.name, inputs) } };
+            },
+            call: () => ({}),
+        },
+        PROJECT,
+        stack,
+        false,
+    );
+    const capture: Capture = {
+        registrations,
+        options,
+        props,
+        transformation: (t) => {
+            options.set(t.name, t.opts);
+            props.set(t.name, t.props);
+            return undefined;
+        },
+        ofType: (type) => registrations.filter((r) => r.type === type),
+        one: (type, name) => {
+            const found = registrations.filter((r) => r.type === type && (name === undefined || r.name === name));
+            if (found.length !== 1) {
+                throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+            }
+            return found[0] as Registration;
+        },
+    };
+    return capture;
+}
+
+/** Resolves an Output (never in preview mode, so it always resolves). */
+export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply(resolve));
+}
+
+/** Waits until registrations settle: every output of the component resolved. */
+export async function settle(...outputs: pulumi.Output<unknown>[]): Promise<void> {
+    await valueOf(pulumi.all(outputs));
+    // Children registered from apply callbacks need a few more turns of the event loop.
+    for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setImmediate(r));
+    }
+}
+
+export function isSecretValue(v: unknown): v is { value: unknown } {
+    return (
+        typeof v === "object" &&
+        v !== null &&
+        (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig
+    );
+}
+
+/** Deeply strips secret wrappers, for assertions on values. */
+export function plain(v: unknown): unknown {
+    if (isSecretValue(v)) {
+        return plain(v.value);
+    }
+    if (Array.isArray(v)) {
+        return v.map(plain);
+    }
+    if (typeof v === "object" && v !== null) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    }
+    return v;
+}
+
+/** Every string found in `v` outside a secret wrapper (where a leaked password would show). */
+export function plainStrings(v: unknown): string[] {
+    if (isSecretValue(v)) {
+        return [];
+    }
+    if (typeof v === "string") {
+        return [v];
+    }
+    if (Array.isArray(v)) {
+        return v.flatMap(plainStrings);
+    }
+    if (typeof v === "object" && v !== null) {
+        return Object.values(v).flatMap(plainStrings);
+    }
+    return [];
+}
+
+/** Parses a JSON document input (policies, provider list args), secret or not. */
+export function json<T = unknown>(v: unknown): T {
+    return JSON.parse(String(plain(v))) as T;
+}
