@@ -1,0 +1,241 @@
+/**
+ * PulsarFunctions: the plan's Pulsar Functions (the mcp-matcher) and Pulsar->Kafka sinks as Function Mesh custom
+ * resources (`compute.functionmesh.io/v1alpha1` Function and Sink; fields checked against
+ * reference/crds/compute.functionmesh.io_{functions,sinks}.yaml).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KAFKA_SINK_SERVICE, credentialSecretName, type KafkaPlan, type PulsarPlan, type Topology } from "../topology";
+import type { SecretKeyRef } from "./pulsar-cluster";
+import { kubernetesName } from "./pulsar-tenancy";
+
+export const FUNCTION_MESH_API = "compute.functionmesh.io/v1alpha1";
+/** ConfigMap with the cluster's URLs (Function Mesh `pulsar.pulsarConfig`: webServiceURL, brokerServiceURL). */
+export const FUNCTION_MESH_PULSAR_CONFIG = "pulsar-function-mesh";
+/** The Kafka sink connector NAR inside the apachepulsar/pulsar-all image (its `connectors/` folder). */
+export function kafkaConnectorJar(pulsarVersion: string): string {
+    return `connectors/pulsar-io-kafka-${pulsarVersion}.nar`;
+}
+/** Key of the sink's credential Secret holding `sasl.jaas.config` (a Kafka SASL login line with the password). */
+export const SINK_JAAS_SECRET_KEY = "kafka-sasl-jaas-config";
+
+export interface ComputeResources {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+/** The Python entry point inside a function package. */
+export interface PythonEntrypoint {
+    /** File the package is downloaded to and run from (Function Mesh `python.py`). */
+    py: string;
+    /** `module.function` or `module.Class` (Function Mesh `className`). */
+    className: string;
+}
+
+export interface PulsarFunctionsArgs {
+    /** The planned topology. Its `pulsar` must be set. */
+    topology: Topology;
+    /**
+     * Kafka bootstrap servers the sinks write to (e.g. `KafkaPlatform.bootstrapServers`). Required when the plan
+     * has sinks and its Kafka plan does not list bootstrap servers.
+     * @default the plan's `kafka.bootstrapServers`
+     */
+    kafkaBootstrap?: pulumi.Input<string>;
+    /**
+     * Secret with the Pulsar client auth for functions and sinks (Function Mesh `pulsar.authSecret`: keys
+     * `clientAuthenticationPlugin` and `clientAuthenticationParameters`). Used only with token auth.
+     * @default the function's service credential Secret (`<service>-credentials`)
+     */
+    authSecretName?: string;
+    /**
+     * CA certificate Secret for TLS (`PulsarCluster.caSecret`). Required when the plan has TLS.
+     * @default undefined
+     */
+    caSecret?: SecretKeyRef;
+    /**
+     * Entry point of the function packages (seed 000: functions/mcp-matcher/function.py).
+     * @default { py: "function.py", className: "function.process" }
+     */
+    entrypoint?: PythonEntrypoint;
+    /**
+     * Instances per function and sink when idle.
+     * @default 1
+     */
+    replicas?: number;
+    /**
+     * Upper bound for Function Mesh autoscaling (setting it turns autoscaling on).
+     * @default 3
+     */
+    maxReplicas?: number;
+    /**
+     * CPU/memory per instance.
+     * @default { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } }
+     */
+    resources?: ComputeResources;
+}
+
+/** Every default of the args, in one place. */
+export const PULSAR_FUNCTIONS_DEFAULTS = {
+    entrypoint: { py: "function.py", className: "function.process" },
+    replicas: 1,
+    maxReplicas: 3,
+    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+} as const;
+
+type Resolved = Required<Pick<PulsarFunctionsArgs, "entrypoint" | "replicas" | "maxReplicas" | "resources">>;
+
+/** The Function Mesh `pulsar` block (connection, auth, TLS). */
+function messaging(p: PulsarPlan, authSecret: string | undefined, caSecret: SecretKeyRef | undefined): Record<string, unknown> {
+    return {
+        pulsarConfig: FUNCTION_MESH_PULSAR_CONFIG,
+        ...(p.tokenAuth && authSecret ? { authSecret } : {}),
+        ...(p.tls.enabled && caSecret
+            ? { tlsConfig: { enabled: true, allowInsecure: false, hostnameVerification: true, certSecretName: caSecret.name, certSecretKey: caSecret.key } }
+            : {}),
+    };
+}
+
+/** The cluster name Function Mesh registers instances under: the chart's (release fullname) or standalone's. */
+function clusterName(p: PulsarPlan): string {
+    return p.mode === "helm" ? "pulsar" : "standalone";
+}
+
+/** Function specs for a plan. Pure; exported for testing. */
+export function functionSpecs(topology: Topology, r: Resolved, authSecretName?: string, caSecret?: SecretKeyRef) {
+    const p = topology.pulsar as PulsarPlan;
+    return topology.functions.map((f) => ({
+        name: kubernetesName(f.name),
+        spec: {
+            name: f.name,
+            className: r.entrypoint.className,
+            tenant: f.tenant,
+            namespace: f.namespace,
+            clusterName: clusterName(p),
+            image: p.image,
+            replicas: r.replicas,
+            maxReplicas: r.maxReplicas,
+            input: { topics: [...f.inputs] },
+            output: { topic: f.output },
+            subscriptionName: f.service,
+            processingGuarantee: "atleast_once",
+            autoAck: true,
+            resources: structuredClone(r.resources),
+            pulsar: messaging(p, authSecretName ?? credentialSecretName(f.service), caSecret),
+            // `pyLocation` is where the package is fetched from, `py` the local file it runs (function-mesh
+            // controllers/spec: MakePythonFunctionCommand(spec.Python.PyLocation, spec.Python.Py, ...)).
+            python: { py: r.entrypoint.py, pyLocation: f.packageUrl },
+        },
+    }));
+}
+
+/** Sink specs for a plan. Pure; exported for testing. `kafkaBootstrap` may be an Output. */
+export function sinkSpecs(
+    topology: Topology,
+    r: Resolved,
+    kafkaBootstrap: pulumi.Input<string>,
+    authSecretName?: string,
+    caSecret?: SecretKeyRef,
+) {
+    const p = topology.pulsar as PulsarPlan;
+    const kafka = topology.kafka as KafkaPlan;
+    const security = kafka.clientSecurity;
+    return topology.sinks.map((s) => {
+        const [tenant, namespace] = s.input.replace(/^persistent:\/\//, "").split("/") as [string, string];
+        return {
+            name: kubernetesName(s.name),
+            spec: {
+                name: s.name,
+                className: s.className,
+                tenant,
+                namespace,
+                clusterName: clusterName(p),
+                image: p.image,
+                replicas: r.replicas,
+                maxReplicas: r.maxReplicas,
+                input: { topics: [s.input] },
+                subscriptionName: s.name,
+                processingGuarantee: "atleast_once",
+                autoAck: true,
+                resources: structuredClone(r.resources),
+                // KafkaSinkConfig keys (pulsar-io/kafka; https://pulsar.apache.org/docs/io-kafka-sink).
+                sinkConfig: {
+                    bootstrapServers: kafkaBootstrap,
+                    topic: s.kafkaTopic,
+                    acks: "all",
+                    ...(security.protocol !== "PLAINTEXT" ? { securityProtocol: security.protocol } : {}),
+                    ...(security.saslMechanism ? { saslMechanism: security.saslMechanism } : {}),
+                },
+                // saslJaasConfig is a sensitive KafkaSinkConfig field: it is read through the instance's secrets
+                // provider from this Secret, never written into the CR.
+                ...(security.saslMechanism
+                    ? { secretsMap: { saslJaasConfig: { path: credentialSecretName(KAFKA_SINK_SERVICE), key: SINK_JAAS_SECRET_KEY } } }
+                    : {}),
+                pulsar: messaging(p, authSecretName ?? credentialSecretName(KAFKA_SINK_SERVICE), caSecret),
+                // jarLocation empty: the connector NAR comes with the image.
+                java: { jar: kafkaConnectorJar(p.version), jarLocation: "" },
+            },
+        };
+    });
+}
+
+export class PulsarFunctions extends pulumi.ComponentResource {
+    /** Names of the Functions. */
+    readonly functions: pulumi.Output<string[]>;
+    /** Names of the Sinks. */
+    readonly sinks: pulumi.Output<string[]>;
+
+    constructor(name: string, args: PulsarFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("messaging-platform:pulsar:PulsarFunctions", name, {}, opts);
+        const { topology } = args;
+        const p = topology.pulsar;
+        if (!p) {
+            throw new Error(`PulsarFunctions "${name}": topology.pulsar is null (phase ${topology.phase}); construct it only when the plan has Pulsar`);
+        }
+        if (p.tls.enabled && !args.caSecret) {
+            throw new Error(`PulsarFunctions "${name}": the plan has TLS but caSecret is missing: pass PulsarCluster.caSecret`);
+        }
+        const kafkaBootstrap = args.kafkaBootstrap ?? topology.kafka?.bootstrapServers?.join(",");
+        if (topology.sinks.length > 0 && (kafkaBootstrap === undefined || !topology.kafka)) {
+            throw new Error(
+                `PulsarFunctions "${name}": the plan has sinks (${topology.sinks.map((s) => s.name).join(", ")}) but no Kafka bootstrap: ` +
+                    `pass kafkaBootstrap (KafkaPlatform.bootstrapServers)`,
+            );
+        }
+        const resolved: Resolved = {
+            entrypoint: args.entrypoint ?? { ...PULSAR_FUNCTIONS_DEFAULTS.entrypoint },
+            replicas: args.replicas ?? PULSAR_FUNCTIONS_DEFAULTS.replicas,
+            maxReplicas: args.maxReplicas ?? PULSAR_FUNCTIONS_DEFAULTS.maxReplicas,
+            resources: args.resources ?? structuredClone(PULSAR_FUNCTIONS_DEFAULTS.resources) as ComputeResources,
+        };
+        const namespace = topology.kubernetes.namespace;
+        const labels = { "app.kubernetes.io/part-of": "messaging-platform", "app.kubernetes.io/managed-by": "pulumi" };
+
+        const config = new k8s.core.v1.ConfigMap(
+            `${name}-pulsar-config`,
+            {
+                metadata: { name: FUNCTION_MESH_PULSAR_CONFIG, namespace, labels },
+                data: { webServiceURL: p.endpoints.httpUrl, brokerServiceURL: p.endpoints.serviceUrl },
+            },
+            { parent: this },
+        );
+        for (const f of functionSpecs(topology, resolved, args.authSecretName, args.caSecret)) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-function-${f.name}`,
+                { apiVersion: FUNCTION_MESH_API, kind: "Function", metadata: { name: f.name, namespace, labels }, spec: f.spec },
+                { parent: this, dependsOn: [config] },
+            );
+        }
+        if (topology.sinks.length > 0) {
+            for (const s of sinkSpecs(topology, resolved, kafkaBootstrap as pulumi.Input<string>, args.authSecretName, args.caSecret)) {
+                new k8s.apiextensions.CustomResource(
+                    `${name}-sink-${s.name}`,
+                    { apiVersion: FUNCTION_MESH_API, kind: "Sink", metadata: { name: s.name, namespace, labels }, spec: s.spec },
+                    { parent: this, dependsOn: [config] },
+                );
+            }
+        }
+        this.functions = pulumi.output(topology.functions.map((f) => f.name));
+        this.sinks = pulumi.output(topology.sinks.map((s) => s.name));
+        this.registerOutputs({ functions: this.functions, sinks: this.sinks });
+    }
+}

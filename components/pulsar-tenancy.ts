@@ -1,0 +1,225 @@
+/**
+ * PulsarTenancy: tenants, namespaces (with their policies), topics (with schemas) and permissions, as custom
+ * resources of the Pulsar resources operator (`resource.streamnative.io/v1alpha1`), from `topology.pulsar`.
+ *
+ * Data-holding objects (tenants, namespaces, topics) carry `lifecyclePolicy: KeepAfterDeletion`, so removing the CR
+ * (a rollback) leaves the Pulsar object and its messages in place (operator docs/pulsar_resource_lifecycle.md; the
+ * default is CleanUpAfterDeletion), and `retainOnDelete` so Pulumi does not delete the CR either. Permissions are the
+ * exception on purpose: a grant that leaves the plan must be revoked (least privilege after a rollback).
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PulsarPlan, Topology } from "../topology";
+import type { SecretKeyRef } from "./pulsar-cluster";
+
+export const PULSAR_RESOURCES_API = "resource.streamnative.io/v1alpha1";
+/** Name of the PulsarConnection every other CR refers to. */
+export const PULSAR_CONNECTION_NAME = "pulsar";
+const KEEP = "KeepAfterDeletion";
+
+export interface PulsarTenancyArgs {
+    /** The planned topology. Its `pulsar` must be set. */
+    topology: Topology;
+    /**
+     * The admin token the operator authenticates with (`PulsarCluster.adminTokenSecret`). Required when the plan
+     * has token auth.
+     * @default undefined (no authentication)
+     */
+    adminToken?: SecretKeyRef;
+    /**
+     * Folder of the JSON schema files the plan names (`PulsarTopicPlan.schema`).
+     * @default "<repo>/schemas"
+     */
+    schemasDir?: string;
+}
+
+/**
+ * A DNS-1123 label (<= 63 characters) derived deterministically from a Pulsar name: lowercased, every run of other
+ * characters turned into `-`, the `persistent://` scheme dropped. When that loses information (characters were
+ * replaced) or is too long, a 8-hex hash of the original name is appended so distinct names never collide.
+ * Pure; exported for testing.
+ */
+export function kubernetesName(pulsarName: string): string {
+    const bare = pulsarName.replace(/^(non-)?persistent:\/\//, "");
+    const simple = bare.toLowerCase().replace(/\//g, "-");
+    const cleaned = simple.replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
+    const lossy = cleaned !== simple || simple !== bare.replace(/\//g, "-");
+    if (!lossy && cleaned.length <= 63 && cleaned.length > 0) {
+        return cleaned;
+    }
+    const suffix = createHash("sha256").update(pulsarName).digest("hex").slice(0, 8);
+    const head = cleaned.slice(0, 63 - suffix.length - 1).replace(/-$/, "");
+    return head ? `${head}-${suffix}` : `x-${suffix}`;
+}
+
+/** The PulsarConnection spec for a plan. Pure; exported for testing. */
+export function connectionSpec(p: PulsarPlan, adminToken?: SecretKeyRef): Record<string, unknown> {
+    const spec: Record<string, unknown> = p.tls.enabled
+        ? { adminServiceSecureURL: p.endpoints.httpUrl, brokerServiceSecureURL: p.endpoints.serviceUrl, tlsAllowInsecureConnection: false, tlsEnableHostnameVerification: true }
+        : { adminServiceURL: p.endpoints.httpUrl, brokerServiceURL: p.endpoints.serviceUrl };
+    if (adminToken) {
+        spec.authentication = { token: { secretRef: { name: adminToken.name, key: adminToken.key } } };
+    }
+    return spec;
+}
+
+/** The custom resources' specs, by kind, for a plan. Pure (reads the schema files); exported for testing. */
+export function tenancySpecs(p: PulsarPlan, schemasDir: string, connectionName = PULSAR_CONNECTION_NAME) {
+    const connectionRef = { name: connectionName };
+    const tenants = p.tenants.map((t) => ({
+        name: kubernetesName(t.name),
+        spec: { name: t.name, connectionRef, adminRoles: [...t.adminRoles], lifecyclePolicy: KEEP },
+    }));
+    const namespaces = p.namespaces.map((n) => ({
+        name: kubernetesName(n.name),
+        tenant: n.tenant,
+        spec: {
+            name: n.name,
+            connectionRef,
+            retentionTime: n.retentionTime,
+            retentionSize: n.retentionSize,
+            messageTTL: n.messageTTL,
+            backlogQuotaLimitSize: n.backlogQuotaLimitSize,
+            backlogQuotaType: "destination_storage",
+            backlogQuotaRetentionPolicy: n.backlogQuotaRetentionPolicy,
+            deduplication: n.deduplication,
+            schemaCompatibilityStrategy: n.schemaCompatibilityStrategy,
+            ...(n.offloadThresholdSize !== undefined ? { offloadThresholdSize: n.offloadThresholdSize } : {}),
+            ...(n.offloadThresholdTime !== undefined ? { offloadThresholdTime: n.offloadThresholdTime } : {}),
+            lifecyclePolicy: KEEP,
+        },
+    }));
+    const topics = p.topics.map((t) => ({
+        name: kubernetesName(t.name),
+        namespace: t.namespace,
+        spec: {
+            name: t.name,
+            connectionRef,
+            persistent: true,
+            partitions: t.partitions,
+            ...(t.schema !== undefined
+                ? { schemaInfo: { type: "JSON", schema: readSchema(schemasDir, t.schema) } }
+                : {}),
+            lifecyclePolicy: KEEP,
+        },
+    }));
+    const permissions = p.permissions.map((x) => ({
+        name: kubernetesName(`${x.resourceName}/${x.role}`),
+        spec: {
+            connectionRef,
+            resourceType: x.resourceType,
+            resourceName: x.resourceName,
+            roles: [x.role],
+            actions: [...x.actions],
+            // Revoke on removal: a grant the plan no longer holds must not survive (see the file comment).
+            lifecyclePolicy: "CleanUpAfterDeletion",
+        },
+    }));
+    return { tenants, namespaces, topics, permissions };
+}
+
+/** The schema file's content, compacted (the operator stores it as the schema definition string). */
+function readSchema(dir: string, file: string): string {
+    const path = resolve(dir, file);
+    let text: string;
+    try {
+        text = readFileSync(path, "utf8");
+    } catch (e) {
+        throw new Error(`schema file ${file} for a Pulsar topic is missing: expected it at ${path}`, { cause: e });
+    }
+    return JSON.stringify(JSON.parse(text));
+}
+
+export class PulsarTenancy extends pulumi.ComponentResource {
+    /** Pulsar tenant names. */
+    readonly tenants: pulumi.Output<string[]>;
+    /** Pulsar namespaces (`tenant/namespace`). */
+    readonly namespaces: pulumi.Output<string[]>;
+    /** Full Pulsar topic names. */
+    readonly topics: pulumi.Output<string[]>;
+
+    constructor(name: string, args: PulsarTenancyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("messaging-platform:pulsar:PulsarTenancy", name, {}, opts);
+        const { topology } = args;
+        const p = topology.pulsar;
+        if (!p) {
+            throw new Error(`PulsarTenancy "${name}": topology.pulsar is null (phase ${topology.phase}); construct it only when the plan has Pulsar`);
+        }
+        if (p.tokenAuth && !args.adminToken) {
+            throw new Error(`PulsarTenancy "${name}": the plan has token auth but adminToken is missing: pass PulsarCluster.adminTokenSecret`);
+        }
+        const namespace = topology.kubernetes.namespace;
+        const schemasDir = args.schemasDir ?? resolve(__dirname, "..", "schemas");
+        const specs = tenancySpecs(p, schemasDir);
+        const labels = { "app.kubernetes.io/part-of": "messaging-platform", "app.kubernetes.io/managed-by": "pulumi" };
+        const dataOpts = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
+            parent: this,
+            dependsOn,
+            retainOnDelete: true,
+            protect: topology.protectData,
+        });
+
+        const connection = new k8s.apiextensions.CustomResource(
+            `${name}-connection`,
+            {
+                apiVersion: PULSAR_RESOURCES_API,
+                kind: "PulsarConnection",
+                metadata: { name: PULSAR_CONNECTION_NAME, namespace, labels },
+                spec: connectionSpec(p, args.adminToken),
+            },
+            { parent: this },
+        );
+
+        const tenantRes = new Map<string, pulumi.Resource>();
+        for (const t of specs.tenants) {
+            tenantRes.set(
+                t.spec.name,
+                new k8s.apiextensions.CustomResource(
+                    `${name}-tenant-${t.name}`,
+                    { apiVersion: PULSAR_RESOURCES_API, kind: "PulsarTenant", metadata: { name: t.name, namespace, labels }, spec: t.spec },
+                    dataOpts([connection]),
+                ),
+            );
+        }
+        const nsRes = new Map<string, pulumi.Resource>();
+        for (const n of specs.namespaces) {
+            const tenant = tenantRes.get(n.tenant);
+            nsRes.set(
+                n.spec.name,
+                new k8s.apiextensions.CustomResource(
+                    `${name}-namespace-${n.name}`,
+                    { apiVersion: PULSAR_RESOURCES_API, kind: "PulsarNamespace", metadata: { name: n.name, namespace, labels }, spec: n.spec },
+                    dataOpts(tenant ? [tenant] : [connection]),
+                ),
+            );
+        }
+        const topicRes = new Map<string, pulumi.Resource>();
+        for (const t of specs.topics) {
+            const ns = nsRes.get(t.namespace);
+            topicRes.set(
+                t.spec.name,
+                new k8s.apiextensions.CustomResource(
+                    `${name}-topic-${t.name}`,
+                    { apiVersion: PULSAR_RESOURCES_API, kind: "PulsarTopic", metadata: { name: t.name, namespace, labels }, spec: t.spec },
+                    dataOpts(ns ? [ns] : [connection]),
+                ),
+            );
+        }
+        for (const x of specs.permissions) {
+            const topic = topicRes.get(x.spec.resourceName);
+            new k8s.apiextensions.CustomResource(
+                `${name}-permission-${x.name}`,
+                { apiVersion: PULSAR_RESOURCES_API, kind: "PulsarPermission", metadata: { name: x.name, namespace, labels }, spec: x.spec },
+                { parent: this, dependsOn: topic ? [topic] : [connection] },
+            );
+        }
+
+        this.tenants = pulumi.output(p.tenants.map((t) => t.name));
+        this.namespaces = pulumi.output(p.namespaces.map((n) => n.name));
+        this.topics = pulumi.output(p.topics.map((t) => t.name));
+        this.registerOutputs({ tenants: this.tenants, namespaces: this.namespaces, topics: this.topics });
+    }
+}

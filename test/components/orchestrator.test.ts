@@ -1,0 +1,107 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Orchestrator } from "../../components/orchestrator";
+import { planStack } from "../support/stacks";
+import { ofType, recordResources, settle, type Recorded } from "./support";
+
+let recorded: Recorded[];
+beforeAll(async () => {
+    recorded = await recordResources();
+});
+beforeEach(() => {
+    recorded.length = 0;
+});
+
+async function deployments(stack: "local" | "dev" | "prod", phase: number, kafkaBootstrap?: pulumi.Input<string>) {
+    const topology = planStack(stack, { phase });
+    new Orchestrator("orchestrator", { topology, ...(kafkaBootstrap !== undefined ? { kafkaBootstrap } : {}) });
+    await settle(recorded);
+    return new Map(ofType(recorded, "kubernetes:apps/v1:Deployment").map((d) => [d.inputs.metadata.name as string, d.inputs]));
+}
+
+const env = (d: any) => Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+describe("env per phase (from the plan)", () => {
+    it("phase 0: on Kafka", async () => {
+        const d = await deployments("local", 0);
+        expect(env(d.get("ingress-gateway"))).toMatchObject({ ENABLE_KAFKA: "true", KAFKA_BROKERS: "127.0.0.1:19092", USE_PULSAR_KOP: "false", ENABLE_PULSAR: "false" });
+    });
+
+    it("phase 1: KAFKA_BROKERS points at KoP", async () => {
+        const d = await deployments("local", 1);
+        expect(env(d.get("execution-coordinator"))).toMatchObject({
+            USE_PULSAR_KOP: "true",
+            KAFKA_BROKERS: "pulsar-kafka.messaging.svc.cluster.local:9092",
+        });
+    });
+
+    it("phase 2: the native Pulsar client, and no mcp-matcher Deployment (it is a Function)", async () => {
+        const d = await deployments("local", 2);
+        expect(env(d.get("ingress-gateway"))).toMatchObject({ ENABLE_PULSAR: "true", PULSAR_SERVICE_URL: "pulsar://pulsar.messaging.svc.cluster.local:6650" });
+        expect(d.has("mcp-matcher")).toBe(false);
+        expect([...d.keys()].sort()).toEqual(planStack("local", { phase: 2 }).deployments.map((x) => x.service).sort());
+    });
+
+    it("phase 0 on MSK: KAFKA_BROKERS from the cluster's bootstrap Output, the password by secretKeyRef", async () => {
+        const d = await deployments("prod", 0, pulumi.output("b-1.msk:9096,b-2.msk:9096"));
+        const e = env(d.get("result-consumer"));
+        expect(e.KAFKA_BROKERS).toBe("b-1.msk:9096,b-2.msk:9096");
+        expect(e.KAFKA_SASL_PASSWORD).toEqual({ secretKeyRef: { name: "result-consumer-credentials", key: "kafka-password" } });
+    });
+
+    it("prod phase 2: the Pulsar token by secretKeyRef", async () => {
+        const d = await deployments("prod", 2);
+        expect(env(d.get("retry-worker")).PULSAR_AUTH_TOKEN).toEqual({ secretKeyRef: { name: "retry-worker-credentials", key: "pulsar-token" } });
+    });
+
+    it("refuses a plan that needs the Kafka bootstrap Output when none is given", () => {
+        expect(() => new Orchestrator("o", { topology: planStack("prod", { phase: 0 }) })).toThrow(/kafkaBootstrap is missing/);
+    });
+});
+
+describe.each([
+    ["local", 0],
+    ["dev", 1],
+    ["prod", 0],
+    ["prod", 2],
+    ["prod", 3],
+] as const)("%s phase %i: hardening", (stack, phase) => {
+    it("has no literal secret in any env value", async () => {
+        const d = await deployments(stack, phase, "b-1:9096");
+        for (const [name, dep] of d) {
+            for (const e of dep.spec.template.spec.containers[0].env) {
+                if (/PASSWORD|TOKEN|SECRET|CREDENTIAL/i.test(e.name)) {
+                    expect(e.value, `${name} ${e.name}`).toBeUndefined();
+                    expect(e.valueFrom?.secretKeyRef, `${name} ${e.name}`).toBeDefined();
+                }
+            }
+        }
+    });
+
+    it("runs non-root, read-only, with no capabilities, pinned images, probes, limits and the plan's replicas", async () => {
+        const topology = planStack(stack, { phase });
+        const d = await deployments(stack, phase, "b-1:9096");
+        for (const planned of topology.deployments) {
+            const dep = d.get(planned.service)!;
+            const pod = dep.spec.template.spec;
+            const c = pod.containers[0];
+            expect(dep.spec.replicas).toBe(planned.replicas);
+            expect(c.image).toBe(planned.image);
+            expect(c.image).not.toMatch(/:latest$/);
+            expect(pod.securityContext.runAsNonRoot).toBe(true);
+            expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+            expect(c.readinessProbe.httpGet.port).toBe("http");
+            expect(c.livenessProbe.httpGet.port).toBe("http");
+            expect(c.ports).toEqual([{ name: "http", containerPort: planned.port, protocol: "TCP" }]);
+            expect(c.resources.requests).toBeDefined();
+            expect(c.resources.limits).toBeDefined();
+        }
+        if (stack === "prod") {
+            expect(topology.deployments.every((x) => x.replicas >= 2)).toBe(true);
+        }
+        const accounts = ofType(recorded, "kubernetes:core/v1:ServiceAccount").map((a) => a.inputs.metadata.name).sort();
+        const services = ofType(recorded, "kubernetes:core/v1:Service").map((a) => a.inputs.metadata.name).sort();
+        expect(accounts).toEqual([...d.keys()].sort());
+        expect(services).toEqual([...d.keys()].sort());
+    });
+});

@@ -1,0 +1,147 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+    PROTOCOLS_DIR,
+    PulsarCluster,
+    pulsarHelmValues,
+    standaloneEnvConfig,
+} from "../../components/pulsar-cluster";
+import { planStack } from "../support/stacks";
+import { ofType, recordResources, settle, unknownHelmKeys, type Recorded } from "./support";
+
+let recorded: Recorded[];
+beforeAll(async () => {
+    recorded = await recordResources();
+});
+beforeEach(() => {
+    recorded.length = 0;
+});
+
+const KOP_KEYS = [
+    "messagingProtocols",
+    "protocolHandlerDirectory",
+    "brokerEntryMetadataInterceptors",
+    "brokerDeleteInactiveTopicsEnabled",
+    "allowAutoTopicCreationType",
+    "brokerDeduplicationEnabled",
+    "PULSAR_PREFIX_kafkaTransactionCoordinatorEnabled",
+    "PULSAR_PREFIX_kafkaListeners",
+    "PULSAR_PREFIX_kafkaAdvertisedListeners",
+    "PULSAR_PREFIX_kopAllowedNamespaces",
+];
+
+describe("helm values (dev/prod)", () => {
+    it.each(["dev", "prod"] as const)("%s: every value key exists in the chart's values.yaml, at every phase", (stack) => {
+        for (const phase of [1, 2, 3]) {
+            const t = planStack(stack, { phase });
+            expect(unknownHelmKeys(pulsarHelmValues(t.pulsar!, t.offload, "identity"))).toEqual([]);
+        }
+    });
+
+    it("puts the KoP broker keys in broker.configData, as the plan says", () => {
+        const t = planStack("dev", { phase: 1 });
+        const broker = pulsarHelmValues(t.pulsar!, t.offload).broker as any;
+        for (const key of KOP_KEYS) {
+            expect(broker.configData[key], key).toBe(t.pulsar!.kop.brokerConfig[key]);
+        }
+        expect(broker.configData.messagingProtocols).toBe("kafka");
+        expect(broker.replicaCount).toBe(2);
+    });
+
+    it("downloads the KoP NAR with the configured image into the broker's protocols directory", () => {
+        const t = planStack("dev", { phase: 1 });
+        const broker = pulsarHelmValues(t.pulsar!, t.offload).broker as any;
+        const [init] = broker.initContainers;
+        expect(init.image).toBe(t.pulsar!.kop.fetchImage);
+        expect(init.env).toContainEqual({ name: "KOP_NAR_URL", value: t.pulsar!.kop.narUrl });
+        expect(init.command.join(" ")).toContain("/protocols/pulsar-protocol-handler-kafka-4.0.3.3.nar");
+        const volume = broker.extraVolumes.find((v: any) => v.name === init.volumeMounts[0].name);
+        expect(volume).toEqual({ name: init.volumeMounts[0].name, emptyDir: {} });
+        expect(broker.extraVolumeMounts).toContainEqual({ name: volume.name, mountPath: PROTOCOLS_DIR });
+    });
+
+    it("enables TLS with the cert-manager issuer and token auth where the stack asks", () => {
+        const t = planStack("prod", { phase: 1 });
+        const v = pulsarHelmValues(t.pulsar!, t.offload) as any;
+        expect(v.tls).toEqual({ enabled: true, broker: { enabled: true }, proxy: { enabled: true } });
+        expect(v.certs.issuers.selfsigning.name).toBe("pulsar-ca-issuer");
+        expect(v.auth.authentication).toMatchObject({ enabled: true, jwt: { enabled: true } });
+        expect(v.auth.authorization.enabled).toBe(true);
+    });
+
+    it("has no offload before phase 3", () => {
+        const t = planStack("dev", { phase: 2 });
+        const broker = pulsarHelmValues(t.pulsar!, t.offload).broker as any;
+        expect(broker.storageOffload).toBeUndefined();
+        expect(broker.service_account).toBeUndefined();
+    });
+
+    it("phase 3 on GCP: GCS offload with thresholds and the GKE workload-identity annotation", () => {
+        const t = planStack("dev", { phase: 3 });
+        const broker = pulsarHelmValues(t.pulsar!, t.offload, "pulsar-broker@proj.iam.gserviceaccount.com").broker as any;
+        expect(broker.storageOffload).toEqual({
+            driver: "google-cloud-storage",
+            bucket: "cosmic-ai-dev-pulsar-offload",
+            region: "europe-west4",
+            managedLedgerOffloadAutoTriggerSizeThresholdBytes: String(1024 ** 3),
+        });
+        expect(broker.configData.PULSAR_PREFIX_managedLedgerOffloadThresholdInSeconds).toBe(String(7 * 86400));
+        expect(broker.service_account.annotations).toEqual({ "iam.gke.io/gcp-service-account": "pulsar-broker@proj.iam.gserviceaccount.com" });
+    });
+
+    it("phase 3 on AWS: S3 offload and the IRSA annotation", () => {
+        const t = planStack("prod", { phase: 3 });
+        const broker = pulsarHelmValues(t.pulsar!, t.offload, "arn:aws:iam::1:role/broker").broker as any;
+        expect(broker.storageOffload.driver).toBe("aws-s3");
+        expect(broker.service_account.annotations).toEqual({ "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/broker" });
+    });
+});
+
+describe("PulsarCluster under mocks", () => {
+    it("dev: a helm.v3.Release of the Apache chart at the plan's version, and the pulsar-kafka Service", async () => {
+        const t = planStack("dev", { phase: 3 });
+        new PulsarCluster("pulsar", { topology: t, brokerIdentity: pulumi.output("sa@p.iam.gserviceaccount.com") });
+        await settle(recorded);
+        const [release] = ofType(recorded, "kubernetes:helm.sh/v3:Release");
+        expect(release?.inputs).toMatchObject({ name: "pulsar", chart: "pulsar", version: "4.7.0", repositoryOpts: { repo: "https://pulsar.apache.org/charts" } });
+        expect(release?.inputs.values.broker.service_account.annotations["iam.gke.io/gcp-service-account"]).toBe("sa@p.iam.gserviceaccount.com");
+        const kafka = ofType(recorded, "kubernetes:core/v1:Service").find((s) => s.inputs.metadata.name === "pulsar-kafka");
+        expect(kafka?.inputs.spec.ports).toEqual([{ name: "kafka", port: 9093, targetPort: 9093, protocol: "TCP" }]);
+        expect(kafka?.inputs.spec.selector).toEqual({ app: "pulsar", release: "pulsar", component: "broker" });
+        expect(ofType(recorded, "kubernetes:apps/v1:StatefulSet")).toHaveLength(0);
+    });
+
+    it("local: a standalone StatefulSet with the KoP settings, no Release (nothing fetched at preview)", async () => {
+        const t = planStack("local", { phase: 1 });
+        new PulsarCluster("pulsar", { topology: t });
+        await settle(recorded);
+        expect(ofType(recorded, "kubernetes:helm.sh/v3:Release")).toHaveLength(0);
+        const [sts] = ofType(recorded, "kubernetes:apps/v1:StatefulSet");
+        const pod = sts!.inputs.spec.template.spec;
+        expect(pod.containers[0].image).toBe("apachepulsar/pulsar-all:4.0.12");
+        expect(pod.containers[0].args[0]).toContain("bin/pulsar standalone");
+        expect(pod.initContainers[0].name).toBe("fetch-kop-nar");
+        expect(pod.containers[0].volumeMounts).toContainEqual({ name: "kop-protocols", mountPath: PROTOCOLS_DIR });
+        expect(sts!.inputs.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe("10Gi");
+        const [config] = ofType(recorded, "kubernetes:core/v1:ConfigMap");
+        expect(pod.containers[0].envFrom).toEqual([{ configMapRef: { name: config!.inputs.metadata.name } }]);
+        expect(config!.inputs.data.PULSAR_PREFIX_messagingProtocols).toBe("kafka");
+        expect(config!.inputs.data.PULSAR_PREFIX_kafkaListeners).toBe("kafka_internal://0.0.0.0:9092");
+        const services = ofType(recorded, "kubernetes:core/v1:Service").map((s) => s.inputs.metadata.name).sort();
+        expect(services).toEqual(["pulsar", "pulsar-kafka"]);
+    });
+
+    it("standalone config prefixes every broker key with PULSAR_PREFIX_", () => {
+        const env = standaloneEnvConfig(planStack("local", { phase: 1 }).pulsar!);
+        expect(Object.keys(env).every((k) => k.startsWith("PULSAR_PREFIX_"))).toBe(true);
+    });
+
+    it("refuses phase 3 offload without the brokers' identity", () => {
+        const t = planStack("prod", { phase: 3 });
+        expect(() => new PulsarCluster("pulsar", { topology: t })).toThrow(/brokerIdentity is missing/);
+    });
+
+    it("refuses a topology without Pulsar", () => {
+        expect(() => new PulsarCluster("pulsar", { topology: planStack("dev", { phase: 0 }) })).toThrow(/topology.pulsar is null/);
+    });
+});

@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { PulsarTenancy, kubernetesName } from "../../components/pulsar-tenancy";
+import { planStack } from "../support/stacks";
+import { crdErrors, customResources, recordResources, settle, type Recorded } from "./support";
+
+let recorded: Recorded[];
+beforeAll(async () => {
+    recorded = await recordResources();
+});
+beforeEach(() => {
+    recorded.length = 0;
+});
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+describe("kubernetesName", () => {
+    it.each([
+        ["persistent://public/default/user-requests", "public-default-user-requests"],
+        ["team-a/orchestrator", "team-a-orchestrator"],
+        ["public", "public"],
+    ])("%s -> %s", (name, expected) => {
+        expect(kubernetesName(name)).toBe(expected);
+    });
+
+    it("adds a hash when characters are replaced or the name is too long, and stays a DNS-1123 label", () => {
+        const long = `persistent://public/default/${"x".repeat(80)}`;
+        for (const n of [long, "persistent://public/default/a.b", "persistent://public/default/a-b/public.svc"]) {
+            const k = kubernetesName(n);
+            expect(k).toMatch(DNS_1123_LABEL);
+            expect(k.length).toBeLessThanOrEqual(63);
+            expect(k).toMatch(/-[0-9a-f]{8}$/);
+        }
+        expect(kubernetesName("persistent://public/default/a.b")).not.toBe(kubernetesName("persistent://public/default/a_b"));
+    });
+});
+
+async function build(stack: "local" | "dev" | "prod", phase: number) {
+    const topology = planStack(stack, { phase });
+    new PulsarTenancy("tenancy", { topology, adminToken: { name: "pulsar-token-platform-admin", key: "TOKEN" } });
+    await settle(recorded);
+    return topology;
+}
+
+describe.each(["local", "dev", "prod"] as const)("%s stack", (stack) => {
+    it.each([1, 2, 3])("phase %i: every custom resource validates against its CRD, names are DNS-1123", async (phase) => {
+        await build(stack, phase);
+        const crs = customResources(recorded);
+        expect(crs.length).toBeGreaterThan(0);
+        for (const cr of crs) {
+            expect(crdErrors(cr.inputs), `${cr.inputs.kind} ${cr.inputs.metadata.name}`).toEqual([]);
+            expect(cr.inputs.metadata.name).toMatch(DNS_1123_LABEL);
+            expect(cr.inputs.metadata.name.length).toBeLessThanOrEqual(63);
+        }
+    });
+});
+
+describe("PulsarTenancy", () => {
+    it("creates one CR per planned tenant, namespace, topic and permission", async () => {
+        const t = await build("dev", 3);
+        const p = t.pulsar!;
+        expect(customResources(recorded, "PulsarTenant").map((r) => r.inputs.spec.name).sort()).toEqual(p.tenants.map((x) => x.name).sort());
+        expect(customResources(recorded, "PulsarNamespace")).toHaveLength(p.namespaces.length);
+        expect(customResources(recorded, "PulsarTopic")).toHaveLength(p.topics.length);
+        expect(customResources(recorded, "PulsarPermission")).toHaveLength(p.permissions.length);
+        expect(customResources(recorded, "PulsarConnection")).toHaveLength(1);
+    });
+
+    it("keeps tenants, namespaces and topics in Pulsar when their CR goes (KeepAfterDeletion)", async () => {
+        await build("dev", 2);
+        for (const kind of ["PulsarTenant", "PulsarNamespace", "PulsarTopic"]) {
+            for (const cr of customResources(recorded, kind)) {
+                expect(cr.inputs.spec.lifecyclePolicy, `${kind} ${cr.inputs.metadata.name}`).toBe("KeepAfterDeletion");
+            }
+        }
+        // Grants that leave the plan are revoked.
+        for (const cr of customResources(recorded, "PulsarPermission")) {
+            expect(cr.inputs.spec.lifecyclePolicy).toBe("CleanUpAfterDeletion");
+        }
+    });
+
+    it("registers the JSON schemas on user-requests and tool-signals from phase 2, not before", async () => {
+        await build("dev", 1);
+        expect(customResources(recorded, "PulsarTopic").filter((r) => r.inputs.spec.schemaInfo)).toHaveLength(0);
+        recorded.length = 0;
+        await build("dev", 2);
+        const withSchema = customResources(recorded, "PulsarTopic").filter((r) => r.inputs.spec.schemaInfo);
+        expect(withSchema.map((r) => r.inputs.spec.name).sort()).toEqual([
+            "persistent://public/default/tool-signals",
+            "persistent://public/default/user-requests",
+        ]);
+        const userRequests = withSchema.find((r) => r.inputs.spec.name.endsWith("user-requests"))!;
+        expect(userRequests.inputs.spec.schemaInfo.type).toBe("JSON");
+        const file = JSON.parse(readFileSync(resolve(__dirname, "../../schemas/user-request-schema.json"), "utf8"));
+        expect(JSON.parse(userRequests.inputs.spec.schemaInfo.schema)).toEqual(file);
+    });
+
+    it("sets namespace policies from the plan, with offload thresholds at phase 3", async () => {
+        const t = await build("prod", 3);
+        const ns = customResources(recorded, "PulsarNamespace").find((r) => r.inputs.spec.name === "public/default")!;
+        const planned = t.pulsar!.namespaces.find((n) => n.name === "public/default")!;
+        expect(ns.inputs.spec).toMatchObject({
+            retentionTime: planned.retentionTime,
+            messageTTL: planned.messageTTL,
+            backlogQuotaRetentionPolicy: planned.backlogQuotaRetentionPolicy,
+            offloadThresholdSize: "1073741824",
+            offloadThresholdTime: "604800s",
+        });
+    });
+
+    it("authenticates the connection with the admin token Secret, never a literal token", async () => {
+        await build("prod", 1);
+        const [conn] = customResources(recorded, "PulsarConnection");
+        expect(conn!.inputs.spec.authentication).toEqual({ token: { secretRef: { name: "pulsar-token-platform-admin", key: "TOKEN" } } });
+    });
+
+    it("refuses token auth without the admin token", () => {
+        expect(() => new PulsarTenancy("t", { topology: planStack("prod", { phase: 1 }) })).toThrow(/adminToken is missing/);
+    });
+});
