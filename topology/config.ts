@@ -27,6 +27,8 @@ export const CONFIG_NAMESPACE = "messaging-platform";
 export const SECRET_KEYS = {
     rabbitmqPassword: "always: the password of the RabbitMQ user the program manages the control plane with",
     kafkaSaslPassword: "when kafka.provider is external and kafka.sasl is set: the SASL password of kafka.sasl.username",
+    credentialSeed:
+        "always: the seed every per-service RabbitMQ and Kafka password is derived from (HMAC); rotating it rotates them all",
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 
@@ -237,6 +239,10 @@ export const configSchema = z.strictObject({
             namespace: name.default("messaging"),
             /** Write manifests to this folder instead of applying them to a cluster. */
             renderYamlTo: nonEmpty.optional(),
+            /** EKS IAM OIDC provider ARN, for the brokers' IRSA role (cloud aws with tiered storage). */
+            oidcProviderArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/).optional(),
+            /** EKS OIDC issuer without https:// (e.g. oidc.eks.<region>.amazonaws.com/id/<id>). */
+            oidcProviderUrl: z.string().regex(/^[a-z0-9.-]+\/id\/[A-Za-z0-9]+$/).optional(),
         })
         .prefault({}),
     observability: z
@@ -252,6 +258,7 @@ export const configSchema = z.strictObject({
     allowPhaseSkip: z.boolean().default(false),
     rabbitmqPassword: z.string().min(1).optional(),
     kafkaSaslPassword: z.string().min(1).optional(),
+    credentialSeed: z.string().min(1).optional(),
 });
 
 type ParsedConfig = z.output<typeof configSchema>;
@@ -458,6 +465,9 @@ export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
     if (c.rabbitmqPassword === undefined) {
         add("rabbitmqPassword", undefined, "required: run `pulumi config set --secret rabbitmqPassword <password>`");
     }
+    if (c.credentialSeed === undefined) {
+        add("credentialSeed", undefined, "required: run `pulumi config set --secret credentialSeed \"$(openssl rand -hex 32)\"`");
+    }
 
     // Environment guard rails.
     if (c.environment === "prod") {
@@ -483,6 +493,10 @@ export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
             add("kafka.tls", k.tls, "an external Kafka in prod needs tls: true and sasl credentials");
         }
     }
+    if (c.environment === "local" && (c.pulsar.tls.enabled || c.pulsar.auth.token)) {
+        add(c.pulsar.tls.enabled ? "pulsar.tls.enabled" : "pulsar.auth.token", true,
+            "false for the local environment: its standalone broker runs without TLS and token auth");
+    }
     if (c.environment === "local" && c.cloud !== "none") {
         add("cloud", c.cloud, `none for the local environment (it runs on a local Kubernetes, nothing in a cloud)`);
     }
@@ -507,6 +521,13 @@ export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
         }
         if (ts.region === undefined) {
             add("tieredStorage.region", ts.region, "the bucket's region, required when tieredStorage.enabled is true");
+        }
+        if (c.cloud === "aws") {
+            for (const key of ["oidcProviderArn", "oidcProviderUrl"] as const) {
+                if (c.kubernetes[key] === undefined) {
+                    add(`kubernetes.${key}`, undefined, "the EKS cluster's IAM OIDC provider, required for S3 offload (the brokers assume their IAM role through it)");
+                }
+            }
         }
     }
 

@@ -200,3 +200,17 @@ describe("gated cutover of critical streams", () => {
         expect(p?.allowed).toContain("audit-archiver on audit-trail");
     });
 });
+
+describe("stack-specific requirements", () => {
+    const cases: Case[] = [
+        ["missing credential seed", "local", (v) => delete v.credentialSeed, "credentialSeed", "pulumi config set --secret credentialSeed"],
+        ["TLS on the local standalone broker", "local", (v) => (v.pulsar.tls = { enabled: true }), "pulsar.tls.enabled", "false for the local environment"],
+        ["token auth on the local standalone broker", "local", (v) => (v.pulsar.auth = { token: true }), "pulsar.auth.token", "false for the local environment"],
+        ["S3 offload without the EKS OIDC provider", "prod", (v) => delete v.kubernetes.oidcProviderArn, "kubernetes.oidcProviderArn", "IAM OIDC provider"],
+        ["malformed OIDC provider ARN", "prod", (v) => (v.kubernetes.oidcProviderArn = "oidc.eks"), "kubernetes.oidcProviderArn", "Invalid string"],
+    ];
+    it.each(cases)("%s", (_label, stack, edit, key, fragment) => {
+        const problems = problemsOf(editRaw(stack, edit));
+        expect(problems.find((p) => p.key === key)?.allowed).toContain(fragment);
+    });
+});

@@ -1,0 +1,169 @@
+/**
+ * The whole platform for one stack: providers plus every component, wired from a planned Topology.
+ * index.ts only loads config, checks it, plans and constructs this; tests construct it under mocks for
+ * every stack and phase.
+ */
+import * as aws from "@pulumi/aws";
+import * as confluentcloud from "@pulumi/confluentcloud";
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as rabbitmq from "@pulumi/rabbitmq";
+import type { PlatformConfig, Topology } from "../topology";
+import { KafkaPlatform } from "./kafka";
+import { kubernetesProvider } from "./kubernetes-provider";
+import { Observability } from "./observability";
+import { OffloadBucket } from "./offload-bucket";
+import { Orchestrator } from "./orchestrator";
+import { PulsarCluster } from "./pulsar-cluster";
+import { PulsarFunctions } from "./pulsar-functions";
+import { PulsarTenancy } from "./pulsar-tenancy";
+import { RabbitControlPlane } from "./rabbit-control-plane";
+
+export interface MessagingPlatformArgs {
+    /** The validated stack config (endpoints and secrets the plan does not carry). */
+    platform: PlatformConfig;
+    /** The planned topology this stack realises. */
+    topology: Topology;
+    /** Cloud provider settings (`aws:region`, `gcp:project`, `gcp:region`). @default read from stack config */
+    cloud?: { awsRegion?: string; gcpProject?: string; gcpRegion?: string };
+}
+
+export class MessagingPlatform extends pulumi.ComponentResource {
+    /** The stack outputs: endpoints, routes, bucket; credentials as secrets. */
+    readonly outputs: Record<string, unknown>;
+
+    constructor(name: string, args: MessagingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("messaging-platform:index:MessagingPlatform", name, {}, opts);
+        const { platform, topology } = args;
+        const cloud = args.cloud ?? {
+            awsRegion: new pulumi.Config("aws").get("region"),
+            gcpProject: new pulumi.Config("gcp").get("project"),
+            gcpRegion: new pulumi.Config("gcp").get("region"),
+        };
+        const parent = { parent: this };
+
+        // Providers: explicit everywhere (stacks set pulumi:disable-default-providers).
+        const kubernetes = kubernetesProvider(`${name}-kubernetes`, topology, parent);
+        const rabbitProvider = new rabbitmq.Provider(
+            `${name}-rabbitmq`,
+            {
+                endpoint: platform.rabbitmq.managementEndpoint,
+                username: platform.rabbitmq.username,
+                password: pulumi.secret(platform.rabbitmqPassword ?? ""),
+            },
+            parent,
+        );
+        const needsAws = topology.cloud === "aws" && (topology.kafka?.provider === "msk" || topology.offload !== null);
+        const awsProvider = needsAws
+            ? new aws.Provider(`${name}-aws`, { region: cloud.awsRegion as aws.Region | undefined }, parent)
+            : undefined;
+        const gcpProvider =
+            topology.offload?.driver === "google-cloud-storage"
+                ? new gcp.Provider(`${name}-gcp`, { project: cloud.gcpProject, region: cloud.gcpRegion }, parent)
+                : undefined;
+        // Credentials come from CONFLUENT_CLOUD_API_KEY / CONFLUENT_CLOUD_API_SECRET in the environment.
+        const confluentProvider =
+            topology.kafka?.provider === "confluent" ? new confluentcloud.Provider(`${name}-confluent`, {}, parent) : undefined;
+        const cloudProviders = [awsProvider, gcpProvider, confluentProvider].filter((p): p is NonNullable<typeof p> => p !== undefined);
+
+        // Per-service passwords (RabbitMQ users, MSK SCRAM users) are HMACs of this secret seed (components/derived-password.ts).
+        const servicePasswordSeed = pulumi.secret(platform.credentialSeed ?? "");
+
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            { metadata: { name: topology.kubernetes.namespace, labels: { "app.kubernetes.io/part-of": "messaging-platform" } } },
+            // Deleting a namespace deletes every volume in it.
+            { parent: this, provider: kubernetes, retainOnDelete: true, protect: topology.protectData },
+        );
+        const onKubernetes: pulumi.ComponentResourceOptions = { parent: this, providers: { kubernetes }, dependsOn: [namespace] };
+
+        const kafka = topology.kafka
+            ? new KafkaPlatform(
+                  `${name}-kafka`,
+                  {
+                      topology,
+                      ...(platform.kafkaSaslPassword !== undefined ? { kafkaPassword: pulumi.secret(platform.kafkaSaslPassword) } : {}),
+                      servicePasswordSeed,
+                  },
+                  { parent: this, providers: cloudProviders },
+              )
+            : undefined;
+
+        new RabbitControlPlane(`${name}-control-plane`, { topology, servicePasswordSeed }, { parent: this, provider: rabbitProvider });
+
+        const bucket = topology.offload
+            ? new OffloadBucket(
+                  `${name}-offload`,
+                  {
+                      topology,
+                      kubernetesNamespace: topology.kubernetes.namespace,
+                      ...(platform.kubernetes.oidcProviderArn ? { oidcProviderArn: platform.kubernetes.oidcProviderArn } : {}),
+                      ...(platform.kubernetes.oidcProviderUrl ? { oidcProviderUrl: platform.kubernetes.oidcProviderUrl } : {}),
+                      ...(topology.offload.driver === "google-cloud-storage" && cloud.gcpProject ? { gcpProject: cloud.gcpProject } : {}),
+                  },
+                  { parent: this, providers: cloudProviders },
+              )
+            : undefined;
+
+        if (topology.pulsar) {
+            const cluster = new PulsarCluster(
+                `${name}-pulsar`,
+                { topology, ...(bucket ? { brokerIdentity: bucket.brokerIdentity } : {}) },
+                onKubernetes,
+            );
+            new PulsarTenancy(
+                `${name}-pulsar-tenancy`,
+                { topology, ...(cluster.adminTokenSecret ? { adminToken: cluster.adminTokenSecret } : {}) },
+                { ...onKubernetes, dependsOn: [namespace, cluster] },
+            );
+            if (topology.functions.length > 0 || topology.sinks.length > 0) {
+                new PulsarFunctions(
+                    `${name}-pulsar-functions`,
+                    {
+                        topology,
+                        ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}),
+                        ...(cluster.caSecret ? { caSecret: cluster.caSecret } : {}),
+                    },
+                    { ...onKubernetes, dependsOn: [namespace, cluster] },
+                );
+            }
+        }
+
+        new Orchestrator(`${name}-orchestrator`, { topology, ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}) }, onKubernetes);
+
+        if (topology.observability.enabled) {
+            new Observability(`${name}-observability`, { topology }, onKubernetes);
+        }
+
+        this.outputs = {
+            phase: topology.phase,
+            phaseName: topology.phaseName,
+            endpoints: {
+                kafkaBootstrap: kafka ? kafka.bootstrapServers : undefined,
+                kopBootstrap: topology.pulsar?.endpoints.kopBootstrap,
+                pulsarServiceUrl: topology.pulsar?.endpoints.serviceUrl,
+                pulsarAdminUrl: topology.pulsar?.endpoints.httpUrl,
+                rabbitmqManagement: platform.rabbitmq.managementEndpoint,
+                rabbitmqAmqp: platform.rabbitmq.amqpEndpoint,
+            },
+            /** Per stream: its state in this phase and where producers write and consumers read. */
+            streamRoutes: Object.fromEntries(
+                topology.routes.map((r) => [
+                    r.stream,
+                    {
+                        state: r.state,
+                        produce: r.produce.map((e) => `${e.broker}:${e.topic}`),
+                        consume: r.consume.map((c) => `${c.service}@${c.broker}:${c.topic}`),
+                        ...(r.gate ? { gate: r.gate } : {}),
+                        ...(r.sink ? { sink: r.sink } : {}),
+                    },
+                ]),
+            ),
+            bucketName: bucket ? bucket.bucketName : undefined,
+            /** Per-service Kafka credentials (MSK SCRAM / Confluent API keys): secret. */
+            kafkaCredentials: kafka ? pulumi.secret(kafka.credentials) : undefined,
+        };
+        this.registerOutputs(this.outputs);
+    }
+}
