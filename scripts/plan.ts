@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- --stack <name> [--phase N] [--from M] [--format text|json]`
+ * `npm run plan -- --stack <name> [--phase N] [--from M] [--format text|json|mermaid]`
  *
  * Reads Pulumi.<name>.yaml, validates it and prints the planned topology; with `--from M`, what moving the
  * stack from phase M to the stack's (or --phase) phase changes. No Pulumi engine, no cloud, no network.
@@ -17,6 +17,7 @@ import {
     type Topology,
 } from "../topology";
 import { renderDiff, renderTopology } from "./plan-format";
+import { renderMermaid } from "./plan-mermaid";
 
 export function planForStack(stack: string, phase?: number, root = resolve(__dirname, "..")): Topology {
     const text = readFileSync(resolve(root, `Pulumi.${stack}.yaml`), "utf8");
@@ -47,22 +48,29 @@ export function main(argv: string[]): number {
         strict: true,
     });
     if (!values.stack) {
-        process.stderr.write("usage: npm run plan -- --stack <local|dev|prod> [--phase N] [--from M] [--format text|json]\n");
+        process.stderr.write("usage: npm run plan -- --stack <local|dev|prod> [--phase N] [--from M] [--format text|json|mermaid]\n");
         return 2;
     }
-    if (values.format !== "text" && values.format !== "json") {
-        process.stderr.write(`--format ${values.format}: allowed text | json\n`);
+    if (values.format !== "text" && values.format !== "json" && values.format !== "mermaid") {
+        process.stderr.write(`--format ${values.format}: allowed text | json | mermaid\n`);
         return 2;
     }
     try {
         const target = planForStack(values.stack, parsePhase("--phase", values.phase));
         const fromPhase = parsePhase("--from", values.from);
         if (fromPhase === undefined) {
-            process.stdout.write(values.format === "json" ? `${JSON.stringify(target, null, 2)}\n` : renderTopology(target));
+            const render = { json: (t: Topology) => `${JSON.stringify(t, null, 2)}\n`, mermaid: renderMermaid, text: renderTopology }[values.format];
+            process.stdout.write(render(target));
             return 0;
         }
         const before = planForStack(values.stack, fromPhase);
         const diff = diffTopology(before, target);
+        if (values.format === "mermaid") {
+            // A diagram of the target phase; the text diff goes to stderr so the diagram stays pipeable.
+            process.stderr.write(renderDiff(diff, values.stack));
+            process.stdout.write(renderMermaid(target));
+            return 0;
+        }
         process.stdout.write(values.format === "json" ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, values.stack));
         return 0;
     } catch (err) {

@@ -83,6 +83,8 @@ export interface StreamRoute {
     state: StreamState;
     /** The gate a critical stream waits for, and whether config approves it. */
     gate?: { name: GateName; approved: boolean };
+    /** The services that produce the stream. */
+    producers: string[];
     /** Where producers write (one entry per broker; two while dual-publishing). */
     produce: Endpoint[];
     consume: ConsumerRoute[];
@@ -395,6 +397,7 @@ function routeOf(
         stream: s.name,
         criticality: s.criticality,
         state,
+        producers: [...s.producers],
         produce: [],
         consume: [],
         ...(s.gate ? { gate: { name: s.gate, approved: gates[s.gate] } } : {}),
