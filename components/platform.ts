@@ -161,8 +161,8 @@ export class MessagingPlatform extends pulumi.ComponentResource {
                 ]),
             ),
             bucketName: bucket ? bucket.bucketName : undefined,
-            /** Per-service Kafka credentials (MSK SCRAM / Confluent API keys): secret. */
-            kafkaCredentials: kafka ? pulumi.secret(kafka.credentials) : undefined,
+            // Service credentials are not stack outputs: policies (and anyone with `stack output --show-secrets`)
+            // would see them decrypted. Services read them from their Kubernetes Secrets / AWS Secrets Manager.
         };
         this.registerOutputs(this.outputs);
     }

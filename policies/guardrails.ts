@@ -1,0 +1,19 @@
+/**
+ * The pack's policies, assembled at one enforcement level. Importable without starting the policy server
+ * (policies/index.ts does that), so tests and `npm run policy` use this list.
+ */
+import type { EnforcementLevel, Policies } from "@pulumi/policy";
+import { isolationPolicies } from "./rules/isolation";
+import { migrationPolicies, stackConfigFacts, type MigrationFactsSource } from "./rules/migration";
+import { reliabilityPolicies } from "./rules/reliability";
+import { securityPolicies } from "./rules/security";
+
+export const PACK_NAME = "messaging-guardrails";
+
+/**
+ * @param level the level every policy starts at; `--policy-pack-config` (policies/config/<env>.json) overrides it
+ * @param facts where the migration invariants read phase and gates from @default the stack's config
+ */
+export function guardrails(level: EnforcementLevel, facts: MigrationFactsSource = stackConfigFacts): Policies {
+    return [...securityPolicies(level), ...reliabilityPolicies(level), ...isolationPolicies(level), ...migrationPolicies(level, facts)];
+}

@@ -1,0 +1,77 @@
+/**
+ * Tenant isolation on Pulsar: a permission grants only roles of the tenant that owns the resource (roles are
+ * `<tenant>.<service>`, topology/plan.ts `pulsarRole`) or that tenant's admin roles; admin roles are never wildcards.
+ */
+import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { TYPES, list, ofType, record } from "./common";
+
+/** The tenant of a Pulsar resource name: `persistent://t/ns/topic`, `t/ns` or `t`. Pure; exported for testing. */
+export function tenantOf(resourceName: string): string {
+    return resourceName.replace(/^(non-)?persistent:\/\//, "").split("/")[0] ?? "";
+}
+
+/** Roles a permission may grant in a tenant besides `<tenant>.*` ones. */
+function isWildcard(role: string): boolean {
+    return role.includes("*") || role.trim() === "";
+}
+
+export function pulsarPermissionOwnTenant(level: EnforcementLevel): StackValidationPolicy {
+    return {
+        name: "pulsar-permission-own-tenant",
+        description: "Pulsar permissions grant only roles of the resource's own tenant (`<tenant>.<service>`) or that tenant's admin roles.",
+        enforcementLevel: level,
+        validateStack: (args, report) => {
+            const adminRoles = new Map<string, string[]>();
+            for (const t of ofType(args.resources, TYPES.pulsarTenant)) {
+                const spec = record(t.props.spec) ?? {};
+                if (typeof spec.name === "string") {
+                    adminRoles.set(spec.name, list(spec.adminRoles).map(String));
+                }
+            }
+            for (const p of ofType(args.resources, TYPES.pulsarPermission)) {
+                const spec = record(p.props.spec) ?? {};
+                const resource = String(spec.resourceName ?? "");
+                const tenant = tenantOf(resource);
+                const admins = adminRoles.get(tenant) ?? [];
+                const foreign = list(spec.roles)
+                    .map(String)
+                    .filter((role) => isWildcard(role) || !(role.startsWith(`${tenant}.`) || admins.includes(role)));
+                if (foreign.length > 0) {
+                    report(
+                        `PulsarPermission ${p.name} on ${resource} grants ${foreign.map((r) => JSON.stringify(r)).join(", ")}, not roles of tenant ` +
+                            `${tenant}: grant "${tenant}.<service>" roles (or the tenant's adminRoles) only; cross-tenant access needs its own topic`,
+                        p.urn,
+                    );
+                }
+            }
+        },
+    };
+}
+
+export function pulsarTenantAdminRoles(level: EnforcementLevel): ResourceValidationPolicy {
+    return {
+        name: "pulsar-tenant-admin-roles",
+        description: "Pulsar tenants name at least one concrete admin role and no wildcard.",
+        enforcementLevel: level,
+        validateResource: (args, report) => {
+            if (args.type !== TYPES.pulsarTenant) {
+                return;
+            }
+            const spec = record(args.props.spec) ?? {};
+            const roles = list(spec.adminRoles).map(String);
+            const label = `PulsarTenant ${String(spec.name ?? args.name)}`;
+            if (roles.length === 0) {
+                report(`${label} has no adminRoles: set tenants[].adminRoles to the team's admin role, e.g. "<tenant>.admin"`);
+            }
+            const wild = roles.filter(isWildcard);
+            if (wild.length > 0) {
+                report(`${label} has wildcard admin roles ${wild.map((r) => JSON.stringify(r)).join(", ")}: list concrete roles in tenants[].adminRoles`);
+            }
+        },
+    };
+}
+
+/** Every isolation policy, at one level. */
+export function isolationPolicies(level: EnforcementLevel): (ResourceValidationPolicy | StackValidationPolicy)[] {
+    return [pulsarPermissionOwnTenant(level), pulsarTenantAdminRoles(level)];
+}

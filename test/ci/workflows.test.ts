@@ -1,0 +1,59 @@
+/**
+ * The GitHub Actions workflows parse with GitHub's own workflow parser (@actions/workflow-parser, the schema the
+ * Actions service validates against), and do what the runbooks say: preview dev and prod with the policy pack on
+ * pull requests, up on main with prod behind an environment approval.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const root = resolve(__dirname, "../..");
+const read = (f: string) => readFileSync(resolve(root, f), "utf8");
+
+function errorsOf(name: string, content: string): string[] {
+    const result = parseWorkflow({ name, content }, new NoOperationTraceWriter());
+    return result.context.errors.getErrors().map((e) => e.message);
+}
+
+describe("GitHub workflows", () => {
+    it.each([".github/workflows/preview.yml", ".github/workflows/up.yml"])("%s is a valid workflow", (file) => {
+        expect(errorsOf(file, read(file))).toEqual([]);
+    });
+
+    it("rejects an invalid workflow (the parser really checks)", () => {
+        expect(errorsOf("bad.yml", "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    stepz: []\n").length).toBeGreaterThan(0);
+    });
+
+    it("previews dev and prod on pull requests with the policy pack and its per-stack config, commenting on the PR", () => {
+        const wf = parse(read(".github/workflows/preview.yml"));
+        expect(Object.keys(wf.on)).toEqual(["pull_request"]);
+        expect(wf.jobs.preview.strategy.matrix.stack).toEqual(["dev", "prod"]);
+        const step = wf.jobs.preview.steps.find((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));
+        expect(step.with).toMatchObject({
+            command: "preview",
+            "comment-on-pr": true,
+            policyPacks: "policies",
+            policyPackConfigs: "policies/config/${{ matrix.stack }}.json",
+        });
+        expect(wf.jobs.test.steps.some((s: { run?: string }) => s.run === "bash .ci/run")).toBe(true);
+    });
+
+    it("runs up on main, prod only in the production environment, and checks idempotence", () => {
+        const wf = parse(read(".github/workflows/up.yml"));
+        expect(wf.on.push.branches).toEqual(["main"]);
+        expect(wf.jobs.up.environment).toBe("${{ matrix.environment }}");
+        expect(wf.jobs.up.strategy.matrix.include).toContainEqual({ stack: "prod", environment: "production" });
+        expect(wf.jobs.up.strategy["max-parallel"]).toBe(1);
+        const pulumiSteps = wf.jobs.up.steps.filter((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));
+        expect(pulumiSteps.map((s: { with: { command: string } }) => s.with.command)).toEqual(["up", "preview"]);
+        expect(pulumiSteps[1].with["expect-no-changes"]).toBe(true);
+    });
+
+    it("policy configs exist for the stacks the workflows name", () => {
+        for (const stack of ["dev", "prod"]) {
+            expect(() => JSON.parse(read(`policies/config/${stack}.json`))).not.toThrow();
+        }
+    });
+});

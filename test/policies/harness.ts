@@ -1,0 +1,50 @@
+/**
+ * Offline policy harness (the pulumi-policy-aws `tests/util.ts` pattern): builds resources as the engine describes
+ * them and runs policies through policies/offline.ts, which wraps props in @pulumi/policy's `unknownCheckingProxy`
+ * exactly like the policy server (pulumi/pulumi-policy#445: unproxied helpers hide proxy bugs).
+ */
+import type { EnforcementLevel, Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { evaluatePack, type CapturedResource, type PackConfig, type Violation } from "../../policies/offline";
+
+/** A resource whose inputs and outputs are both `props` (what a preview with known values shows). */
+export function res(
+    type: string,
+    name: string,
+    props: Record<string, unknown>,
+    extra: Partial<Omit<CapturedResource, "type" | "name" | "inputs" | "outputs">> = {},
+): CapturedResource {
+    return {
+        type,
+        name,
+        urn: `urn:pulumi:test::messaging-platform::${type}::${name}`,
+        inputs: props,
+        outputs: props,
+        protect: false,
+        retainOnDelete: false,
+        dependencies: [],
+        propertyDependencies: {},
+        ...extra,
+    };
+}
+
+/** Messages one policy reports over the resources, with its own policy config. */
+export async function violations(
+    policy: ResourceValidationPolicy | StackValidationPolicy,
+    resources: CapturedResource[],
+    config: Record<string, unknown> = {},
+): Promise<string[]> {
+    const found = await evaluatePack([policy], resources, { [policy.name]: config as PackConfig[string] });
+    return found.map((v) => v.message);
+}
+
+/** The whole pack over the resources with a policy config file's content. */
+export async function packViolations(policies: Policies, resources: CapturedResource[], config: PackConfig): Promise<Violation[]> {
+    return evaluatePack(policies, resources, config);
+}
+
+export const LEVEL: EnforcementLevel = "mandatory";
+
+/** A deep copy, so fixtures can be edited per case. */
+export function clone<T>(v: T): T {
+    return structuredClone(v);
+}
