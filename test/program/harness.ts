@@ -1,0 +1,226 @@
+/**
+ * Program-level test harness: runs the whole platform (MessagingPlatform, or index.ts itself) under Pulumi mocks and
+ * records every registration with the options the engine would receive (protect, retainOnDelete, parent), read from
+ * the register requests themselves: the mock API's `newResource` does not show options, and a `transformations`
+ * option sees them before the SDK applies parent inheritance (protect is inherited; the request carries the result).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export const PROJECT = "messaging-platform";
+export const ORGANIZATION = "organization";
+export const CLOUD = { awsRegion: "eu-west-1", gcpProject: "cosmic-ai-dev", gcpRegion: "europe-west4" };
+
+export interface Registered {
+    type: string;
+    name: string;
+    urn: string;
+    parent?: string;
+    custom: boolean;
+    /** Read (`opts.id`, e.g. a StackReference) rather than registered. */
+    read: boolean;
+    /** Inputs as the engine gets them (secrets as `{ [specialSigKey]: specialSecretSig, value }` wrappers). */
+    inputs: Record<string, any>;
+    protect: boolean;
+    retainOnDelete: boolean;
+}
+
+const ACCOUNT = "123456789012";
+
+/** Provider-computed outputs the components read (ARNs, emails, endpoints), faked per type. */
+function computed(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+    switch (type) {
+        case "aws:kms/key:Key":
+            return { arn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${name}`, keyId: `${name}-key-id` };
+        case "aws:msk/cluster:Cluster":
+            return {
+                arn: `arn:aws:kafka:eu-west-1:${ACCOUNT}:cluster/${name}/uuid`,
+                bootstrapBrokersSaslScram: "b-1.msk.example:9096,b-2.msk.example:9096,b-3.msk.example:9096",
+                bootstrapBrokersSaslIam: "b-1.msk.example:9098,b-2.msk.example:9098,b-3.msk.example:9098",
+            };
+        case "aws:msk/configuration:Configuration":
+            return { arn: `arn:aws:kafka:eu-west-1:${ACCOUNT}:configuration/${name}`, latestRevision: 1 };
+        case "aws:secretsmanager/secret:Secret":
+            return { arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${String(inputs.name ?? name)}-AbCdEf` };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { arn: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${String(inputs.name ?? name)}` };
+        case "aws:s3/bucket:Bucket":
+            return { arn: `arn:aws:s3:::${String(inputs.bucket ?? name)}` };
+        case "aws:iam/role:Role":
+            return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name: `${name}-role` };
+        case "confluentcloud:index/kafkaCluster:KafkaCluster":
+            return {
+                bootstrapEndpoint: "SASL_SSL://pkc-00000.europe-west4.gcp.confluent.cloud:9092",
+                restEndpoint: "https://pkc-00000.europe-west4.gcp.confluent.cloud:443",
+                rbacCrn: "crn://confluent.cloud/organization=o/environment=env-1/cloud-cluster=lkc-1",
+                apiVersion: "cmk/v2",
+                kind: "Cluster",
+            };
+        case "confluentcloud:index/serviceAccount:ServiceAccount":
+            return { apiVersion: "iam/v2", kind: "ServiceAccount" };
+        case "confluentcloud:index/apiKey:ApiKey":
+            return { secret: `api-secret-of-${name}` };
+        case "gcp:serviceaccount/account:Account": {
+            const email = `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com`;
+            return { email, member: `serviceAccount:${email}`, name: `projects/${String(inputs.project)}/serviceAccounts/${email}` };
+        }
+        default:
+            return {};
+    }
+}
+
+function idOf(type: string, name: string): string {
+    if (type === "confluentcloud:index/serviceAccount:ServiceAccount") {
+        return `sa-${name}`;
+    }
+    if (type === "confluentcloud:index/apiKey:ApiKey") {
+        return `key-${name}`;
+    }
+    return `${name}-id`;
+}
+
+export interface MockOptions {
+    stack: string;
+    /**
+     * The outputs the stack's reference to itself returns (its last deployment's outputs); undefined: none
+     * (a first deployment).
+     */
+    previousOutputs?: Record<string, unknown>;
+}
+
+interface ReadRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProperties(): { toJavaScript(): unknown } | undefined;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined;
+    getObject(): { toJavaScript(): unknown } | undefined;
+}
+
+type Callback = (err: unknown, resp: unknown) => void;
+
+/**
+ * Installs fresh mocks (a new mock monitor, so nothing from an earlier run leaks in) and returns the list every
+ * registration is appended to.
+ */
+export async function installMocks(opts: MockOptions): Promise<Registered[]> {
+    const registered: Registered[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (a) => {
+                const inputs = a.inputs as Record<string, any>;
+                if (a.type === "pulumi:pulumi:StackReference") {
+                    const outputs = opts.previousOutputs ?? {};
+                    return { id: String(inputs.name ?? a.name), state: { name: inputs.name ?? a.name, outputs, secretOutputNames: [] } };
+                }
+                return { id: idOf(a.type, a.name), state: { ...inputs, ...computed(a.type, a.name, inputs) } };
+            },
+            call: (a) => a.inputs,
+        },
+        PROJECT,
+        opts.stack,
+        false,
+        ORGANIZATION,
+    );
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: unknown, cb: Callback): unknown;
+        readResource(req: unknown, cb: Callback): unknown;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (raw: unknown, cb: Callback) =>
+        register(raw, (err, resp) => {
+            if (!err && resp) {
+                const req = raw as RegisterRequest;
+                registered.push({
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn: (resp as { getUrn(): string }).getUrn(),
+                    ...(req.getParent() ? { parent: req.getParent() } : {}),
+                    custom: req.getCustom(),
+                    read: false,
+                    inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, any>,
+                    protect: req.getProtect() === true,
+                    retainOnDelete: req.getRetainondelete() === true,
+                });
+            }
+            cb(err, resp);
+        });
+    const read = monitor.readResource.bind(monitor);
+    monitor.readResource = (raw: unknown, cb: Callback) =>
+        read(raw, (err, resp) => {
+            if (!err && resp) {
+                const req = raw as ReadRequest;
+                registered.push({
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn: (resp as { getUrn(): string }).getUrn(),
+                    ...(req.getParent() ? { parent: req.getParent() } : {}),
+                    custom: true,
+                    read: true,
+                    inputs: (req.getProperties()?.toJavaScript() ?? {}) as Record<string, any>,
+                    protect: false,
+                    retainOnDelete: false,
+                });
+            }
+            cb(err, resp);
+        });
+    return registered;
+}
+
+/** Waits until every outstanding registration (including those made from apply callbacks) has reached the monitor. */
+export async function settle(registered: Registered[]): Promise<void> {
+    const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
+    let last = -1;
+    let quiet = 0;
+    while (quiet < 3) {
+        await waitForRPCs();
+        await new Promise((r) => setImmediate(r));
+        if (registered.length === last) {
+            quiet++;
+        } else {
+            quiet = 0;
+            last = registered.length;
+        }
+    }
+}
+
+/** `type name`, the golden-plan line of a resource. */
+export const keyOf = (r: { type: string; name: string }): string => `${r.type} ${r.name}`;
+
+/** Deeply strips secret wrappers. */
+export function plain(v: unknown): any {
+    if (Array.isArray(v)) {
+        return v.map(plain);
+    }
+    if (typeof v === "object" && v !== null) {
+        const o = v as Record<string, unknown>;
+        if (o[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
+            return plain(o.value);
+        }
+        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, plain(x)]));
+    }
+    return v;
+}
+
+/**
+ * Runs `fn` with V8's own stack-trace formatting. The SDK captures a full stack trace for every resource it constructs
+ * (its source position); vitest's source-mapping `Error.prepareStackTrace` makes that the bulk of the cost of
+ * constructing the whole platform (about half the time). Restored afterwards, so assertion failures stay source-mapped.
+ */
+export async function withPlainStackTraces<T>(fn: () => Promise<T>): Promise<T> {
+    const errors = Error as { prepareStackTrace?: ErrorConstructor["prepareStackTrace"] };
+    const prepare = errors.prepareStackTrace;
+    delete errors.prepareStackTrace;
+    try {
+        return await fn();
+    } finally {
+        errors.prepareStackTrace = prepare;
+    }
+}

@@ -1,0 +1,369 @@
+/**
+ * The whole platform (components/platform.ts MessagingPlatform) for every stack (local, dev, prod) and phase (0..3),
+ * under Pulumi mocks, offline:
+ *  - resources by type as DESIGN.md's phase table says;
+ *  - golden plans: the sorted `type name` listing of every registered resource per stack and phase is committed in
+ *    test/golden/<stack>-phase<N>.txt, so every change to the resource graph shows in review; this test fails on drift.
+ *    After an intended change, regenerate them and review the diff of test/golden/:
+ *
+ *        UPDATE_GOLDEN=1 npx vitest run test/program
+ *
+ *  - every transition N -> N+1 and N+1 -> N: no resource that holds data leaves the program unless it was registered
+ *    with retainOnDelete (and protect in prod; Pulsar CRs also with lifecyclePolicy KeepAfterDeletion), and the
+ *    Deployments / Functions / Sinks added and removed are exactly what diffTopology says.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { MessagingPlatform as MessagingPlatformType } from "../../components/platform";
+import { diffTopology, plan, validateConfig, type PlatformConfig, type Topology } from "../../topology";
+import { STACKS, rawStack, type StackName } from "../support/stacks";
+import { CLOUD, installMocks, keyOf, plain, settle, withPlainStackTraces, type Registered } from "./harness";
+
+const PHASES = [0, 1, 2, 3] as const;
+type Phase = (typeof PHASES)[number];
+
+const GOLDEN_DIR = resolve(__dirname, "../golden");
+const UPDATE_GOLDEN = process.env.UPDATE_GOLDEN === "1";
+
+interface Run {
+    stack: StackName;
+    phase: Phase;
+    platform: PlatformConfig;
+    topology: Topology;
+    resources: Registered[];
+}
+
+const runs = new Map<string, Run>();
+const run = (stack: StackName, phase: number): Run => runs.get(`${stack}-${phase}`) as Run;
+
+beforeAll(
+    () =>
+        withPlainStackTraces(async () => {
+            for (const stack of STACKS) {
+                for (const phase of PHASES) {
+                    // A fresh mock monitor per stack and phase: nothing registered by an earlier run leaks into this one.
+                    const resources = await installMocks({ stack });
+                    // Imported once the mocks exist (the module graph reads the runtime settings).
+                    const { MessagingPlatform } = (await import("../../components/platform")) as { MessagingPlatform: typeof MessagingPlatformType };
+                    const platform = validateConfig(rawStack(stack, { phase }));
+                    const topology = plan(platform);
+                    new MessagingPlatform("platform", { platform, topology, cloud: CLOUD });
+                    await settle(resources);
+                    runs.set(`${stack}-${phase}`, { stack, phase, platform, topology, resources });
+                }
+            }
+        }),
+    120_000,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Resource types and helpers.
+
+const T = {
+    topic: "kafka:index/topic:Topic",
+    deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    service: "kubernetes:core/v1:Service",
+    namespace: "kubernetes:core/v1:Namespace",
+    pvc: "kubernetes:core/v1:PersistentVolumeClaim",
+    release: "kubernetes:helm.sh/v3:Release",
+    fn: "kubernetes:compute.functionmesh.io/v1alpha1:Function",
+    sink: "kubernetes:compute.functionmesh.io/v1alpha1:Sink",
+    pulsarTenant: "kubernetes:resource.streamnative.io/v1alpha1:PulsarTenant",
+    pulsarNamespace: "kubernetes:resource.streamnative.io/v1alpha1:PulsarNamespace",
+    pulsarTopic: "kubernetes:resource.streamnative.io/v1alpha1:PulsarTopic",
+    gcsBucket: "gcp:storage/bucket:Bucket",
+    s3Bucket: "aws:s3/bucket:Bucket",
+    mskCluster: "aws:msk/cluster:Cluster",
+    confluentCluster: "confluentcloud:index/kafkaCluster:KafkaCluster",
+    confluentEnvironment: "confluentcloud:index/environment:Environment",
+    rabbitQueue: "rabbitmq:index/queue:Queue",
+    rabbitVhost: "rabbitmq:index/vHost:VHost",
+} as const;
+
+/** Pulsar operator CRs that hold data: they must also carry `lifecyclePolicy: KeepAfterDeletion`. */
+const PULSAR_DATA_CRS: ReadonlySet<string> = new Set([T.pulsarTenant, T.pulsarNamespace, T.pulsarTopic]);
+
+/** Types whose removal from the program would lose messages or objects. */
+const DATA_HOLDING: ReadonlySet<string> = new Set([
+    T.topic,
+    T.mskCluster,
+    T.confluentCluster,
+    T.confluentEnvironment,
+    T.s3Bucket,
+    T.gcsBucket,
+    T.rabbitQueue,
+    T.rabbitVhost,
+    ...PULSAR_DATA_CRS,
+    T.namespace,
+    T.statefulSet,
+    T.pvc,
+    T.release,
+]);
+
+const ofType = (r: Run, type: string) => r.resources.filter((x) => x.type === type);
+const k8sName = (x: Registered): string => plain(x.inputs).metadata?.name;
+const k8sNames = (r: Run, type: string) => ofType(r, type).map(k8sName).sort();
+
+/** Anything that belongs to Pulsar: its cluster, tenancy, functions and sinks, or the KoP Service. */
+function isPulsar(x: Registered): boolean {
+    return (
+        /^messaging-platform:pulsar:/.test(x.type) ||
+        /:(resource\.streamnative\.io|compute\.functionmesh\.io)\//.test(x.type) ||
+        x.type === T.release ||
+        x.type === T.statefulSet ||
+        /pulsar/i.test(x.name)
+    );
+}
+
+const cases = STACKS.flatMap((stack) => PHASES.map((phase) => [stack, phase] as const));
+
+// ---------------------------------------------------------------------------------------------
+// 1. Resources by type, per DESIGN.md's phase table.
+
+describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
+    const r = () => run(stack, phase);
+
+    it("has a Kafka topic for every stream", () => {
+        const topology = r().topology;
+        const topics = topology.kafka?.topics ?? [];
+        expect(topology.routes.length).toBeGreaterThan(0);
+        for (const route of topology.routes) {
+            const topic = topics.find((t) => t.stream === route.stream);
+            expect(topic, `planned Kafka topic of ${route.stream}`).toBeDefined();
+        }
+        expect(ofType(r(), T.topic).map((t) => plain(t.inputs).name).sort()).toEqual(topics.map((t) => t.name).sort());
+    });
+
+    it(phase === 0 ? "has no Pulsar resource at all" : "runs Pulsar: a Helm release in dev/prod, a standalone StatefulSet locally", () => {
+        if (phase === 0) {
+            expect(r().resources.filter(isPulsar).map(keyOf)).toEqual([]);
+            return;
+        }
+        expect(ofType(r(), T.release)).toHaveLength(stack === "local" ? 0 : 1);
+        expect(ofType(r(), T.statefulSet)).toHaveLength(stack === "local" ? 1 : 0);
+    });
+
+    it(phase === 0 ? "has no KoP Service" : "exposes KoP on a Service", () => {
+        const endpoints = r().topology.pulsar?.endpoints;
+        const kop = ofType(r(), T.service).filter((s) => (plain(s.inputs).spec?.ports ?? []).some((p: { name?: string }) => p.name === "kafka"));
+        if (phase === 0) {
+            expect(endpoints).toBeUndefined();
+            expect(kop).toEqual([]);
+            return;
+        }
+        expect(kop.map(k8sName)).toEqual([endpoints?.kafkaService]);
+        expect(plain(kop[0]?.inputs).spec.ports.map((p: { port: number }) => p.port)).toEqual([endpoints?.kafkaPort]);
+    });
+
+    it(phase < 2 ? "runs mcp-matcher as a Deployment (and not as a Function)" : "runs mcp-matcher as a Function Mesh Function (and not as a Deployment)", () => {
+        const asDeployment = k8sNames(r(), T.deployment).includes("mcp-matcher");
+        const asFunction = k8sNames(r(), T.fn).includes("mcp-matcher");
+        expect({ asDeployment, asFunction }).toEqual({ asDeployment: phase < 2, asFunction: phase >= 2 });
+    });
+
+    it(phase === 3 ? "isolates every tenant in its own <tenant>/orchestrator namespace" : "has no per-tenant namespace", () => {
+        const pulsarNamespaces = ofType(r(), T.pulsarNamespace).map((n) => plain(n.inputs).spec.name as string);
+        const perTenant = pulsarNamespaces.filter((n) => n.endsWith("/orchestrator")).sort();
+        const tenants = r().platform.tenants.map((t) => t.name);
+        expect(tenants.length).toBeGreaterThan(0);
+        expect(perTenant).toEqual(phase === 3 ? tenants.map((t) => `${t}/orchestrator`).sort() : []);
+    });
+
+    it(
+        phase === 3 && stack !== "local" ? `offloads to a ${stack === "dev" ? "GCS" : "S3"} bucket` : "has no offload bucket",
+        () => {
+            const gcs = ofType(r(), T.gcsBucket).map((b) => plain(b.inputs).name);
+            const s3 = ofType(r(), T.s3Bucket).map((b) => plain(b.inputs).bucket);
+            const bucket = r().topology.offload?.bucket;
+            const expected =
+                phase === 3 && stack === "dev" ? { gcs: [bucket], s3: [] } : phase === 3 && stack === "prod" ? { gcs: [], s3: [bucket] } : { gcs: [], s3: [] };
+            expect({ gcs, s3 }).toEqual(expected);
+            if (phase === 3 && stack !== "local") {
+                expect(bucket).toBeTruthy();
+            }
+        },
+    );
+
+    it("protects (prod) and keeps (everywhere) every resource that holds data", () => {
+        const bad = r()
+            .resources.filter((x) => DATA_HOLDING.has(x.type))
+            .filter((x) => !x.retainOnDelete || (stack === "prod" && !x.protect))
+            .map((x) => `${keyOf(x)} retainOnDelete=${x.retainOnDelete} protect=${x.protect}`);
+        expect(bad).toEqual([]);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2. Golden plans.
+
+function goldenLines(r: Run): string[] {
+    return r.resources.map(keyOf).sort();
+}
+
+/** A short, readable diff of two sorted listings. */
+function listingDiff(expected: string[], actual: string[]): string {
+    const want = new Set(expected);
+    const got = new Set(actual);
+    const removed = expected.filter((l) => !got.has(l)).map((l) => `- ${l}`);
+    const added = actual.filter((l) => !want.has(l)).map((l) => `+ ${l}`);
+    const dupes = actual.filter((l, i) => actual.indexOf(l) !== i).map((l) => `! duplicate ${l}`);
+    return [...removed, ...added, ...dupes].join("\n");
+}
+
+describe.each(cases)("%s phase %i: golden plan", (stack, phase) => {
+    it(`matches test/golden/${stack}-phase${phase}.txt`, () => {
+        const file = resolve(GOLDEN_DIR, `${stack}-phase${phase}.txt`);
+        const actual = goldenLines(run(stack, phase));
+        expect(new Set(actual).size, "every (type, name) is unique").toBe(actual.length);
+        if (UPDATE_GOLDEN) {
+            mkdirSync(GOLDEN_DIR, { recursive: true });
+            writeFileSync(file, `${actual.join("\n")}\n`);
+            return;
+        }
+        if (!existsSync(file)) {
+            expect.fail(`missing golden plan ${file}: generate it with UPDATE_GOLDEN=1 npx vitest run test/program`);
+        }
+        const expected = readFileSync(file, "utf8").split("\n").filter((l) => l.length > 0);
+        const diff = listingDiff(expected, actual);
+        if (diff !== "") {
+            expect.fail(
+                `the ${stack} phase ${phase} resource graph drifted from test/golden/${stack}-phase${phase}.txt ` +
+                    `(- only in the golden plan, + only in the program):\n${diff}\n` +
+                    `If the change is intended: UPDATE_GOLDEN=1 npx vitest run test/program, and review the golden diff.`,
+            );
+        }
+        expect(actual).toEqual(expected);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// 3. Transitions.
+
+/** The resources of `from` that are not in `to`, by (type, name). */
+function removedBetween(from: Run, to: Run): Registered[] {
+    const kept = new Set(to.resources.map(keyOf));
+    return from.resources.filter((x) => !kept.has(keyOf(x)));
+}
+
+/** Why leaving the program would lose data, or undefined when it would not. */
+function dataLoss(x: Registered, stack: StackName): string | undefined {
+    if (!DATA_HOLDING.has(x.type)) {
+        return undefined;
+    }
+    const problems: string[] = [];
+    if (!x.retainOnDelete) {
+        problems.push("retainOnDelete is not set");
+    }
+    if (stack === "prod" && !x.protect) {
+        problems.push("protect is not set in prod");
+    }
+    if (PULSAR_DATA_CRS.has(x.type) && plain(x.inputs).spec?.lifecyclePolicy !== "KeepAfterDeletion") {
+        problems.push(`spec.lifecyclePolicy is ${String(plain(x.inputs).spec?.lifecyclePolicy)}, not KeepAfterDeletion`);
+    }
+    return problems.length > 0 ? `${keyOf(x)}: ${problems.join(", ")}` : undefined;
+}
+
+/** Resource name prefixes of the resources the plan lists as deployments, functions and sinks. */
+const PLAN_ITEMS = [
+    { area: "deployments", type: T.deployment, prefix: "platform-orchestrator-" },
+    { area: "pulsar functions", type: T.fn, prefix: "platform-pulsar-functions-function-" },
+    { area: "pulsar->kafka sinks", type: T.sink, prefix: "platform-pulsar-functions-sink-" },
+] as const;
+
+/** The plan id (service, function or sink name) of a Deployment / Function / Sink resource. */
+function planId(x: Registered): string {
+    const item = PLAN_ITEMS.find((i) => i.type === x.type);
+    if (!item || !x.name.startsWith(item.prefix)) {
+        throw new Error(`${keyOf(x)} is not a planned deployment, function or sink`);
+    }
+    const id = x.name.slice(item.prefix.length);
+    // The object in the cluster has the plan's name too.
+    expect(k8sName(x), keyOf(x)).toBe(id);
+    return id;
+}
+
+const transitions = STACKS.flatMap((stack) =>
+    [0, 1, 2].flatMap((n) => [
+        [stack, n, n + 1],
+        [stack, n + 1, n],
+    ]),
+) as [StackName, number, number][];
+
+describe.each(transitions)("%s phase %i -> %i", (stack, from, to) => {
+    it("removes nothing that holds data without keeping it (retainOnDelete; protect in prod; KeepAfterDeletion)", () => {
+        const removed = removedBetween(run(stack, from), run(stack, to));
+        expect(removed.map((x) => dataLoss(x, stack)).filter((p) => p !== undefined)).toEqual([]);
+    });
+
+    it("adds and removes exactly the Deployments, Functions and Sinks the plan diff says", () => {
+        const a = run(stack, from);
+        const b = run(stack, to);
+        const diff = diffTopology(a.topology, b.topology);
+        for (const item of PLAN_ITEMS) {
+            const before = new Set(ofType(a, item.type).map(planId));
+            const after = new Set(ofType(b, item.type).map(planId));
+            const area = diff.areas.find((x) => x.area === item.area);
+            expect(area, item.area).toBeDefined();
+            expect({ area: item.area, added: [...after].filter((id) => !before.has(id)).sort(), removed: [...before].filter((id) => !after.has(id)).sort() }).toEqual({
+                area: item.area,
+                added: [...(area?.added ?? [])].sort(),
+                removed: (area?.removed ?? []).map((x) => x.id).sort(),
+            });
+        }
+    });
+});
+
+describe("transition coverage", () => {
+    it("sees real changes: every bump adds resources, and 1 -> 2 swaps the mcp-matcher Deployment for a Function", () => {
+        for (const stack of STACKS) {
+            for (const n of [0, 1, 2]) {
+                const added = removedBetween(run(stack, n + 1), run(stack, n));
+                expect(added.length, `${stack} ${n} -> ${n + 1}`).toBeGreaterThan(0);
+            }
+            const removed12 = removedBetween(run(stack, 1), run(stack, 2)).map(keyOf);
+            expect(removed12).toContain(`${T.deployment} platform-orchestrator-mcp-matcher`);
+            expect(removedBetween(run(stack, 2), run(stack, 1)).map(keyOf)).toContain(`${T.fn} platform-pulsar-functions-function-mcp-matcher`);
+        }
+    });
+
+    it("the rollback 3 -> 2 in dev and prod removes the offload bucket, kept (and protected in prod)", () => {
+        const dev = removedBetween(run("dev", 3), run("dev", 2)).find((x) => x.type === T.gcsBucket);
+        const prod = removedBetween(run("prod", 3), run("prod", 2)).find((x) => x.type === T.s3Bucket);
+        expect(dev).toMatchObject({ retainOnDelete: true });
+        expect(prod).toMatchObject({ retainOnDelete: true, protect: true });
+    });
+});
+
+describe("the transition guard itself (negative controls)", () => {
+    const fake = (type: string, opts: Partial<Registered> = {}): Registered => ({
+        type,
+        name: "fake",
+        urn: `urn:pulumi:prod::messaging-platform::${type}::fake`,
+        custom: true,
+        read: false,
+        inputs: {},
+        protect: false,
+        retainOnDelete: false,
+        ...opts,
+    });
+
+    it("flags a data-holding resource that would be deleted, or left unprotected in prod", () => {
+        expect(dataLoss(fake(T.topic), "dev")).toMatch(/retainOnDelete is not set/);
+        expect(dataLoss(fake(T.s3Bucket, { retainOnDelete: true }), "prod")).toMatch(/protect is not set in prod/);
+        expect(dataLoss(fake(T.s3Bucket, { retainOnDelete: true }), "dev")).toBeUndefined();
+        expect(dataLoss(fake(T.s3Bucket, { retainOnDelete: true, protect: true }), "prod")).toBeUndefined();
+    });
+
+    it("flags a Pulsar CR the operator would clean up", () => {
+        const ns = (lifecyclePolicy: string) => fake(T.pulsarNamespace, { retainOnDelete: true, inputs: { spec: { name: "team-a/orchestrator", lifecyclePolicy } } });
+        expect(dataLoss(ns("CleanUpAfterDeletion"), "local")).toMatch(/not KeepAfterDeletion/);
+        expect(dataLoss(ns("KeepAfterDeletion"), "local")).toBeUndefined();
+    });
+
+    it("lets resources that hold no data go", () => {
+        expect(dataLoss(fake(T.deployment), "prod")).toBeUndefined();
+        expect(dataLoss(fake(T.fn), "prod")).toBeUndefined();
+    });
+});
