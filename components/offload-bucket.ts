@@ -148,7 +148,10 @@ export class OffloadBucket extends pulumi.ComponentResource {
                     "whose Workload Identity pool the GKE cluster uses",
             );
         }
-        const parent = { parent: this };
+        // Everything else is retained too: a rollback that drops the bucket from the program must not strip the
+        // kept bucket of its hardening (public access block, TLS-only policy, encryption) or the brokers of their
+        // identity (offloaded ledgers stay readable).
+        const parent = { parent: this, retainOnDelete: true };
         const bucket = new gcp.storage.Bucket(
             `${name}-bucket`,
             {
@@ -200,7 +203,10 @@ export class OffloadBucket extends pulumi.ComponentResource {
             );
         }
         const region = offload.region;
-        const parent = { parent: this };
+        // Everything else is retained too: a rollback that drops the bucket from the program must not strip the
+        // kept bucket of its hardening (public access block, TLS-only policy, encryption) or the brokers of their
+        // identity (offloaded ledgers stay readable).
+        const parent = { parent: this, retainOnDelete: true };
         // Without the key the offloaded objects cannot be read: it is kept like the bucket.
         const key = new aws.kms.Key(
             `${name}-key`,

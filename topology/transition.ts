@@ -30,6 +30,6 @@ export function phaseTransitionProblem(
             `the stack is deployed at phase ${describePhase(deployed)} and phases move one step at a time ` +
             `(${describePhase(deployed)} -> ${describePhase(requested)} skips ${Math.abs(requested - deployed) - 1}). ` +
             `Go one step: \`pulumi config set ${CONFIG_NAMESPACE}:phase ${oneStep} --stack ${stack}\`, ` +
-            `or set \`pulumi config set allowPhaseSkip true --stack ${stack}\` for this one update`,
+            `or set \`pulumi config set ${CONFIG_NAMESPACE}:allowPhaseSkip true --stack ${stack}\` for this one update`,
     };
 }
