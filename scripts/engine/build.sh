@@ -102,12 +102,10 @@ pseudo_from_info() {
     console.log(`${major}.0.0-${t}-${j.Origin.Hash.slice(0, 12)}`);' "$1" "$2"
 }
 
-# module_info MOD@VER: the proxy .info JSON (with Origin) of a module version.
+# module_info MOD@VER: Version/Time/Origin JSON of a module version (needs only
+# the .info and .mod files, not the zip).
 module_info() {
-  local json info
-  json=$(mod_download "$1") || return 1
-  info=$(json_get <(printf '%s' "$json") 'j.Info')
-  cat "$info"
+  (cd "$BUILD" && go list -m -json "$1")
 }
 
 # nonlocal_replaces GOMOD: "-replace=old=new@ver" flags for the version replaces.
@@ -142,9 +140,10 @@ new_wrapper() {
 build_cli() { # VER
   local ver="$1" name="pulumi-$1" dir json gomod gover
   cached "$name" pulumi && { log "pulumi $ver: cached"; return 0; }
-  dir="$BUILD/$name"; mkdir -p "$CACHE/$name"
+  dir="$BUILD/$name"
   json=$(mod_download "github.com/pulumi/pulumi/pkg/v3@v$ver") \
     || die "pulumi CLI $ver: the module proxy does not serve github.com/pulumi/pulumi/pkg/v3@v$ver (pin @pulumi/pulumi to a version it serves, e.g. 3.259.0, or set MP_PULUMI_CLI_VERSION)"
+  mkdir -p "$CACHE/$name"
   gomod=$(json_get <(printf '%s' "$json") 'j.GoMod')
   gover=$(json_get <(cd "$BUILD" && go mod edit -json "$gomod") 'j.Go')
   new_wrapper "$dir" "$gover" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
@@ -233,12 +232,12 @@ plugin_source() {
 build_plugin() { # NAME VER; a plugin without a buildable source is added to MISSING
   local name="$1" ver="$2" cname="pulumi-resource-$1-$2" bin="pulumi-resource-$1"
   cached "$cname" "$bin" && { log "$bin $ver: cached"; return 0; }
-  local src sdk mod modver json srcdir dir cmd
+  local src sdk mod json srcdir dir cmd
   if ! read -r src sdk < <(plugin_source "$name" "$ver"); then
-    MISSING+=("$name@$ver: no module version of the provider is known to be served (set MP_ENGINE_SRC_${name^^}=module@version)")
+    MISSING+=("$name@$ver: no source: github.com/pulumi/pulumi-$name/sdk/v${ver%%.*}@v$ver is not served, so the release commit is unknown (set MP_ENGINE_SRC_${name^^}=module@version)")
     return 0
   fi
-  mod="${src%@*}"; modver="${src#*@}"
+  mod="${src%@*}"
   if ! json=$(mod_download "$src" 2>"$BUILD/err.txt"); then
     MISSING+=("$name@$ver: $(tr '\n' ' ' <"$BUILD/err.txt")")
     return 0
@@ -248,7 +247,7 @@ build_plugin() { # NAME VER; a plugin without a buildable source is added to MIS
   # Writable copy laid out like the upstream repository: provider/, sdk/, upstream/.
   cp -r "$srcdir" "$dir/provider"; chmod -R u+w "$dir/provider"
   # Local-directory replaces (../sdk, ../upstream, ./shim) get the module they name.
-  local reps r old target reqver
+  local reps old target reqver
   reps=$(cd "$dir/provider" && go mod edit -json | node -e '
     let s=""; process.stdin.on("data",d=>s+=d).on("end",()=>{ const j = JSON.parse(s);
       for (const r of j.Replace || []) if (!r.New.Version) {
@@ -353,6 +352,7 @@ log "installed: $(ls "$PHOME/bin" | tr '\n' ' ')"
 log "plugins:   $(ls "$PHOME/plugins" | grep -v -e '\.lock$' -e '\.partial$' | tr '\n' ' ')"
 log "env file:  $PHOME/env.sh"
 log "total $(elapsed "$T_ALL"); cache size: $(du -sh "$CACHE" | cut -f1)"
+rm -f "$BUILD/err.txt"
 if ((${#MISSING[@]})); then
   for m in "${MISSING[@]}"; do log "MISSING plugin $m"; done
   exit 3

@@ -6,7 +6,7 @@
 #
 # Env: MP_RABBITMQ_WAIT (seconds per wait, default 90),
 #      MP_RABBITMQ_API (default http://127.0.0.1:15672).
-# Idempotent: a second run returns as soon as the API answers.
+# Idempotent: a second run only checks (about 2 s).
 set -euo pipefail
 
 wait_s="${MP_RABBITMQ_WAIT:-90}"
@@ -23,29 +23,30 @@ api_ok() {
   curl -fsS -m 5 -u guest:guest "$api/api/overview" -o /dev/null 2>/dev/null
 }
 
-if api_ok; then
-  log "management API already answers at $api"
-  exit 0
-fi
-
 # 1. Broker running?
 if ! rabbitmqctl -q status >/dev/null 2>&1; then
   log "broker not running; starting it with 'rabbitmq-server -detached'"
   rabbitmq-server -detached
-  # 'await_startup' blocks until the node has booted (or the timeout passes).
-  if ! rabbitmqctl -q --timeout "$wait_s" await_startup >/dev/null 2>&1; then
-    die "RabbitMQ did not start within ${wait_s}s (see /var/log/rabbitmq/)"
-  fi
+  # The node takes a moment to accept CLI connections; then wait for the boot to finish.
+  deadline=$((SECONDS + wait_s))
+  until rabbitmqctl -q await_startup --timeout 10 >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || die "RabbitMQ did not start within ${wait_s}s (see /var/log/rabbitmq/)"
+    sleep 1
+  done
 fi
 
-# 2. Management plugin. Keep its listener on loopback for this running node
-#    (an explicit management.tcp.* setting in rabbitmq.conf wins over this).
+# 2. Management plugin, with its listener on loopback. The listener setting is
+#    applied at run time (the Debian wrapper drops the environment of
+#    rabbitmq-server); an explicit management.tcp.* in rabbitmq.conf wins.
+tcp_config=$(rabbitmqctl -q eval 'application:get_env(rabbitmq_management, tcp_config).' 2>/dev/null || true)
+if [[ "$tcp_config" == undefined ]]; then
+  if rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
+    log "re-enabling rabbitmq_management to move its listener to 127.0.0.1"
+    rabbitmq-plugins -q disable rabbitmq_management >/dev/null   # unloads it, clearing its env
+  fi
+  rabbitmqctl -q eval 'application:set_env(rabbitmq_management, tcp_config, [{port, 15672}, {ip, "127.0.0.1"}]).' >/dev/null
+fi
 if ! rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
-  rabbitmqctl -q eval \
-    'case application:get_env(rabbitmq_management, tcp_config) of
-       undefined -> application:set_env(rabbitmq_management, tcp_config, [{port, 15672}, {ip, "127.0.0.1"}]);
-       _ -> ok
-     end.' >/dev/null 2>&1 || true
   log "enabling rabbitmq_management"
   rabbitmq-plugins -q enable rabbitmq_management >/dev/null \
     || die "'rabbitmq-plugins enable rabbitmq_management' failed"
