@@ -6,6 +6,7 @@
  * Import this module, then call `startMocks` in `beforeAll` BEFORE importing the component modules (dynamic import).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { mockOutputs } from "../../policies/mock-cloud";
 
 export const PROJECT = "messaging-platform";
 
@@ -29,51 +30,8 @@ export interface Capture {
     one(type: string, name?: string): Registration;
 }
 
-const ACCOUNT = "123456789012";
-
-/** Provider-computed outputs the components read, faked per type. */
-function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    switch (type) {
-        case "aws:kms/key:Key":
-            return { arn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${name}`, keyId: `${name}-key-id` };
-        case "aws:msk/cluster:Cluster":
-            return {
-                arn: `arn:aws:kafka:eu-west-1:${ACCOUNT}:cluster/${name}/uuid`,
-                bootstrapBrokersSaslScram: "b-1.msk.example:9096,b-2.msk.example:9096,b-3.msk.example:9096",
-                bootstrapBrokersSaslIam: "b-1.msk.example:9098,b-2.msk.example:9098,b-3.msk.example:9098",
-            };
-        case "aws:msk/configuration:Configuration":
-            return { arn: `arn:aws:kafka:eu-west-1:${ACCOUNT}:configuration/${name}`, latestRevision: 1 };
-        case "aws:secretsmanager/secret:Secret":
-            return { arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${String(inputs.name)}-AbCdEf` };
-        case "aws:cloudwatch/logGroup:LogGroup":
-            return { arn: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${String(inputs.name)}` };
-        case "aws:s3/bucket:Bucket":
-            return { arn: `arn:aws:s3:::${String(inputs.bucket)}` };
-        case "aws:iam/role:Role":
-            return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name: `${name}-role` };
-        case "confluentcloud:index/kafkaCluster:KafkaCluster":
-            return {
-                bootstrapEndpoint: "SASL_SSL://pkc-00000.europe-west4.gcp.confluent.cloud:9092",
-                rbacCrn: "crn://confluent.cloud/organization=o/environment=env-1/cloud-cluster=lkc-1",
-                apiVersion: "cmk/v2",
-                kind: "Cluster",
-            };
-        case "confluentcloud:index/serviceAccount:ServiceAccount":
-            return { apiVersion: "iam/v2", kind: "ServiceAccount" };
-        case "confluentcloud:index/apiKey:ApiKey":
-            return { secret: `api-secret-of-${name}` };
-        case "gcp:serviceaccount/account:Account": {
-            const email = `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com`;
-            return { email, member: `serviceAccount:${email}`, name: `projects/${String(inputs.project)}/serviceAccounts/${email}` };
-        }
-        default:
-            return {};
-    }
-}
-
 /** Ids the components use as references (service accounts, API keys). */
-function idOf(type: string, name: string): string {
+export function idOf(type: string, name: string): string {
     switch (type) {
         case "confluentcloud:index/serviceAccount:ServiceAccount":
             return `sa-${name}`;
@@ -93,7 +51,7 @@ export async function startMocks(stack: string): Promise<Capture> {
             newResource: (a) => {
                 registrations.push({ type: a.type, name: a.name, inputs: a.inputs as Record<string, unknown>, custom: a.custom ?? false });
                 const inputs = a.inputs as Record<string, unknown>;
-                return { id: idOf(a.type, a.name), state: { ...inputs, ...computedOutputs(a.type, a.name, inputs) } };
+                return { id: idOf(a.type, a.name), state: { ...inputs, ...mockOutputs(a.type, a.name, inputs) } };
             },
             call: () => ({}),
         },

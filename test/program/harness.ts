@@ -5,6 +5,8 @@
  * option sees them before the SDK applies parent inheritance (protect is inherited; the request carries the result).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { mockOutputs } from "../../policies/mock-cloud";
+import { idOf } from "../components/capture";
 
 export const PROJECT = "messaging-platform";
 export const ORGANIZATION = "organization";
@@ -24,59 +26,6 @@ export interface Registered {
     retainOnDelete: boolean;
 }
 
-const ACCOUNT = "123456789012";
-
-/** Provider-computed outputs the components read (ARNs, emails, endpoints), faked per type. */
-function computed(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
-    switch (type) {
-        case "aws:kms/key:Key":
-            return { arn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${name}`, keyId: `${name}-key-id` };
-        case "aws:msk/cluster:Cluster":
-            return {
-                arn: `arn:aws:kafka:eu-west-1:${ACCOUNT}:cluster/${name}/uuid`,
-                bootstrapBrokersSaslScram: "b-1.msk.example:9096,b-2.msk.example:9096,b-3.msk.example:9096",
-                bootstrapBrokersSaslIam: "b-1.msk.example:9098,b-2.msk.example:9098,b-3.msk.example:9098",
-            };
-        case "aws:msk/configuration:Configuration":
-            return { arn: `arn:aws:kafka:eu-west-1:${ACCOUNT}:configuration/${name}`, latestRevision: 1 };
-        case "aws:secretsmanager/secret:Secret":
-            return { arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${String(inputs.name ?? name)}-AbCdEf` };
-        case "aws:cloudwatch/logGroup:LogGroup":
-            return { arn: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${String(inputs.name ?? name)}` };
-        case "aws:s3/bucket:Bucket":
-            return { arn: `arn:aws:s3:::${String(inputs.bucket ?? name)}` };
-        case "aws:iam/role:Role":
-            return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name: `${name}-role` };
-        case "confluentcloud:index/kafkaCluster:KafkaCluster":
-            return {
-                bootstrapEndpoint: "SASL_SSL://pkc-00000.europe-west4.gcp.confluent.cloud:9092",
-                restEndpoint: "https://pkc-00000.europe-west4.gcp.confluent.cloud:443",
-                rbacCrn: "crn://confluent.cloud/organization=o/environment=env-1/cloud-cluster=lkc-1",
-                apiVersion: "cmk/v2",
-                kind: "Cluster",
-            };
-        case "confluentcloud:index/serviceAccount:ServiceAccount":
-            return { apiVersion: "iam/v2", kind: "ServiceAccount" };
-        case "confluentcloud:index/apiKey:ApiKey":
-            return { secret: `api-secret-of-${name}` };
-        case "gcp:serviceaccount/account:Account": {
-            const email = `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com`;
-            return { email, member: `serviceAccount:${email}`, name: `projects/${String(inputs.project)}/serviceAccounts/${email}` };
-        }
-        default:
-            return {};
-    }
-}
-
-function idOf(type: string, name: string): string {
-    if (type === "confluentcloud:index/serviceAccount:ServiceAccount") {
-        return `sa-${name}`;
-    }
-    if (type === "confluentcloud:index/apiKey:ApiKey") {
-        return `key-${name}`;
-    }
-    return `${name}-id`;
-}
 
 export interface MockOptions {
     stack: string;
@@ -120,7 +69,7 @@ export async function installMocks(opts: MockOptions): Promise<Registered[]> {
                     const outputs = opts.previousOutputs ?? {};
                     return { id: String(inputs.name ?? a.name), state: { name: inputs.name ?? a.name, outputs, secretOutputNames: [] } };
                 }
-                return { id: idOf(a.type, a.name), state: { ...inputs, ...computed(a.type, a.name, inputs) } };
+                return { id: idOf(a.type, a.name), state: { ...inputs, ...mockOutputs(a.type, a.name, inputs) } };
             },
             call: (a) => a.inputs,
         },
