@@ -27,3 +27,20 @@ export function editRaw(stack: StackName, edit: (values: Record<string, any>) =>
     edit(values);
     return { values, secretKeys: new Set(raw.secretKeys) };
 }
+
+/**
+ * The local stack ready for a Kafka decommission: phase 3, both gates approved, both confirmations set, and the
+ * Kafka-only readers (etl-pipeline, audit-archiver) moved off Kafka by stream overrides.
+ */
+export function decommissionReady(v: Record<string, any>): void {
+    v.phase = 3;
+    v.gates = { auditParity: true, lifecycleParity: true };
+    v.kafka.decommission = true;
+    v.kafka.decommissionConfirmed = true;
+    v.streams = {
+        "job-lifecycle": { consumers: ["notification-service"] },
+        "job-metrics": { consumers: ["metrics-collector"] },
+        "audit-trail": { consumers: ["metrics-collector"] },
+        "telescope-telemetry": { consumers: ["metrics-collector"] },
+    };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, validateConfig, type RawConfig } from "../../topology";
-import { STACKS, editRaw, rawStack } from "../support/stacks";
+import { STACKS, decommissionReady, editRaw, rawStack } from "../support/stacks";
 
 function problemsOf(raw: RawConfig) {
     try {
@@ -173,18 +173,7 @@ describe("gated cutover of critical streams", () => {
     });
 
     it("accepts a confirmed decommission at phase 3 once every stream is cut over and no Kafka-only reader remains", () => {
-        const c = validateConfig(editRaw("local", (v) => {
-            v.phase = 3;
-            v.gates = { auditParity: true, lifecycleParity: true };
-            v.kafka.decommission = true;
-            v.kafka.decommissionConfirmed = true;
-            v.streams = {
-                "job-lifecycle": { consumers: ["notification-service"] },
-                "job-metrics": { consumers: ["metrics-collector"] },
-                "audit-trail": { consumers: ["metrics-collector"] },
-                "telescope-telemetry": { consumers: ["metrics-collector"] },
-            };
-        }));
+        const c = validateConfig(editRaw("local", decommissionReady));
         expect(c.kafka.decommission).toBe(true);
     });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { diffTopology, type Topology } from "../../topology";
-import { editRaw, planStack } from "../support/stacks";
+import { decommissionReady, editRaw, planStack } from "../support/stacks";
 import { plan, validateConfig } from "../../topology";
 
 const env = (t: Topology, service: string) =>
@@ -172,18 +172,7 @@ describe("phase 3 (isolated)", () => {
 });
 
 describe("Kafka decommission", () => {
-    const decommissioned = plan(validateConfig(editRaw("local", (v) => {
-        v.phase = 3;
-        v.gates = { auditParity: true, lifecycleParity: true };
-        v.kafka.decommission = true;
-        v.kafka.decommissionConfirmed = true;
-        v.streams = {
-            "job-lifecycle": { consumers: ["notification-service"] },
-            "job-metrics": { consumers: ["metrics-collector"] },
-            "audit-trail": { consumers: ["metrics-collector"] },
-            "telescope-telemetry": { consumers: ["metrics-collector"] },
-        };
-    })));
+    const decommissioned = plan(validateConfig(editRaw("local", decommissionReady)));
 
     it("removes Kafka and its sinks, and the diff says the topics are deleted", () => {
         expect(decommissioned.kafka).toBeNull();
