@@ -120,6 +120,19 @@ interface ClusterAccess {
     ready: pulumi.Resource[];
 }
 
+/** The kafka.Acl arguments of a planned ACL (terraform-provider-kafka's spellings). Exported for the policy fixtures. */
+export function kafkaAclArgs(a: KafkaAclPlan | KafkaAdminAclPlan, principal: pulumi.Input<string>): kafka.AclArgs {
+    return {
+        aclPrincipal: principal,
+        aclHost: a.host,
+        aclOperation: a.operation,
+        aclPermissionType: a.permissionType,
+        aclResourceType: a.resourceType,
+        aclResourceName: a.resourceName,
+        resourcePatternTypeFilter: a.patternType,
+    };
+}
+
 export class KafkaPlatform extends pulumi.ComponentResource {
     /** Bootstrap servers clients use (comma-separated host:port; the SASL listener where the cluster has one). */
     public readonly bootstrapServers: pulumi.Output<string>;
@@ -177,15 +190,7 @@ export class KafkaPlatform extends pulumi.ComponentResource {
         const id = `${userOf(a.principal)}-${a.resourceType}-${a.resourceName}-${a.operation}`.toLowerCase();
         return new kafka.Acl(
             `${name}-acl-${id}`,
-            {
-                aclPrincipal: principal,
-                aclHost: a.host,
-                aclOperation: a.operation,
-                aclPermissionType: a.permissionType,
-                aclResourceType: a.resourceType,
-                aclResourceName: a.resourceName,
-                resourcePatternTypeFilter: a.patternType,
-            },
+            kafkaAclArgs(a, principal),
             opts,
         );
     }

@@ -2,6 +2,8 @@
  * Good resources, as the components declare them, derived from the planned topology of the committed stacks so the
  * pack is checked against what the program will really register. Bad fixtures are one edit away (see the tests).
  */
+import { kafkaAclArgs } from "../../components/kafka";
+import { tlsOnlyBucketPolicy } from "../../components/offload-bucket";
 import type { CapturedResource } from "../../policies/offline";
 import { TYPES } from "../../policies/rules/common";
 import { planStack, type StackName } from "../support/stacks";
@@ -28,19 +30,7 @@ export function s3Bucket(): CapturedResource[] {
         }),
         onBucket(TYPES.s3Versioning, "offload-versioning", { versioningConfiguration: { status: "Enabled" } }),
         onBucket(TYPES.s3Policy, "offload-tls-only", {
-            policy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "DenyInsecureTransport",
-                        Effect: "Deny",
-                        Principal: "*",
-                        Action: "s3:*",
-                        Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
-                        Condition: { Bool: { "aws:SecureTransport": "false" } },
-                    },
-                ],
-            }),
+            policy: tlsOnlyBucketPolicy(BUCKET_ARN),
         }),
         res(TYPES.iamRolePolicy, "offload-broker-policy", {
             role: "offload-broker-role",
@@ -185,15 +175,7 @@ export function goodStack(stack: StackName, phase: number): CapturedResource[] {
         }
         for (const a of [...t.kafka.admin.acls, ...t.kafka.acls]) {
             out.push(
-                res(TYPES.kafkaAcl, `kafka-acl-${a.principal}-${a.resourceType}-${a.resourceName}-${a.operation}`, {
-                    aclPrincipal: a.principal,
-                    aclHost: a.host,
-                    aclOperation: a.operation,
-                    aclPermissionType: a.permissionType,
-                    aclResourceType: a.resourceType,
-                    aclResourceName: a.resourceName,
-                    resourcePatternTypeFilter: a.patternType,
-                }),
+                res(TYPES.kafkaAcl, `kafka-acl-${a.principal}-${a.resourceType}-${a.resourceName}-${a.operation}`, { ...kafkaAclArgs(a, a.principal) }),
             );
         }
     }
