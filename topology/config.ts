@@ -8,7 +8,7 @@
  * `npm run plan` calls it on a stack file.
  */
 import { z } from "zod";
-import { GATE_NAMES, OVERRIDABLE_STREAM_FIELDS, SERVICES, STREAMS, STREAM_NAMES, type StreamSpec } from "./catalog";
+import { CRITICALITIES, GATE_NAMES, OVERRIDABLE_STREAM_FIELDS, SERVICES, SERVICE_NAMES, STREAMS, STREAM_NAMES, type StreamSpec } from "./catalog";
 import { KOP_DISTRIBUTIONS, defaultNarUrl, kopPairingProblem } from "./kop";
 import { MAX_PHASE, PHASES, type PhaseId } from "./phases";
 
@@ -180,12 +180,12 @@ const tenantSchema = z.strictObject({
 const streamOverrideSchema = z.strictObject({
     partitions: z.number().int().min(1).max(1000).optional(),
     retentionMs: z.number().int().min(-1).optional(),
-    criticality: z.enum(["standard", "critical"]).optional(),
+    criticality: z.enum(CRITICALITIES).optional(),
     gate: z.enum(GATE_NAMES).optional(),
     pulsarFrom: z.number().int().min(1).max(MAX_PHASE).optional(),
     cutoverAt: z.number().int().min(1).max(MAX_PHASE).optional(),
-    producers: z.array(z.enum(SERVICES.map((s) => s.name))).optional(),
-    consumers: z.array(z.enum(SERVICES.map((s) => s.name))).optional(),
+    producers: z.array(z.enum(SERVICE_NAMES)).optional(),
+    consumers: z.array(z.enum(SERVICE_NAMES)).optional(),
 });
 
 export const configSchema = z.strictObject({

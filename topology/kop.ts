@@ -52,7 +52,8 @@ export function kopPairingProblem(
                 `or use pulsar.kop.distribution "starlight"`
             );
         }
-        if (Number(kMajor) * 1000 + Number(kMinor) > 3 * 1000 + 1) {
+        const [lastMajor, lastMinor] = LAST_OSS_STREAMNATIVE_KOP.split(".").map(Number) as [number, number];
+        if (Number(kMajor) > lastMajor || (Number(kMajor) === lastMajor && Number(kMinor) > lastMinor)) {
             return (
                 `streamnative KoP ${kopVersion} (for Pulsar ${pulsarVersion}) was never released as open source: ` +
                 `the archived project's last line is ${LAST_OSS_STREAMNATIVE_KOP}.x; ` +

@@ -36,7 +36,6 @@ export type PhaseId = (typeof PHASES)[number]["id"];
 export type PhaseName = (typeof PHASES)[number]["name"];
 
 export const PHASE_IDS: readonly PhaseId[] = PHASES.map((p) => p.id);
-export const MIN_PHASE: PhaseId = 0;
 export const MAX_PHASE: PhaseId = 3;
 
 export function isPhaseId(n: unknown): n is PhaseId {
