@@ -14,6 +14,7 @@ import * as kafka from "@pulumi/kafka";
 import * as pulumi from "@pulumi/pulumi";
 import type { KafkaAclPlan, KafkaAdminAclPlan, KafkaPlan, PlatformConfig, Topology } from "../topology";
 import { derivedPassword } from "./derived-password";
+import { irsaTrustPolicy } from "./offload-bucket";
 
 export interface KafkaPlatformArgs {
     /**
@@ -34,6 +35,14 @@ export interface KafkaPlatformArgs {
      * @default undefined
      */
     servicePasswordSeed?: pulumi.Input<string>;
+    /**
+     * The EKS cluster's IAM OIDC provider ARN and URL (MSK with IAM auth only): each principal gets an IAM role its
+     * Kubernetes ServiceAccount assumes (IRSA). Required when `topology.kafka.accessControl` is `iam`.
+     * @default undefined
+     */
+    oidcProviderArn?: pulumi.Input<string>;
+    /** @see oidcProviderArn */
+    oidcProviderUrl?: pulumi.Input<string>;
 }
 
 /** Credentials a principal's clients use: SCRAM user (MSK) or API key (Confluent). Passwords are secret. */
@@ -118,6 +127,8 @@ interface ClusterAccess {
     principalOf: (planPrincipal: string) => pulumi.Input<string>;
     /** Resources the Kafka provider must wait for (credentials in place). */
     ready: pulumi.Resource[];
+    /** The MSK cluster ARN (MSK only). */
+    clusterArn?: pulumi.Output<string>;
 }
 
 /** The kafka.Acl arguments of a planned ACL (terraform-provider-kafka's spellings). Exported for the policy fixtures. */
@@ -133,6 +144,43 @@ export function kafkaAclArgs(a: KafkaAclPlan | KafkaAdminAclPlan, principal: pul
     };
 }
 
+/** An MSK cluster's ARN of a topic or consumer group (`arn:...:cluster/<name>/<uuid>` -> `arn:...:topic/<name>/<uuid>/<topic>`). */
+export function mskResourceArn(clusterArn: string, kind: "topic" | "group", name: string): string {
+    return `${clusterArn.replace(":cluster/", `:${kind}/`)}/${name}`;
+}
+
+/**
+ * The MSK IAM policy equivalent to a principal's planned ACLs (MSK developer guide, "Semantics of IAM authorization
+ * policy actions and resources": each action with the actions it requires). Pure; exported for testing.
+ */
+export function mskIamPolicy(clusterArn: string, acls: KafkaAclPlan[]): string {
+    const byResource = new Map<string, Set<string>>();
+    const allow = (resource: string, ...actions: string[]) => {
+        const set = byResource.get(resource) ?? new Set<string>();
+        actions.forEach((a) => set.add(`kafka-cluster:${a}`));
+        byResource.set(resource, set);
+    };
+    allow(clusterArn, "Connect");
+    for (const a of acls) {
+        const arn = mskResourceArn(clusterArn, a.resourceType === "Topic" ? "topic" : "group", a.resourceName);
+        if (a.resourceType === "Group") {
+            allow(arn, "AlterGroup", "DescribeGroup");
+        } else if (a.operation === "Write") {
+            // Kafka >= 3.0 producers are idempotent by default, which MSK authorises on the cluster.
+            allow(arn, "WriteData", "DescribeTopic");
+            allow(clusterArn, "WriteDataIdempotently");
+        } else if (a.operation === "Read") {
+            allow(arn, "ReadData", "DescribeTopic");
+        } else {
+            allow(arn, "DescribeTopic");
+        }
+    }
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [...byResource].map(([resource, actions]) => ({ Effect: "Allow", Action: [...actions].sort(), Resource: resource })),
+    });
+}
+
 export class KafkaPlatform extends pulumi.ComponentResource {
     /** Bootstrap servers clients use (comma-separated host:port; the SASL listener where the cluster has one). */
     public readonly bootstrapServers: pulumi.Output<string>;
@@ -140,6 +188,8 @@ export class KafkaPlatform extends pulumi.ComponentResource {
     public readonly provider: kafka.Provider;
     /** Per-principal credentials (MSK SCRAM users, Confluent API keys); empty for external clusters and MSK IAM. */
     public readonly credentials: Record<string, KafkaCredential>;
+    /** Per-principal IAM role ARNs (MSK IAM only), for the `eks.amazonaws.com/role-arn` ServiceAccount annotation. */
+    public readonly serviceRoleArns: Record<string, pulumi.Output<string>> = {};
 
     constructor(name: string, args: KafkaPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("messaging-platform:kafka:KafkaPlatform", name, {}, opts);
@@ -167,7 +217,9 @@ export class KafkaPlatform extends pulumi.ComponentResource {
         const onCluster = { parent: this, provider: this.provider };
 
         // The admin's own grants come first: until they exist, its later ACL and topic calls may be refused.
-        const adminAcls = plan.admin.acls.map((a) => this.acl(name, a, a.principal, onCluster));
+        // Under MSK IAM the brokers ignore ACLs; the admin is whoever runs `pulumi up` with kafka-cluster:* rights.
+        const iam = plan.accessControl === "iam";
+        const adminAcls = iam ? [] : plan.admin.acls.map((a) => this.acl(name, a, a.principal, onCluster));
         const afterAdmin = { ...onCluster, dependsOn: adminAcls };
 
         for (const t of plan.topics) {
@@ -177,13 +229,48 @@ export class KafkaPlatform extends pulumi.ComponentResource {
                 { ...afterAdmin, retainOnDelete: plan.retainOnDelete, protect: args.topology.protectData },
             );
         }
-        for (const a of plan.acls) {
-            this.acl(name, a, access.principalOf(a.principal), afterAdmin);
+        if (iam) {
+            this.iamAccess(name, plan, args, access.clusterArn as pulumi.Output<string>);
+        } else {
+            for (const a of plan.acls) {
+                this.acl(name, a, access.principalOf(a.principal), afterAdmin);
+            }
         }
 
         this.bootstrapServers = access.bootstrapServers;
         this.credentials = access.credentials;
         this.registerOutputs({ bootstrapServers: this.bootstrapServers, provider: this.provider, credentials: this.credentials });
+    }
+
+    /** One IAM role per principal, assumable only by its ServiceAccount, with the policy equivalent to its ACLs. */
+    private iamAccess(name: string, plan: KafkaPlan, args: KafkaPlatformArgs, clusterArn: pulumi.Output<string>): void {
+        const { oidcProviderArn, oidcProviderUrl } = args;
+        if (oidcProviderArn === undefined || oidcProviderUrl === undefined) {
+            throw new Error(
+                "KafkaPlatform: MSK with IAM auth needs oidcProviderArn and oidcProviderUrl (config kubernetes.oidcProviderArn/Url): " +
+                    "each service assumes its MSK IAM role through the EKS OIDC provider",
+            );
+        }
+        const namespace = args.topology.kubernetes.namespace;
+        for (const principal of plan.principals) {
+            const acls = plan.acls.filter((a) => userOf(a.principal) === principal);
+            const role = new aws.iam.Role(
+                `${name}-iam-${principal}`,
+                {
+                    description: `MSK access of ${principal} (${pulumi.getStack()})`,
+                    assumeRolePolicy: pulumi
+                        .all([oidcProviderArn, oidcProviderUrl])
+                        .apply(([arn, url]) => irsaTrustPolicy(arn, url, namespace, principal)),
+                },
+                { parent: this },
+            );
+            new aws.iam.RolePolicy(
+                `${name}-iam-${principal}-policy`,
+                { role: role.id, policy: clusterArn.apply((arn) => mskIamPolicy(arn, acls)) },
+                { parent: role },
+            );
+            this.serviceRoleArns[principal] = role.arn;
+        }
     }
 
     private acl(name: string, a: KafkaAclPlan | KafkaAdminAclPlan, principal: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): kafka.Acl {
@@ -260,6 +347,7 @@ export class KafkaPlatform extends pulumi.ComponentResource {
                 credentials: {},
                 principalOf: (p) => p,
                 ready: [cluster],
+                clusterArn: cluster.arn,
             };
         }
 

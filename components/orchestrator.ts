@@ -22,6 +22,11 @@ export interface OrchestratorArgs {
      */
     kafkaBootstrap?: pulumi.Input<string>;
     /**
+     * Annotations per service's ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for MSK IAM (KafkaPlatform.serviceRoleArns).
+     * @default {}
+     */
+    serviceAccountAnnotations?: Record<string, pulumi.Input<Record<string, pulumi.Input<string>>>>;
+    /**
      * CPU/memory per container.
      * @default { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } }
      */
@@ -87,7 +92,7 @@ export function containerEnv(
     });
 }
 
-type Resolved = Required<Omit<OrchestratorArgs, "topology" | "kafkaBootstrap">>;
+type Resolved = Required<Omit<OrchestratorArgs, "topology" | "kafkaBootstrap" | "serviceAccountAnnotations">>;
 
 /** The Deployment spec of one planned service. Pure; exported for testing. */
 export function deploymentSpec(d: DeploymentPlan, r: Resolved, kafkaBootstrap?: pulumi.Input<string>): k8s.types.input.apps.v1.DeploymentSpec {
@@ -125,10 +130,20 @@ export function deploymentSpec(d: DeploymentPlan, r: Resolved, kafkaBootstrap?: 
                             capabilities: { drop: ["ALL"] },
                         },
                         // The root filesystem is read-only; /tmp is the only writable place.
-                        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                        volumeMounts: [
+                            { name: "tmp", mountPath: "/tmp" },
+                            ...d.secretVolumes.map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true })),
+                        ],
                     },
                 ],
-                volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+                volumes: [
+                    { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                    ...d.secretVolumes.map((v) => ({
+                        name: v.name,
+                        // Owner read-only: the files are tokens.
+                        secret: { secretName: v.secret, items: v.items.map((i) => ({ ...i })), defaultMode: 0o400 },
+                    })),
+                ],
             },
         },
     };
@@ -155,7 +170,15 @@ export class Orchestrator extends pulumi.ComponentResource {
             const labels = orchestratorLabels(d.service);
             const account = new k8s.core.v1.ServiceAccount(
                 `${name}-${d.service}-account`,
-                { metadata: { name: d.service, namespace, labels }, automountServiceAccountToken: false },
+                {
+                    metadata: {
+                        name: d.service,
+                        namespace,
+                        labels,
+                        ...(args.serviceAccountAnnotations?.[d.service] ? { annotations: args.serviceAccountAnnotations[d.service] } : {}),
+                    },
+                    automountServiceAccountToken: false,
+                },
                 { parent: this },
             );
             new k8s.apps.v1.Deployment(

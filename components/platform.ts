@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
 import type { PlatformConfig, Topology } from "../topology";
+import { ServiceCredentials } from "./credentials";
 import { KafkaPlatform } from "./kafka";
 import { kubernetesProvider } from "./kubernetes-provider";
 import { Observability } from "./observability";
@@ -85,10 +86,26 @@ export class MessagingPlatform extends pulumi.ComponentResource {
                       topology,
                       ...(platform.kafkaSaslPassword !== undefined ? { kafkaPassword: pulumi.secret(platform.kafkaSaslPassword) } : {}),
                       servicePasswordSeed,
+                      ...(platform.kubernetes.oidcProviderArn ? { oidcProviderArn: platform.kubernetes.oidcProviderArn } : {}),
+                      ...(platform.kubernetes.oidcProviderUrl ? { oidcProviderUrl: platform.kubernetes.oidcProviderUrl } : {}),
                   },
                   { parent: this, providers: cloudProviders },
               )
             : undefined;
+
+        // The Secrets every workload reads (Kafka logins, Pulsar tokens) and the Pulsar signing key.
+        const externalSasl = platform.kafka.provider === "external" ? platform.kafka.sasl : undefined;
+        const credentials = new ServiceCredentials(
+            `${name}-credentials`,
+            {
+                topology,
+                seed: servicePasswordSeed,
+                ...(kafka ? { kafkaCredentials: kafka.credentials } : {}),
+                ...(externalSasl ? { externalKafkaLogin: { username: externalSasl.username, password: pulumi.secret(platform.kafkaSaslPassword ?? "") } } : {}),
+            },
+            onKubernetes,
+        );
+        const withCredentials: pulumi.ComponentResourceOptions = { ...onKubernetes, dependsOn: [namespace, ...credentials.resources] };
 
         new RabbitControlPlane(`${name}-control-plane`, { topology, servicePasswordSeed }, { parent: this, provider: rabbitProvider });
 
@@ -110,7 +127,8 @@ export class MessagingPlatform extends pulumi.ComponentResource {
             const cluster = new PulsarCluster(
                 `${name}-pulsar`,
                 { topology, ...(bucket ? { brokerIdentity: bucket.brokerIdentity } : {}) },
-                onKubernetes,
+                // With token auth the chart mounts the signing key Secret: it must exist before the release installs.
+                withCredentials,
             );
             new PulsarTenancy(
                 `${name}-pulsar-tenancy`,
@@ -125,12 +143,20 @@ export class MessagingPlatform extends pulumi.ComponentResource {
                         ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}),
                         ...(cluster.caSecret ? { caSecret: cluster.caSecret } : {}),
                     },
-                    { ...onKubernetes, dependsOn: [namespace, cluster] },
+                    { ...onKubernetes, dependsOn: [namespace, cluster, ...credentials.resources] },
                 );
             }
         }
 
-        new Orchestrator(`${name}-orchestrator`, { topology, ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}) }, onKubernetes);
+        // MSK IAM: each service's ServiceAccount assumes its role (IRSA); empty for every other cluster.
+        const serviceAccountAnnotations = Object.fromEntries(
+            Object.entries(kafka?.serviceRoleArns ?? {}).map(([service, arn]) => [service, { "eks.amazonaws.com/role-arn": arn }]),
+        );
+        new Orchestrator(
+            `${name}-orchestrator`,
+            { topology, serviceAccountAnnotations, ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}) },
+            withCredentials,
+        );
 
         if (topology.observability.enabled) {
             new Observability(`${name}-observability`, { topology }, onKubernetes);

@@ -12,20 +12,16 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PLATFORM_ADMIN_ROLE, type OffloadPlan, type PulsarPlan, type Topology } from "../topology";
+import { PLATFORM_ADMIN_ROLE, PULSAR_RELEASE, type OffloadPlan, type PulsarPlan, type SecretKeyRef, type Topology } from "../topology";
 
-/** The Helm release name. The plan's endpoints (`pulsar-broker`, `pulsar-broker-acct`) assume it. */
-export const PULSAR_RELEASE = "pulsar";
+/** The Helm release name (the plan's, since its endpoints and Secret names assume it). */
+export { PULSAR_RELEASE };
 export const PULSAR_CHART_REPO = "https://pulsar.apache.org/charts";
 /** Where the broker (and standalone) image looks for protocol handlers: `protocolHandlerDirectory=./protocols` under /pulsar. */
 export const PROTOCOLS_DIR = "/pulsar/protocols";
 const KOP_VOLUME = "kop-protocols";
 
-/** A reference to one key of a Kubernetes Secret. */
-export interface SecretKeyRef {
-    name: string;
-    key: string;
-}
+export type { SecretKeyRef };
 
 export interface PulsarClusterArgs {
     /** The planned topology. Its `pulsar` must be set (index.ts constructs the cluster only then). */
@@ -174,9 +170,9 @@ export function pulsarHelmValues(
         values.auth = {
             authentication: {
                 enabled: true,
-                // generateSecrets: the chart's pre-install hook mints the key pair and a token per super user
-                // (templates/jwt-secret-init.yaml); helm.v3.Release runs hooks.
-                jwt: { enabled: true, usingSecretKey: false, generateSecrets: { enabled: true } },
+                // The program provisions the HS256 key and every token (components/credentials.ts: services need
+                // tokens for their own roles, which the chart's generateSecrets hook does not mint), so the hook is off.
+                jwt: { enabled: true, usingSecretKey: true, generateSecrets: { enabled: false } },
             },
             authorization: { enabled: true },
             // The program's admin role: its token Secret is `<release>-token-platform-admin` (key TOKEN).
@@ -186,9 +182,10 @@ export function pulsarHelmValues(
     return values;
 }
 
-/** The Secret holding the admin token the chart mints, when token auth is on. */
+/** The Secret holding the admin token (provisioned by ServiceCredentials), when token auth is on. */
 export function adminTokenSecret(p: PulsarPlan): SecretKeyRef | undefined {
-    return p.tokenAuth ? { name: `${PULSAR_RELEASE}-token-${PLATFORM_ADMIN_ROLE}`, key: "TOKEN" } : undefined;
+    const token = p.auth?.superUserTokens.find((t) => t.role === PLATFORM_ADMIN_ROLE);
+    return token ? { name: token.secret, key: "TOKEN" } : undefined;
 }
 
 /** The Secret holding the cluster CA certificate, when TLS is on (`<release>-<tls.ca_suffix>`). */

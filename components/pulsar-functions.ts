@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KAFKA_SINK_SERVICE, credentialSecretName, type KafkaPlan, type PulsarPlan, type Topology } from "../topology";
+import { CREDENTIAL_KEYS, type KafkaPlan, type PulsarPlan, type Topology } from "../topology";
 import type { SecretKeyRef } from "./pulsar-cluster";
 import { kubernetesName } from "./pulsar-tenancy";
 
@@ -17,7 +17,7 @@ export function kafkaConnectorJar(pulsarVersion: string): string {
     return `connectors/pulsar-io-kafka-${pulsarVersion}.nar`;
 }
 /** Key of the sink's credential Secret holding `sasl.jaas.config` (a Kafka SASL login line with the password). */
-export const SINK_JAAS_SECRET_KEY = "kafka-sasl-jaas-config";
+export const SINK_JAAS_SECRET_KEY = CREDENTIAL_KEYS.sinkJaas;
 
 export interface ComputeResources {
     requests: { cpu: string; memory: string };
@@ -44,7 +44,7 @@ export interface PulsarFunctionsArgs {
     /**
      * Secret with the Pulsar client auth for functions and sinks (Function Mesh `pulsar.authSecret`: keys
      * `clientAuthenticationPlugin` and `clientAuthenticationParameters`). Used only with token auth.
-     * @default the function's service credential Secret (`<service>-credentials`)
+     * @default the plan's per-function/per-sink Secret (`<name>-credentials`, provisioned by ServiceCredentials)
      */
     authSecretName?: string;
     /**
@@ -120,7 +120,7 @@ export function functionSpecs(topology: Topology, r: Resolved, authSecretName?: 
             processingGuarantee: "atleast_once",
             autoAck: true,
             resources: structuredClone(r.resources),
-            pulsar: messaging(p, authSecretName ?? credentialSecretName(f.service), caSecret),
+            pulsar: messaging(p, authSecretName ?? f.authSecret, caSecret),
             // `pyLocation` is where the package is fetched from, `py` the local file it runs (function-mesh
             // controllers/spec: MakePythonFunctionCommand(spec.Python.PyLocation, spec.Python.Py, ...)).
             python: { py: r.entrypoint.py, pyLocation: f.packageUrl },
@@ -167,10 +167,8 @@ export function sinkSpecs(
                 },
                 // saslJaasConfig is a sensitive KafkaSinkConfig field: it is read through the instance's secrets
                 // provider from this Secret, never written into the CR.
-                ...(security.saslMechanism
-                    ? { secretsMap: { saslJaasConfig: { path: credentialSecretName(KAFKA_SINK_SERVICE), key: SINK_JAAS_SECRET_KEY } } }
-                    : {}),
-                pulsar: messaging(p, authSecretName ?? credentialSecretName(KAFKA_SINK_SERVICE), caSecret),
+                ...(s.jaas ? { secretsMap: { saslJaasConfig: { path: s.jaas.name, key: s.jaas.key } } } : {}),
+                pulsar: messaging(p, authSecretName ?? s.authSecret, caSecret),
                 // jarLocation empty: the connector NAR comes with the image.
                 java: { jar: kafkaConnectorJar(p.version), jarLocation: "" },
             },

@@ -531,6 +531,14 @@ export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
         }
     }
 
+    if (k.provider === "msk" && k.auth === "iam") {
+        for (const key of ["oidcProviderArn", "oidcProviderUrl"] as const) {
+            if (c.kubernetes[key] === undefined) {
+                add(`kubernetes.${key}`, undefined, "the EKS cluster's IAM OIDC provider, required with kafka.auth iam (each service assumes its MSK IAM role through it)");
+            }
+        }
+    }
+
     // Tenants.
     const seen = new Set<string>();
     c.tenants.forEach((t, i) => {

@@ -2,6 +2,7 @@
 export * from "./catalog";
 export * from "./config";
 export * from "./control-plane";
+export * from "./credentials";
 export * from "./diff";
 export * from "./kop";
 export * from "./phases";

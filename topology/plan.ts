@@ -22,6 +22,14 @@ import {
     DELIVERY_LIMIT,
     WORK_QUEUES,
 } from "./control-plane";
+import {
+    CREDENTIAL_KEYS,
+    CredentialBook,
+    credentialSecretName,
+    type CredentialSecretPlan,
+    type PulsarAuthPlan,
+    type SecretKeyRef,
+} from "./credentials";
 import { phaseName, type PhaseId, type PhaseName } from "./phases";
 
 // ---------------------------------------------------------------------------------------------
@@ -154,6 +162,11 @@ export interface KafkaPlan {
     bootstrapServers?: string[];
     topics: KafkaTopicPlan[];
     acls: KafkaAclPlan[];
+    /**
+     * How `acls` are enforced: Kafka ACLs, or (MSK with IAM auth, where the brokers ignore ACLs for IAM clients) one
+     * IAM policy per principal with the equivalent `kafka-cluster:*` actions, assumed through IRSA.
+     */
+    accessControl: "acl" | "iam";
     /** Services (and sinks) that need Kafka credentials: SCRAM users, Confluent service accounts. */
     principals: string[];
     /** Whether the cluster and topics survive removal from the program (always, until decommission). */
@@ -220,6 +233,8 @@ export interface PulsarPlan {
     bookies: number;
     tls: PlatformConfig["pulsar"]["tls"];
     tokenAuth: boolean;
+    /** JWT signing key and super-user tokens the program provisions (token auth only). */
+    auth: PulsarAuthPlan | null;
     kop: PlatformConfig["pulsar"]["kop"] & {
         /** broker.conf entries for the handler (Helm `broker.configData`; KoP-only keys carry PULSAR_PREFIX_). */
         brokerConfig: Record<string, string>;
@@ -238,12 +253,21 @@ export type EnvVarPlan =
     /** Filled by the component from a provisioned cluster's output (e.g. MSK bootstrap brokers). */
     | { name: string; fromOutput: "kafkaBootstrap" };
 
+/** Keys of a credential Secret mounted as files (one file per key), e.g. the per-tenant Pulsar tokens. */
+export interface SecretVolumePlan {
+    name: string;
+    secret: string;
+    mountPath: string;
+    items: { key: string; path: string }[];
+}
+
 export interface DeploymentPlan {
     service: string;
     image: string;
     replicas: number;
     port: number;
     env: EnvVarPlan[];
+    secretVolumes: SecretVolumePlan[];
 }
 
 export interface PulsarFunctionPlan {
@@ -255,6 +279,8 @@ export interface PulsarFunctionPlan {
     output: string;
     packageUrl: string;
     role: string;
+    /** Function Mesh `pulsar.authSecret` (token auth only). */
+    authSecret?: string;
 }
 
 export interface SinkPlan {
@@ -266,6 +292,10 @@ export interface SinkPlan {
     /** The Kafka principal the sink writes with (has its own ACLs). */
     principal: string;
     role: string;
+    /** Function Mesh `pulsar.authSecret` (token auth only). */
+    authSecret?: string;
+    /** The sink's `saslJaasConfig` secret (Kafka SASL only). */
+    jaas?: SecretKeyRef;
 }
 
 export interface RabbitQueuePlan {
@@ -329,6 +359,8 @@ export interface Topology {
     sinks: SinkPlan[];
     rabbitmq: RabbitPlan;
     offload: OffloadPlan | null;
+    /** Credential Secrets and what each key holds; exactly the keys something in this plan references. */
+    credentials: CredentialSecretPlan[];
     kubernetes: { namespace: string; renderYamlTo?: string };
     observability: { enabled: boolean };
 }
@@ -349,10 +381,10 @@ export function pulsarTopicName(tenant: string, namespace: string, topic: string
     return `persistent://${tenant}/${namespace}/${topic}`;
 }
 
-/** Name of the Kubernetes Secret holding a service's credential (Pulsar token or Kafka password). */
-export function credentialSecretName(service: string): string {
-    return `${service}-credentials`;
-}
+/** The Pulsar chart's Helm release name; the chart names its Secrets and ServiceAccounts after it. */
+export const PULSAR_RELEASE = "pulsar";
+/** The chart's default super users besides the client one (`auth.superUsers` in charts/pulsar/values.yaml). */
+const CHART_SUPER_USERS = ["broker-admin", "proxy-admin"] as const;
 
 export const PLATFORM_ADMIN_ROLE = "platform-admin";
 /** The Kafka user the program manages MSK (SCRAM) and Confluent Cloud (service account) clusters as. */
@@ -453,8 +485,12 @@ export function plan(config: PlatformConfig): Topology {
     const streamsByName = new Map(config.streams.map((s) => [s.name, s]));
 
     const pulsar = caps.pulsar ? planPulsar(config, caps, routes, streamsByName, tenantNames) : null;
-    const sinks = pulsar ? planSinks(routes, streamsByName) : [];
+    const book = new CredentialBook();
+    const kafkaSecurity = kafkaPresent ? kafkaClientSecurity(config.kafka) : null;
+    const sinks = pulsar ? planSinks(routes, streamsByName, pulsar, kafkaSecurity, book) : [];
     const kafka = kafkaPresent ? planKafka(config, routes, streamsByName, sinks) : null;
+    const deployments = planDeployments(config, caps, pulsar, kafka, tenantNames, book);
+    const functions = pulsar && caps.matcher === "function" ? planFunctions(config, tenantNames, pulsar, book) : [];
     const offload =
         caps.offload && config.tieredStorage.enabled && config.cloud !== "none"
             ? {
@@ -485,11 +521,12 @@ export function plan(config: PlatformConfig): Topology {
         kafka,
         pulsar,
         routes,
-        deployments: planDeployments(config, caps, pulsar, kafka, tenantNames),
-        functions: pulsar && caps.matcher === "function" ? planFunctions(config, tenantNames) : [],
+        deployments,
+        functions,
         sinks,
         rabbitmq: planRabbit(config),
         offload,
+        credentials: book.list(),
         kubernetes: { namespace: config.kubernetes.namespace, ...(config.kubernetes.renderYamlTo ? { renderYamlTo: config.kubernetes.renderYamlTo } : {}) },
         observability: { enabled: config.observability.enabled },
     };
@@ -559,6 +596,7 @@ function planKafka(
         ...(k.provider === "external" ? { bootstrapServers: k.bootstrapServers } : {}),
         topics,
         acls: sorted,
+        accessControl: k.provider === "msk" && k.auth === "iam" ? "iam" : "acl",
         principals: [...new Set(sorted.map((a) => a.principal.slice("User:".length)))].sort(),
         retainOnDelete: true,
         admin: kafkaAdmin(k),
@@ -708,6 +746,12 @@ function planPulsar(
         bookies: mode === "standalone" ? 1 : p.bookies,
         tls: p.tls,
         tokenAuth: p.auth.token,
+        auth: p.auth.token
+            ? {
+                  signingKey: { name: `${PULSAR_RELEASE}-token-symmetric-key`, key: "SECRETKEY" },
+                  superUserTokens: [...CHART_SUPER_USERS, PLATFORM_ADMIN_ROLE].map((role) => ({ secret: `${PULSAR_RELEASE}-token-${role}`, role })),
+              }
+            : null,
         kop: { ...p.kop, brokerConfig: kopBrokerConfig(endpoints, allowedNamespaces, p.auth.token), allowedNamespaces },
         endpoints,
         tenants,
@@ -748,24 +792,48 @@ function kopBrokerConfig(e: PulsarEndpoints, allowedNamespaces: string[], tokenA
     return cfg;
 }
 
-function planSinks(routes: StreamRoute[], streams: Map<string, StreamSpec>): SinkPlan[] {
+function planSinks(
+    routes: StreamRoute[],
+    streams: Map<string, StreamSpec>,
+    pulsar: PulsarPlan,
+    kafkaSecurity: KafkaClientSecurity | null,
+    book: CredentialBook,
+): SinkPlan[] {
     return routes
         .filter((r) => r.sink !== undefined)
         .map((r) => {
             const s = streams.get(r.stream) as StreamSpec;
+            const name = r.sink as string;
+            const role = pulsarRole(s.pulsarTopic.tenant, KAFKA_SINK_SERVICE);
+            const mechanism = kafkaSecurity?.saslMechanism;
+            // One Secret per sink: sinks of different tenants authenticate as different Pulsar roles.
+            const jaas =
+                mechanism === undefined
+                    ? undefined
+                    : mechanism === "AWS_MSK_IAM"
+                      ? book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "literal", value: MSK_IAM_JAAS })
+                      : book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "kafka-jaas", principal: KAFKA_SINK_SERVICE, mechanism });
             return {
-                name: r.sink as string,
+                name,
                 stream: s.name,
                 input: pulsarTopicName(s.pulsarTopic.tenant, s.pulsarTopic.namespace, s.pulsarTopic.topic),
                 kafkaTopic: s.kafkaTopic,
                 className: "org.apache.pulsar.io.kafka.KafkaBytesSink" as const,
                 principal: kafkaPrincipal(KAFKA_SINK_SERVICE),
-                role: pulsarRole(s.pulsarTopic.tenant, KAFKA_SINK_SERVICE),
+                role,
+                ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(name, role) } : {}),
+                ...(jaas ? { jaas } : {}),
             };
         });
 }
 
-function planFunctions(config: PlatformConfig, tenantNames: string[]): PulsarFunctionPlan[] {
+/**
+ * MSK IAM login for Kafka clients (aws/aws-msk-iam-auth README): no password, the AWS credentials of the pod sign
+ * the SASL handshake. The client needs the aws-msk-iam-auth jar on its classpath.
+ */
+const MSK_IAM_JAAS = "software.amazon.msk.auth.iam.IAMLoginModule required;";
+
+function planFunctions(config: PlatformConfig, tenantNames: string[], pulsar: PulsarPlan, book: CredentialBook): PulsarFunctionPlan[] {
     const consumed = config.streams.filter((s) => s.consumers.includes(MATCHER_SERVICE));
     const produced = config.streams.filter((s) => s.producers.includes(MATCHER_SERVICE));
     // Function Mesh Functions have one output topic (FunctionSpec.output.topic).
@@ -774,16 +842,22 @@ function planFunctions(config: PlatformConfig, tenantNames: string[]): PulsarFun
         return [];
     }
     const homes = [{ tenant: "public", namespace: "default" }, ...tenantNames.map((t) => ({ tenant: t, namespace: TENANT_ORCHESTRATOR_NAMESPACE }))];
-    return homes.map(({ tenant, namespace }) => ({
-        name: tenant === "public" ? MATCHER_SERVICE : `${MATCHER_SERVICE}-${tenant}`,
-        tenant,
-        namespace,
-        service: MATCHER_SERVICE,
-        inputs: consumed.map((s) => pulsarTopicName(tenant, namespace, s.pulsarTopic.topic)),
-        output: pulsarTopicName(tenant, namespace, output.pulsarTopic.topic),
-        packageUrl: config.orchestrator.matcherPackage,
-        role: pulsarRole(tenant, MATCHER_SERVICE),
-    }));
+    return homes.map(({ tenant, namespace }) => {
+        const name = tenant === "public" ? MATCHER_SERVICE : `${MATCHER_SERVICE}-${tenant}`;
+        const role = pulsarRole(tenant, MATCHER_SERVICE);
+        return {
+            name,
+            tenant,
+            namespace,
+            service: MATCHER_SERVICE,
+            inputs: consumed.map((s) => pulsarTopicName(tenant, namespace, s.pulsarTopic.topic)),
+            output: pulsarTopicName(tenant, namespace, output.pulsarTopic.topic),
+            packageUrl: config.orchestrator.matcherPackage,
+            role,
+            // One Secret per function instance: each tenant's copy runs as that tenant's role.
+            ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(name, role) } : {}),
+        };
+    });
 }
 
 function planDeployments(
@@ -792,6 +866,7 @@ function planDeployments(
     pulsar: PulsarPlan | null,
     kafka: KafkaPlan | null,
     tenantNames: string[],
+    book: CredentialBook,
 ): DeploymentPlan[] {
     const services = SERVICES.filter(
         (s) => s.client === "orchestrator" && !(s.name === MATCHER_SERVICE && caps.matcher === "function"),
@@ -801,7 +876,7 @@ function planDeployments(
         image: `${config.orchestrator.registry}/${s.name}:${config.orchestrator.tag}`,
         replicas: config.orchestrator.replicas,
         port: s.port ?? 8080,
-        env: orchestratorEnv(s.name, config, caps, pulsar, kafka, tenantNames),
+        ...orchestratorEnv(s.name, config, caps, pulsar, kafka, tenantNames, book),
     }));
 }
 
@@ -825,7 +900,13 @@ export function kafkaClientSecurity(k: PlatformConfig["kafka"]): KafkaClientSecu
     return { protocol: k.tls ? "SSL" : "PLAINTEXT" };
 }
 
-/** Seed 000/001 variable names: ENABLE_KAFKA, KAFKA_BROKERS, USE_PULSAR_KOP, ENABLE_PULSAR, PULSAR_*. */
+/** Where the per-tenant Pulsar tokens are mounted (phase 3 with token auth): one file per tenant, named after it. */
+export const TENANT_TOKEN_DIR = "/var/run/secrets/messaging-platform/pulsar-tenant-tokens";
+
+/**
+ * Seed 000/001 variable names: ENABLE_KAFKA, KAFKA_BROKERS, USE_PULSAR_KOP, ENABLE_PULSAR, PULSAR_*. Credentials are
+ * recorded in `book` as they are referenced, so the Secret a service reads holds exactly these keys.
+ */
 function orchestratorEnv(
     service: string,
     config: PlatformConfig,
@@ -833,10 +914,12 @@ function orchestratorEnv(
     pulsar: PulsarPlan | null,
     kafka: KafkaPlan | null,
     tenantNames: string[],
-): EnvVarPlan[] {
-    const credential = { name: credentialSecretName(service) };
+    book: CredentialBook,
+): { env: EnvVarPlan[]; secretVolumes: SecretVolumePlan[] } {
     const env: EnvVarPlan[] = [];
+    const secretVolumes: SecretVolumePlan[] = [];
     const set = (name: string, value: string) => env.push({ name, value });
+    const secret = (name: string, ref: SecretKeyRef) => env.push({ name, secretRef: ref });
     switch (caps.orchestratorTransport) {
         case "kafka": {
             if (!kafka) {
@@ -850,13 +933,18 @@ function orchestratorEnv(
             }
             set("USE_PULSAR_KOP", "false");
             set("ENABLE_PULSAR", "false");
-            const k = config.kafka;
             const security = kafka.clientSecurity;
             if (security.saslMechanism) {
                 set("KAFKA_SECURITY_PROTOCOL", security.protocol);
                 set("KAFKA_SASL_MECHANISM", security.saslMechanism);
-                set("KAFKA_SASL_USERNAME", k.provider === "external" && k.sasl ? k.sasl.username : service);
-                env.push({ name: "KAFKA_SASL_PASSWORD", secretRef: { ...credential, key: "kafka-password" } });
+                // MSK IAM signs the handshake with the pod's AWS identity: there is no user name or password.
+                if (security.saslMechanism !== "AWS_MSK_IAM") {
+                    // From the Secret, not a literal: Confluent clients log in with their API key id.
+                    secret("KAFKA_SASL_USERNAME", book.ref(service, CREDENTIAL_KEYS.kafkaUsername, { from: "kafka-username", principal: service }));
+                    secret("KAFKA_SASL_PASSWORD", book.ref(service, CREDENTIAL_KEYS.kafkaPassword, { from: "kafka-password", principal: service }));
+                }
+            } else if (security.protocol !== "PLAINTEXT") {
+                set("KAFKA_SECURITY_PROTOCOL", security.protocol);
             }
             break;
         }
@@ -867,11 +955,14 @@ function orchestratorEnv(
             set("USE_PULSAR_KOP", "true");
             set("ENABLE_PULSAR", "false");
             if (p.tokenAuth) {
-                // KoP's PLAIN mechanism: username = tenant/namespace, password = "token:<jwt>".
+                // KoP's PLAIN mechanism: username = tenant/namespace, password = "token:<jwt>" (KoP docs, "SASL/PLAIN").
                 set("KAFKA_SECURITY_PROTOCOL", p.endpoints.kafkaListenerProtocol);
                 set("KAFKA_SASL_MECHANISM", "PLAIN");
                 set("KAFKA_SASL_USERNAME", "public/default");
-                env.push({ name: "KAFKA_SASL_PASSWORD", secretRef: { ...credential, key: "kop-password" } });
+                const role = pulsarRole("public", service);
+                secret("KAFKA_SASL_PASSWORD", book.ref(service, CREDENTIAL_KEYS.kopPassword, { from: "pulsar-token", role, prefix: "token:" }));
+            } else if (p.endpoints.kafkaListenerProtocol !== "PLAINTEXT") {
+                set("KAFKA_SECURITY_PROTOCOL", p.endpoints.kafkaListenerProtocol);
             }
             break;
         }
@@ -883,18 +974,28 @@ function orchestratorEnv(
             set("PULSAR_HTTP_URL", p.endpoints.httpUrl);
             set("PULSAR_NAMESPACE", "public/default");
             if (p.tokenAuth) {
-                env.push({ name: "PULSAR_AUTH_TOKEN", secretRef: { ...credential, key: "pulsar-token" } });
+                secret("PULSAR_AUTH_TOKEN", book.ref(service, CREDENTIAL_KEYS.pulsarToken, { from: "pulsar-token", role: pulsarRole("public", service) }));
             }
             if (caps.tenantIsolation) {
                 // Seed 000 phase III: ingress routes each tenant to `<tenant>/orchestrator`; public/default stays the fallback.
                 set("PULSAR_NAMESPACE_ROUTING", "tenant");
                 set("PULSAR_TENANT_NAMESPACE_PATTERN", `{tenant}/${TENANT_ORCHESTRATOR_NAMESPACE}`);
                 set("PULSAR_TENANTS", tenantNames.join(","));
+                if (p.tokenAuth && tenantNames.length > 0) {
+                    // A JWT has one subject, and each tenant's topics admit only `<tenant>.<service>`: one token per
+                    // tenant, as files, so the number of tenants does not grow the env.
+                    const items = tenantNames.map((t) => {
+                        const ref = book.ref(service, CREDENTIAL_KEYS.tenantToken(t), { from: "pulsar-token", role: pulsarRole(t, service) });
+                        return { key: ref.key, path: t };
+                    });
+                    secretVolumes.push({ name: "pulsar-tenant-tokens", secret: credentialSecretName(service), mountPath: TENANT_TOKEN_DIR, items });
+                    set("PULSAR_TENANT_TOKEN_DIR", TENANT_TOKEN_DIR);
+                }
             }
             break;
         }
     }
-    return env;
+    return { env, secretVolumes };
 }
 
 function planRabbit(config: PlatformConfig): RabbitPlan {

@@ -4,6 +4,7 @@ import { derivePassword } from "../../components/derived-password";
 import {
     confluentClusterShape,
     hostPort,
+    mskIamPolicy,
     mskServerProperties,
     scramSecretName,
     type KafkaPlatform as KafkaPlatformType,
@@ -24,6 +25,8 @@ const T = {
     provider: "pulumi:providers:kafka",
     topic: "kafka:index/topic:Topic",
     acl: "kafka:index/acl:Acl",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
     ccEnvironment: "confluentcloud:index/environment:Environment",
     ccCluster: "confluentcloud:index/kafkaCluster:KafkaCluster",
     ccServiceAccount: "confluentcloud:index/serviceAccount:ServiceAccount",
@@ -61,14 +64,66 @@ describe("KafkaPlatform", () => {
     beforeAll(async () => {
         capture = await startMocks("prod");
         Kafka = (await import("../../components/kafka")).KafkaPlatform;
-        const make = (key: string, topology: Topology, extra: { kafkaPassword?: pulumi.Input<string>; servicePasswordSeed?: pulumi.Input<string> } = {}) => {
+        type Extra = { kafkaPassword?: pulumi.Input<string>; servicePasswordSeed?: pulumi.Input<string>; oidcProviderArn?: string; oidcProviderUrl?: string };
+        const make = (key: string, topology: Topology, extra: Extra = {}) => {
             built[key] = { topology, component: new Kafka(key, { topology, ...extra }, { transformations: [capture.transformation] }) };
         };
         make("msk3", planStack("prod", { phase: 3 }), { servicePasswordSeed: pulumi.secret(SEED) });
         make("msk0", planStack("prod", { phase: 0 }), { servicePasswordSeed: pulumi.secret(SEED) });
         make("confluent", planStack("dev", { phase: 1 }));
         make("external", planStack("local", { phase: 2 }));
+        const iamStack = editRaw("prod", (v) => {
+            v.phase = 1;
+            v.kafka.auth = "iam";
+        });
+        make("mskiam", plan(validateConfig(iamStack)), {
+            oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+            oidcProviderUrl: "oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+        });
         await settle(...Object.values(built).flatMap(({ component }) => [component.bootstrapServers, component.provider.urn]));
+    });
+
+    describe("on MSK with IAM auth", () => {
+        it("declares no Kafka ACL (MSK ignores them for IAM clients) and one IRSA role per principal instead", () => {
+            const k = kafkaOf("mskiam");
+            expect(k.accessControl).toBe("iam");
+            expect(under(T.acl, "mskiam")).toEqual([]);
+            expect(under(T.role, "mskiam").map((r) => r.name).sort()).toEqual(k.principals.map((p) => `mskiam-iam-${p}`).sort());
+            const cluster = plain(capture.one(T.cluster, "mskiam-cluster").inputs) as Record<string, any>;
+            expect(cluster.clientAuthentication).toEqual({ sasl: { scram: false, iam: true }, unauthenticated: false });
+            expect(Object.keys(built.mskiam!.component.serviceRoleArns).sort()).toEqual(k.principals);
+        });
+
+        it("trusts only the principal's own ServiceAccount and grants exactly the actions of its ACLs", () => {
+            const k = kafkaOf("mskiam");
+            const principal = k.principals.find((p) => p !== "kafka-sink") as string;
+            const role = plain(capture.one(T.role, `mskiam-iam-${principal}`).inputs) as Record<string, string>;
+            const trust = JSON.parse(role.assumeRolePolicy as string);
+            expect(trust.Statement[0].Condition.StringEquals["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]).toBe(`system:serviceaccount:messaging:${principal}`);
+            const policy = JSON.parse((plain(capture.one(T.rolePolicy, `mskiam-iam-${principal}-policy`).inputs) as Record<string, string>).policy as string);
+            const clusterArn = "arn:aws:kafka:eu-west-1:123456789012:cluster/mskiam-cluster/uuid";
+            const expected = JSON.parse(mskIamPolicy(clusterArn, k.acls.filter((a) => a.principal === `User:${principal}`)));
+            expect(policy).toEqual(expected);
+            expect(policy.Statement.length).toBeGreaterThan(1);
+            // Never a wildcard resource.
+            expect(policy.Statement.every((st: { Resource: string }) => !st.Resource.includes("*"))).toBe(true);
+        });
+    });
+
+    describe("mskIamPolicy", () => {
+        it("maps Write, Read, Describe and Group Read to the kafka-cluster actions with their required actions", () => {
+            const arn = "arn:aws:kafka:eu-west-1:1:cluster/c/uuid";
+            const acl = (resourceType: "Topic" | "Group", resourceName: string, operation: "Read" | "Write" | "Describe") => ({
+                principal: "User:svc", resourceType, resourceName, patternType: "Literal" as const, operation, permissionType: "Allow" as const, host: "*",
+            });
+            const policy = JSON.parse(mskIamPolicy(arn, [acl("Topic", "out", "Write"), acl("Topic", "in", "Read"), acl("Topic", "in", "Describe"), acl("Group", "svc", "Read")]));
+            expect(policy.Statement).toEqual([
+                { Effect: "Allow", Action: ["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"], Resource: arn },
+                { Effect: "Allow", Action: ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"], Resource: "arn:aws:kafka:eu-west-1:1:topic/c/uuid/out" },
+                { Effect: "Allow", Action: ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"], Resource: "arn:aws:kafka:eu-west-1:1:topic/c/uuid/in" },
+                { Effect: "Allow", Action: ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"], Resource: "arn:aws:kafka:eu-west-1:1:group/c/uuid/svc" },
+            ]);
+        });
     });
 
     describe("on MSK (prod)", () => {

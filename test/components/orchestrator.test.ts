@@ -70,7 +70,8 @@ describe.each([
         const d = await deployments(stack, phase, "b-1:9096");
         for (const [name, dep] of d) {
             for (const e of dep.spec.template.spec.containers[0].env) {
-                if (/PASSWORD|TOKEN|SECRET|CREDENTIAL/i.test(e.name)) {
+                // *_DIR names a mount path (checked below), not a credential.
+                if (/PASSWORD|TOKEN|SECRET|CREDENTIAL/i.test(e.name) && !e.name.endsWith("_DIR")) {
                     expect(e.value, `${name} ${e.name}`).toBeUndefined();
                     expect(e.valueFrom?.secretKeyRef, `${name} ${e.name}`).toBeDefined();
                 }
@@ -103,5 +104,31 @@ describe.each([
         const services = ofType(recorded, "kubernetes:core/v1:Service").map((a) => a.inputs.metadata.name).sort();
         expect(accounts).toEqual([...d.keys()].sort());
         expect(services).toEqual([...d.keys()].sort());
+    });
+});
+
+describe("prod phase 3: per-tenant Pulsar tokens", () => {
+    it("mounts one token file per tenant from the service's own credential Secret at PULSAR_TENANT_TOKEN_DIR", async () => {
+        const topology = planStack("prod", { phase: 3 });
+        const tenants = topology.pulsar!.tenants.map((t) => t.name).filter((t) => t !== "public");
+        const d = await deployments("prod", 3, "b-1:9096");
+        for (const [name, dep] of d) {
+            const pod = dep.spec.template.spec;
+            const dir = pod.containers[0].env.find((e: any) => e.name === "PULSAR_TENANT_TOKEN_DIR")?.value;
+            expect(dir, name).toBe("/var/run/secrets/messaging-platform/pulsar-tenant-tokens");
+            const mount = pod.containers[0].volumeMounts.find((m: any) => m.mountPath === dir);
+            expect(mount.readOnly).toBe(true);
+            const volume = pod.volumes.find((v: any) => v.name === mount.name);
+            expect(volume.secret.secretName).toBe(`${name}-credentials`);
+            expect(volume.secret.items.map((i: any) => i.path).sort()).toEqual([...tenants].sort());
+            expect(volume.secret.items.map((i: any) => i.key).sort()).toEqual(tenants.map((t) => `pulsar-token-${t}`).sort());
+        }
+    });
+
+    it("gives no token mount before tenant isolation", async () => {
+        const d = await deployments("prod", 2, "b-1:9096");
+        for (const [name, dep] of d) {
+            expect(dep.spec.template.spec.volumes.map((v: any) => v.name), name).toEqual(["tmp"]);
+        }
     });
 });

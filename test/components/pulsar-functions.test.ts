@@ -69,7 +69,9 @@ describe("PulsarFunctions", () => {
                 securityProtocol: "SASL_SSL",
                 saslMechanism: "PLAIN",
             });
-            expect(sink.inputs.spec.secretsMap).toEqual({ saslJaasConfig: { path: "kafka-sink-credentials", key: "kafka-sasl-jaas-config" } });
+            // Each sink has its own Secret (sinks of different tenants are different Pulsar roles).
+            expect(sink.inputs.spec.secretsMap).toEqual({ saslJaasConfig: { path: `${planned.name}-credentials`, key: "kafka-sasl-jaas-config" } });
+            expect(sink.inputs.spec.pulsar.authSecret).toBe(planned.authSecret);
             expect(sink.inputs.spec.java.jar).toBe("connectors/pulsar-io-kafka-4.0.12.nar");
         }
     });

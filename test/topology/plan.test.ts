@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { diffTopology, type Topology } from "../../topology";
-import { decommissionReady, editRaw, planStack } from "../support/stacks";
+import { STACKS, decommissionReady, editRaw, planStack } from "../support/stacks";
 import { plan, validateConfig } from "../../topology";
 
 const env = (t: Topology, service: string) =>
@@ -221,5 +221,67 @@ describe("phase 2 -> 1 rollback", () => {
         expect(removedTopics.every((x) => x.retained)).toBe(true);
         expect(d.areas.find((a) => a.area === "deployments")?.added).toEqual(["mcp-matcher"]);
         expect(d.areas.find((a) => a.area === "pulsar functions")?.removed.map((x) => x.id)).toEqual(["mcp-matcher"]);
+    });
+});
+
+describe("credentials", () => {
+    const refsOf = (t: ReturnType<typeof planStack>) =>
+        t.deployments.flatMap((d) => d.env.flatMap((e) => ("secretRef" in e ? [`${e.secretRef.name}/${e.secretRef.key}`] : [])));
+
+    it("records exactly the keys the deployments reference, each with where its value comes from", () => {
+        for (const stack of STACKS) {
+            for (const phase of [0, 1, 2, 3] as const) {
+                const t = planStack(stack, { phase });
+                const planned = new Set(t.credentials.flatMap((c) => Object.keys(c.data).map((k) => `${c.name}/${k}`)));
+                for (const ref of refsOf(t)) {
+                    expect(planned.has(ref), `${stack} ${phase} ${ref}`).toBe(true);
+                }
+            }
+        }
+    });
+
+    it("gives each service a Pulsar token for its own role only, and one per tenant at phase 3", () => {
+        const t = planStack("prod", { phase: 3 });
+        const gateway = t.credentials.find((c) => c.owner === "ingress-gateway")!;
+        expect(gateway.data["pulsar-token"]).toEqual({ from: "pulsar-token", role: "public.ingress-gateway" });
+        expect(gateway.data["pulsar-token-team-a"]).toEqual({ from: "pulsar-token", role: "team-a.ingress-gateway" });
+        const roles = t.credentials.flatMap((c) => Object.values(c.data).flatMap((v) => (v.from === "pulsar-token" ? [v.role] : [])));
+        // Every token's role is one the plan grants something to (or the function/sink's own role).
+        const granted = new Set([...t.pulsar!.permissions.map((p) => p.role), ...t.functions.map((f) => f.role), ...t.sinks.map((s) => s.role)]);
+        expect(roles.filter((r) => !granted.has(r))).toEqual([]);
+    });
+
+    it("plans the chart's signing key and super-user tokens only with token auth", () => {
+        expect(planStack("prod", { phase: 1 }).pulsar!.auth).toEqual({
+            signingKey: { name: "pulsar-token-symmetric-key", key: "SECRETKEY" },
+            superUserTokens: ["broker-admin", "proxy-admin", "platform-admin"].map((role) => ({ secret: `pulsar-token-${role}`, role })),
+        });
+        expect(planStack("local", { phase: 1 }).pulsar!.auth).toBeNull();
+        expect(planStack("local", { phase: 1 }).credentials).toEqual([]);
+    });
+
+    it("reads the Kafka login from the Secret (the Confluent API key id), and none under MSK IAM", () => {
+        const confluent = planStack("dev", { phase: 0 }).deployments[0]!;
+        expect(confluent.env.find((e) => e.name === "KAFKA_SASL_USERNAME")).toEqual({
+            name: "KAFKA_SASL_USERNAME",
+            secretRef: { name: `${confluent.service}-credentials`, key: "kafka-username" },
+        });
+        const iam = plan(validateConfig(editRaw("prod", (v) => { v.kafka.auth = "iam"; })));
+        expect(iam.kafka!.accessControl).toBe("iam");
+        for (const d of iam.deployments) {
+            expect(d.env.filter((e) => /^KAFKA_SASL_(USERNAME|PASSWORD)$/.test(e.name)), d.service).toEqual([]);
+            expect(d.env.find((e) => e.name === "KAFKA_SASL_MECHANISM")).toEqual({ name: "KAFKA_SASL_MECHANISM", value: "AWS_MSK_IAM" });
+        }
+        expect(iam.credentials).toEqual([]);
+    });
+
+    it("refuses MSK IAM without the EKS OIDC provider, naming both keys", () => {
+        const raw = editRaw("prod", (v) => {
+            v.kafka.auth = "iam";
+            v.tieredStorage.enabled = false;
+            delete v.kubernetes.oidcProviderArn;
+            delete v.kubernetes.oidcProviderUrl;
+        });
+        expect(() => validateConfig(raw)).toThrow(/kubernetes\.oidcProviderArn.*kafka\.auth iam[\s\S]*kubernetes\.oidcProviderUrl/);
     });
 });
