@@ -1,0 +1,92 @@
+/**
+ * Program evaluation under mocks as the tenant count grows: each size in fresh child processes
+ * (scripts/bench/evaluate-child.ts), the median of several runs where a run is cheap.
+ */
+import { join } from "node:path";
+import { runNode } from "./child";
+import type { EvaluationResult } from "./evaluate-child";
+import { median } from "./stats";
+
+export interface ScalingRow {
+    tenants: number;
+    runs: number;
+    resources: number;
+    wallMs: number;
+    perResourceMs: number;
+    planMs: number;
+    programMs: number;
+    settleMs: number;
+    maxRssBytes: number;
+}
+
+/** The row of one size: the median of each figure over its runs (which all register the same resources). */
+export function scalingRow(results: EvaluationResult[]): ScalingRow {
+    const first = results[0];
+    if (first === undefined) {
+        throw new Error("scalingRow: no runs");
+    }
+    const differing = results.find((r) => r.resources !== first.resources);
+    if (differing) {
+        throw new Error(`runs with ${first.tenants} tenants registered ${first.resources} and ${differing.resources} resources: the program is not deterministic`);
+    }
+    const wallMs = median(results.map((r) => r.wallMs));
+    return {
+        tenants: first.tenants,
+        runs: results.length,
+        resources: first.resources,
+        wallMs,
+        perResourceMs: wallMs / first.resources,
+        planMs: median(results.map((r) => r.planMs)),
+        programMs: median(results.map((r) => r.programMs)),
+        settleMs: median(results.map((r) => r.settleMs)),
+        maxRssBytes: median(results.map((r) => r.maxRssBytes)),
+    };
+}
+
+export interface EvaluateOptions {
+    stack: string;
+    phase: number;
+    tenants: number;
+    plainStacks?: boolean;
+    cpuProfile?: string;
+    /** V8 heap limit of the child (5,000 tenants do not fit the default of about 4 GiB). */
+    maxOldSpaceMiB: number;
+}
+
+/** One evaluation in a fresh `node --import tsx` process. */
+export function evaluate(root: string, o: EvaluateOptions): Promise<EvaluationResult> {
+    const args = [
+        `--max-old-space-size=${o.maxOldSpaceMiB}`,
+        "--import",
+        "tsx",
+        join(root, "scripts/bench/evaluate-child.ts"),
+        "--stack",
+        o.stack,
+        "--phase",
+        String(o.phase),
+        "--tenants",
+        String(o.tenants),
+        ...(o.plainStacks ? ["--plain-stacks"] : []),
+        ...(o.cpuProfile ? ["--cpu-profile", o.cpuProfile] : []),
+    ];
+    return runNode<EvaluationResult>({ args, cwd: root, timeoutMs: 60 * 60_000 });
+}
+
+export async function measureScaling(
+    root: string,
+    sizes: { tenants: number; runs: number }[],
+    base: Omit<EvaluateOptions, "tenants">,
+    progress: (line: string) => void,
+): Promise<ScalingRow[]> {
+    const rows: ScalingRow[] = [];
+    for (const { tenants, runs } of sizes) {
+        const results: EvaluationResult[] = [];
+        for (let i = 0; i < runs; i++) {
+            const r = await evaluate(root, { ...base, tenants });
+            progress(`  ${tenants} tenants, run ${i + 1}/${runs}: ${r.resources} resources in ${(r.wallMs / 1000).toFixed(1)} s`);
+            results.push(r);
+        }
+        rows.push(scalingRow(results));
+    }
+    return rows;
+}
