@@ -1,0 +1,123 @@
+/**
+ * `npm run smoke -- --stack <name> [--outputs <file>] [--config-file <file>] [--messages K] [--timeout-ms T]
+ *                  [--allow-missing-native] [--format text|json]`
+ *
+ * After a deployment: reads the stack's outputs (`pulumi stack output --json --show-secrets`, or --outputs), plans the
+ * stack at the phase it deployed, and sends K uniquely tagged messages over every path of every route (Kafka and KoP
+ * with kafkajs, native Pulsar with pulsar-client) and every control-plane queue (amqplib, dead-lettering included),
+ * each consumed back within the timeout; prints route, protocol, broker, result and p50/p99 latency against seed 000's
+ * 50 ms routing target.
+ *
+ * Exit codes: 0 every route passed (with --allow-missing-native, rows not run only because pulsar-client is missing
+ * are accepted); 1 a route failed or was not run; 2 bad usage or config (a flag, the outputs, the stack config, the
+ * deployed routes differ from the config, a missing credential), with the key, its value and what is allowed.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError } from "../topology";
+import { exitCode, renderJson, renderText } from "./smoke/report";
+import { smokeStack, RABBITMQ_PASSWORD_ENV } from "./smoke/run";
+import { UsageError, type UsageProblem } from "./smoke/usage-error";
+
+const USAGE =
+    "usage: npm run smoke -- --stack <name> [--outputs <file>] [--config-file <file>] [--messages K] [--timeout-ms T] " +
+    "[--allow-missing-native] [--format text|json]\n" +
+    `RabbitMQ password: ${RABBITMQ_PASSWORD_ENV}, else \`pulumi config get rabbitmqPassword\`.\n` +
+    "Exit: 0 all routes passed; 1 a route failed or was not run; 2 bad usage or config.\n";
+
+const DEFAULTS = { messages: 10, timeoutMs: 5000 };
+
+function integer(flag: string, raw: string, min: number, max: number, problems: UsageProblem[]): number {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+        problems.push({ key: flag, value: raw, allowed: `an integer from ${min} to ${max}` });
+    }
+    return n;
+}
+
+export interface CliOptions {
+    /** `--stack`: the stack whose deployment is tested. */
+    stack: string;
+    /** `--outputs`: the stack's outputs as JSON. @default read with `pulumi stack output --json --show-secrets` */
+    outputsFile?: string;
+    /** `--config-file`: the stack settings file (as `pulumi --config-file`). @default Pulumi.<stack>.yaml */
+    configFile?: string;
+    /** `--messages`: timed messages per route. @default 10 */
+    messages: number;
+    /** `--timeout-ms`: per message and per client operation. @default 5000 */
+    timeoutMs: number;
+    /** `--allow-missing-native`: rows not run because pulsar-client is missing do not fail the run. @default false */
+    allowMissingNative: boolean;
+    /** `--format`. @default "text" */
+    format: "text" | "json";
+}
+
+/** Parses and checks the flags; throws a UsageError naming every bad one. */
+export function parseCli(argv: string[]): CliOptions {
+    let values;
+    try {
+        ({ values } = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string", short: "s" },
+                outputs: { type: "string" },
+                "config-file": { type: "string" },
+                messages: { type: "string", default: String(DEFAULTS.messages) },
+                "timeout-ms": { type: "string", default: String(DEFAULTS.timeoutMs) },
+                "allow-missing-native": { type: "boolean", default: false },
+                format: { type: "string", default: "text" },
+            },
+            strict: true,
+            allowPositionals: false,
+        }));
+    } catch (err) {
+        throw new UsageError([{ key: "arguments", value: argv.join(" "), allowed: `${(err as Error).message}\n${USAGE}` }]);
+    }
+    const problems: UsageProblem[] = [];
+    if (!values.stack) {
+        problems.push({ key: "--stack", value: undefined, allowed: "the stack to test (required), e.g. --stack local" });
+    }
+    const messages = integer("--messages", values.messages, 1, 10_000, problems);
+    const timeoutMs = integer("--timeout-ms", values["timeout-ms"], 100, 600_000, problems);
+    if (values.format !== "text" && values.format !== "json") {
+        problems.push({ key: "--format", value: values.format, allowed: "text | json" });
+    }
+    if (problems.length > 0) {
+        throw new UsageError(problems);
+    }
+    return {
+        stack: values.stack as string,
+        ...(values.outputs !== undefined ? { outputsFile: values.outputs } : {}),
+        ...(values["config-file"] !== undefined ? { configFile: values["config-file"] } : {}),
+        messages,
+        timeoutMs,
+        allowMissingNative: values["allow-missing-native"],
+        format: values.format as "text" | "json",
+    };
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    try {
+        const cli = parseCli(argv);
+        const report = await smokeStack({ ...cli, env });
+        process.stdout.write((cli.format === "json" ? renderJson : renderText)(report, cli.allowMissingNative));
+        return exitCode(report.results, cli.allowMissingNative);
+    } catch (err) {
+        if (err instanceof UsageError || err instanceof ConfigError) {
+            process.stderr.write(`${err.message}\n`);
+            return 2;
+        }
+        throw err;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (err: unknown) => {
+            process.stderr.write(`npm run smoke: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+            process.exitCode = 1;
+        },
+    );
+}

@@ -1,0 +1,157 @@
+/**
+ * The deployed stack's outputs, as `pulumi stack output --json --show-secrets` prints them for this program
+ * (components/platform.ts: phase, phaseName, endpoints, streamRoutes, bucketName): read from the Pulumi CLI or from a
+ * file, checked, and compared with what the stack config plans at the deployed phase.
+ */
+import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { z } from "zod";
+import { MAX_PHASE, type StreamRoute, type Topology } from "../../topology";
+import { UsageError, type UsageProblem } from "./usage-error";
+
+const HOST_PORTS = /^[^,\s]+:\d+(,[^,\s]+:\d+)*$/;
+
+const hostPorts = z.string().regex(HOST_PORTS, "host:port[,host:port...]");
+
+const routeOutputSchema = z.object({
+    state: z.enum(["kafka", "kop", "shadow", "pulsar"]),
+    produce: z.array(z.string()),
+    consume: z.array(z.string()),
+    gate: z.object({ name: z.string(), approved: z.boolean() }).optional(),
+    sink: z.string().optional(),
+});
+
+/** Unknown keys are kept out but allowed: a newer program may export more than this reads. */
+export const stackOutputsSchema = z.object({
+    phase: z.number().int().min(0).max(MAX_PHASE),
+    phaseName: z.string(),
+    endpoints: z.object({
+        kafkaBootstrap: hostPorts.optional(),
+        kopBootstrap: hostPorts.optional(),
+        pulsarServiceUrl: z.string().regex(/^pulsar(\+ssl)?:\/\//, "pulsar://host:port or pulsar+ssl://host:port").optional(),
+        pulsarAdminUrl: z.string().optional(),
+        rabbitmqManagement: z.string(),
+        rabbitmqAmqp: z.string().regex(/^amqps?:\/\//, "amqp://host:port or amqps://host:port"),
+    }),
+    streamRoutes: z.record(z.string(), routeOutputSchema),
+    bucketName: z.string().optional(),
+});
+
+export type StackOutputs = z.infer<typeof stackOutputsSchema>;
+export type RouteOutput = z.infer<typeof routeOutputSchema>;
+
+/**
+ * Parses and checks the JSON text of a stack's outputs.
+ * @param source where the text came from, named in errors (`--outputs out.json`, `pulumi stack output`)
+ */
+export function parseStackOutputs(text: string, source: string): StackOutputs {
+    let json: unknown;
+    try {
+        json = JSON.parse(text);
+    } catch (err) {
+        throw new UsageError([{ key: source, value: text.slice(0, 60), allowed: `JSON of \`pulumi stack output --json\` (${(err as Error).message})` }]);
+    }
+    const parsed = stackOutputsSchema.safeParse(json, { reportInput: true });
+    if (!parsed.success) {
+        throw new UsageError(
+            parsed.error.issues.map((issue): UsageProblem => {
+                const key = issue.path.map(String).join(".");
+                return { key: `${source}: ${key || "(top level)"}`, value: (issue as { input?: unknown }).input, allowed: issue.message };
+            }),
+        );
+    }
+    return parsed.data;
+}
+
+/** How a stack's outputs are read: a file, or the Pulumi CLI. */
+export interface OutputsSource {
+    stack: string;
+    /** A file holding `pulumi stack output --json --show-secrets` output; read instead of calling the CLI. */
+    file?: string;
+    /** The Pulumi CLI executable. @default "pulumi" */
+    pulumi?: string;
+}
+
+export function readStackOutputs(s: OutputsSource): StackOutputs {
+    const command = `pulumi stack output --json --show-secrets --stack ${s.stack}`;
+    if (s.file !== undefined) {
+        let text: string;
+        try {
+            text = readFileSync(s.file, "utf8");
+        } catch (err) {
+            throw new UsageError([{ key: "--outputs", value: s.file, allowed: `a readable file holding the JSON of \`${command}\` (${(err as Error).message})` }]);
+        }
+        return parseStackOutputs(text, `--outputs ${s.file}`);
+    }
+    const run = spawnSync(s.pulumi ?? "pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", s.stack], { encoding: "utf8" });
+    if (run.error) {
+        const missing = (run.error as NodeJS.ErrnoException).code === "ENOENT";
+        throw new UsageError([
+            {
+                key: "--outputs",
+                value: undefined,
+                allowed: missing
+                    ? `the pulumi CLI is not on PATH, so the stack's outputs cannot be read: pass --outputs <file> holding the JSON of \`${command}\``
+                    : `\`${command}\` could not run (${run.error.message}): pass --outputs <file>`,
+            },
+        ]);
+    }
+    if (run.status !== 0) {
+        const why = run.stderr.trim().split("\n")[0] ?? "";
+        throw new UsageError([{ key: "--stack", value: s.stack, allowed: `a stack whose outputs \`${command}\` prints (it exited ${run.status}: ${why})` }]);
+    }
+    return parseStackOutputs(run.stdout, "pulumi stack output");
+}
+
+/**
+ * The `streamRoutes` output of a planned topology: what components/platform.ts exports per stream. A second copy of
+ * that mapping, on purpose: the smoke tool reads the outputs without loading the Pulumi program, and
+ * test/smoke/outputs-shape.test.ts fails if the two ever differ.
+ */
+export function routeOutputs(routes: StreamRoute[]): Record<string, RouteOutput> {
+    return Object.fromEntries(
+        routes.map((r) => [
+            r.stream,
+            {
+                state: r.state,
+                produce: r.produce.map((e) => `${e.broker}:${e.topic}`),
+                consume: r.consume.map((c) => `${c.service}@${c.broker}:${c.topic}`),
+                ...(r.gate ? { gate: r.gate } : {}),
+                ...(r.sink ? { sink: r.sink } : {}),
+            },
+        ]),
+    );
+}
+
+/**
+ * Streams whose deployed routes (the outputs) differ from what the stack config plans at the deployed phase: the config
+ * changed since the last `pulumi up` (a gate approved, a stream override), so the plan no longer describes the stack.
+ */
+export function routeDrift(planned: Topology, outputs: StackOutputs): UsageProblem[] {
+    const want = routeOutputs(planned.routes);
+    const streams = [...new Set([...Object.keys(want), ...Object.keys(outputs.streamRoutes)])].sort();
+    const problems: UsageProblem[] = [];
+    for (const stream of streams) {
+        const deployed = outputs.streamRoutes[stream];
+        const config = want[stream];
+        if (canonical(deployed) !== canonical(config)) {
+            problems.push({
+                key: `outputs streamRoutes.${stream}`,
+                value: deployed,
+                allowed:
+                    `what the stack config plans at the deployed phase ${planned.phase}: ${config ? canonical(config) : "(no such stream)"}; ` +
+                    "the config changed since the last deployment: run `pulumi up` first, or revert the config",
+            });
+        }
+    }
+    return problems;
+}
+
+/** JSON with sorted object keys, so key order does not count as a difference. */
+function canonical(v: unknown): string {
+    return JSON.stringify(v, (_k, x: unknown) =>
+        typeof x === "object" && x !== null && !Array.isArray(x)
+            ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+            : x,
+    ) ?? "undefined";
+}

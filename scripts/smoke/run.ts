@@ -1,0 +1,255 @@
+/**
+ * The smoke test of a deployed stack: plan the stack at the phase it deployed, derive a probe for every path a route's
+ * messages take and every control-plane queue, and exercise each against the endpoints in the stack's outputs.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { plan, rawConfigFromStackFile, validateConfig, CONTROL_EXCHANGE, type Topology } from "../../topology";
+import { KafkaTransport } from "./kafka";
+import { exercise, Inbox, newRunId, type SmokeContext } from "./messages";
+import { readStackOutputs, routeDrift, type StackOutputs } from "./outputs";
+import { controlProbes, streamProbes, type StreamProbe, type Transport } from "./probes";
+import { adminTopicExists, loadPulsarClient, PulsarTransport, type PulsarLoad } from "./pulsar";
+import { runControlProbes } from "./rabbit";
+import { PULSAR_CLIENT_MISSING, type ProbeResult, type SmokeReport } from "./report";
+import { errorText, type StreamTransport } from "./transport";
+import { UsageError, type UsageProblem } from "./usage-error";
+
+const ROOT = resolve(__dirname, "../..");
+
+/** The env var that carries the RabbitMQ password (the stack's secret `rabbitmqPassword`). */
+export const RABBITMQ_PASSWORD_ENV = "MP_RABBITMQ_PASSWORD";
+
+/**
+ * The topology the deployed stack realises: the stack config planned at the phase its outputs report, checked against
+ * the routes it deployed.
+ * @param stackFileText the YAML of the stack settings file
+ */
+export function deployedTopology(stackFileText: string, outputs: StackOutputs): Topology {
+    const topology = plan(validateConfig(rawConfigFromStackFile(stackFileText, { phase: outputs.phase })));
+    const drift = routeDrift(topology, outputs);
+    if (drift.length > 0) {
+        throw new UsageError(drift);
+    }
+    return topology;
+}
+
+export function readStackFile(stack: string, configFile?: string): string {
+    const file = configFile ?? resolve(ROOT, `Pulumi.${stack}.yaml`);
+    if (!existsSync(file)) {
+        const stacks = readdirSync(ROOT).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
+        throw new UsageError([
+            configFile
+                ? { key: "--config-file", value: configFile, allowed: "a stack settings file (Pulumi.<stack>.yaml) that exists" }
+                : { key: "--stack", value: stack, allowed: `a stack with a settings file in ${ROOT}: ${stacks.join(", ")}` },
+        ]);
+    }
+    return readFileSync(file, "utf8");
+}
+
+/** The RabbitMQ password: MP_RABBITMQ_PASSWORD, else the stack's secret through `pulumi config get`. */
+export function rabbitmqPassword(stack: string, env: NodeJS.ProcessEnv, pulumi = "pulumi"): string {
+    const fromEnv = env[RABBITMQ_PASSWORD_ENV];
+    if (fromEnv !== undefined) {
+        return fromEnv;
+    }
+    const run = spawnSync(pulumi, ["config", "get", "rabbitmqPassword", "--stack", stack], { encoding: "utf8" });
+    if (run.error || run.status !== 0) {
+        const why = run.error ? (run.error as NodeJS.ErrnoException).code === "ENOENT" ? "the pulumi CLI is not on PATH" : run.error.message : run.stderr.trim();
+        throw new UsageError([
+            {
+                key: RABBITMQ_PASSWORD_ENV,
+                value: undefined,
+                allowed: `the password of rabbitmq.username (the stack's secret rabbitmqPassword); set it, or let \`pulumi config get rabbitmqPassword --stack ${stack}\` read it (${why})`,
+            },
+        ]);
+    }
+    return run.stdout.replace(/\n$/, "");
+}
+
+export interface SmokeOptions {
+    stack: string;
+    topology: Topology;
+    outputs: StackOutputs;
+    rabbitmqPassword: string;
+    /** Timed messages per probe. */
+    messages: number;
+    /** Per message (and per client operation), in ms. */
+    timeoutMs: number;
+    /** How pulsar-client is loaded. @default loadPulsarClient() */
+    pulsar?: PulsarLoad;
+    /** @default a fresh newRunId() */
+    runId?: string;
+}
+
+function streamRow(p: StreamProbe): Pick<ProbeResult, "route" | "path" | "protocol" | "broker" | "target"> {
+    const sink = p.path === "via sink";
+    return {
+        route: p.stream,
+        path: p.path,
+        protocol: sink ? "pulsar->kafka" : p.produce.transport === "pulsar" ? "pulsar" : "kafka",
+        broker: sink ? "pulsar->kafka" : p.produce.transport === "kafka" ? "kafka" : "pulsar",
+        target: p.consume.topic,
+    };
+}
+
+const ENDPOINT_KEYS: Record<Transport, (keyof StackOutputs["endpoints"])[]> = {
+    kafka: ["kafkaBootstrap"],
+    kop: ["kopBootstrap"],
+    pulsar: ["pulsarServiceUrl", "pulsarAdminUrl"],
+};
+
+/** The outputs must carry an endpoint for every transport the deployed routes use. */
+export function missingEndpoints(transports: Iterable<Transport>, outputs: StackOutputs, phase: number): UsageProblem[] {
+    return [...transports].flatMap((t) =>
+        ENDPOINT_KEYS[t]
+            .filter((k) => outputs.endpoints[k] === undefined)
+            .map((k) => ({ key: `outputs endpoints.${k}`, value: undefined, allowed: `set: the phase-${phase} routes use ${t === "kop" ? "KoP" : t}` })),
+    );
+}
+
+type Opened = { transport: StreamTransport; missing: Map<string, string> } | { unusable: Partial<ProbeResult> };
+
+/** The transport for one kind of probe end, or why it cannot be used (unsupported auth, client missing). */
+function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox: Inbox, pulsar: () => PulsarLoad): StreamTransport | Partial<ProbeResult> {
+    const { topology: t, outputs } = o;
+    const e = outputs.endpoints;
+    const unsupported = (what: string) => ({ status: "not run" as const, reason: `${what} is not supported by npm run smoke` });
+    switch (kind) {
+        case "kafka": {
+            const security = t.kafka?.clientSecurity ?? { protocol: "PLAINTEXT" };
+            if (security.saslMechanism) {
+                return unsupported(`Kafka ${security.saslMechanism} authentication`);
+            }
+            return new KafkaTransport({ bootstrap: e.kafkaBootstrap as string, ssl: security.protocol === "SSL", label: "Kafka" }, ctx, inbox);
+        }
+        case "kop": {
+            const protocol = t.pulsar?.endpoints.kafkaListenerProtocol ?? "PLAINTEXT";
+            if (protocol !== "PLAINTEXT") {
+                return unsupported(`a ${protocol} KoP listener (token authentication)`);
+            }
+            return new KafkaTransport({ bootstrap: e.kopBootstrap as string, ssl: false, label: "KoP" }, ctx, inbox);
+        }
+        case "pulsar": {
+            const loaded = pulsar();
+            if ("missing" in loaded) {
+                return { status: "not run", reason: PULSAR_CLIENT_MISSING, pulsarClientMissing: true };
+            }
+            if (t.pulsar?.tokenAuth) {
+                return unsupported("Pulsar token authentication");
+            }
+            const serviceUrl = e.pulsarServiceUrl as string;
+            return new PulsarTransport(serviceUrl, loaded.module, adminTopicExists(e.pulsarAdminUrl as string, o.timeoutMs), ctx, inbox);
+        }
+    }
+}
+
+export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
+    const ctx: SmokeContext = { runId: o.runId ?? newRunId(), messages: o.messages, timeoutMs: o.timeoutMs };
+    const inbox = new Inbox();
+    const probes = streamProbes(o.topology);
+    const kinds = [...new Set(probes.flatMap((p) => [p.produce.transport, p.consume.transport]))];
+    const missing = missingEndpoints(kinds, o.outputs, o.topology.phase);
+    if (missing.length > 0) {
+        throw new UsageError(missing);
+    }
+    let pulsarLoad: PulsarLoad | undefined = o.pulsar;
+    const pulsar = () => (pulsarLoad ??= loadPulsarClient());
+
+    const rabbit = o.topology.rabbitmq;
+    const control = runControlProbes(
+        { amqpUrl: o.outputs.endpoints.rabbitmqAmqp, vhost: rabbit.vhost, username: rabbit.admin.name, password: o.rabbitmqPassword },
+        controlProbes(rabbit, CONTROL_EXCHANGE),
+        ctx,
+    );
+
+    const opened = new Map<Transport, Opened>();
+    await Promise.all(
+        kinds.map(async (kind) => {
+            const made = transportFor(kind, o, ctx, inbox, pulsar);
+            if (!("open" in made)) {
+                opened.set(kind, { unusable: made });
+                return;
+            }
+            const consume = probes.filter((p) => p.consume.transport === kind).map((p) => p.consume.topic);
+            const produce = probes.filter((p) => p.produce.transport === kind).map((p) => p.produce.topic);
+            try {
+                opened.set(kind, { transport: made, missing: await made.open(consume, produce) });
+            } catch (err) {
+                opened.set(kind, { unusable: { status: "failed", reason: errorText(err) } });
+                await made.close();
+            }
+        }),
+    );
+
+    const results: ProbeResult[] = [];
+    try {
+        for (const p of probes) {
+            const base: ProbeResult = { ...streamRow(p), status: "failed", latenciesMs: [], sent: 0, received: 0 };
+            const from = opened.get(p.produce.transport) as Opened;
+            const to = opened.get(p.consume.transport) as Opened;
+            const unusable = "unusable" in from ? from.unusable : "unusable" in to ? to.unusable : undefined;
+            if (unusable || !("transport" in from) || !("transport" in to)) {
+                results.push({ ...base, ...unusable });
+                continue;
+            }
+            const absent = from.missing.get(p.produce.topic) ?? to.missing.get(p.consume.topic);
+            if (absent) {
+                results.push({ ...base, reason: absent });
+                continue;
+            }
+            const id = `${p.stream}:${p.path.replace(/ /g, "-")}:${p.produce.transport}-${p.consume.transport}`;
+            const done = await exercise(ctx, id, inbox, (m) => from.transport.send(p.produce.topic, m));
+            results.push({
+                ...base,
+                status: done.error ? "failed" : "passed",
+                ...(done.error ? { reason: done.error } : {}),
+                latenciesMs: done.latenciesMs,
+                sent: done.sent,
+                received: done.received,
+            });
+        }
+    } finally {
+        await Promise.all([...opened.values()].map((x) => ("transport" in x ? x.transport.close() : undefined)));
+    }
+    const notes = pulsarLoad && "missing" in pulsarLoad ? [`pulsar-client could not be loaded: ${pulsarLoad.missing}`] : [];
+    return {
+        stack: o.stack,
+        phase: o.topology.phase,
+        runId: ctx.runId,
+        messages: o.messages,
+        timeoutMs: o.timeoutMs,
+        results: [...results, ...(await control)],
+        notes,
+    };
+}
+
+export interface SmokeStackOptions {
+    stack: string;
+    /** A file with the stack's outputs; without it, `pulumi stack output` is run. */
+    outputsFile?: string;
+    /** The stack settings file. @default Pulumi.<stack>.yaml in the project root */
+    configFile?: string;
+    messages: number;
+    timeoutMs: number;
+    /** Where the RabbitMQ password comes from when not passed: MP_RABBITMQ_PASSWORD, else `pulumi config get`. */
+    env?: NodeJS.ProcessEnv;
+    pulsar?: PulsarLoad;
+}
+
+/** Everything `npm run smoke` does short of printing: outputs, plan, drift check, credentials, probes. */
+export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
+    const stackFile = readStackFile(o.stack, o.configFile);
+    const outputs = readStackOutputs({ stack: o.stack, ...(o.outputsFile !== undefined ? { file: o.outputsFile } : {}) });
+    const topology = deployedTopology(stackFile, outputs);
+    return runSmoke({
+        stack: o.stack,
+        topology,
+        outputs,
+        rabbitmqPassword: rabbitmqPassword(o.stack, o.env ?? process.env),
+        messages: o.messages,
+        timeoutMs: o.timeoutMs,
+        ...(o.pulsar ? { pulsar: o.pulsar } : {}),
+    });
+}

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { main, parseCli } from "../../scripts/smoke";
+import { rabbitmqPassword, RABBITMQ_PASSWORD_ENV } from "../../scripts/smoke/run";
+import { UsageError } from "../../scripts/smoke/usage-error";
+
+async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+    let out = "";
+    let err = "";
+    vi.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
+    vi.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
+    const code = await main(args, env);
+    vi.restoreAllMocks();
+    return { code, out, err };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("npm run smoke flags", () => {
+    it("default to 10 messages, 5000 ms, text, and native Pulsar required", () => {
+        expect(parseCli(["--stack", "local"])).toEqual({ stack: "local", messages: 10, timeoutMs: 5000, allowMissingNative: false, format: "text" });
+    });
+
+    it("take the outputs file, config file, counts, format and --allow-missing-native", () => {
+        const args = ["-s", "dev", "--outputs", "o.json", "--config-file", "c.yaml", "--messages", "3", "--timeout-ms", "250", "--allow-missing-native", "--format", "json"];
+        expect(parseCli(args)).toEqual({
+            stack: "dev",
+            outputsFile: "o.json",
+            configFile: "c.yaml",
+            messages: 3,
+            timeoutMs: 250,
+            allowMissingNative: true,
+            format: "json",
+        });
+    });
+
+    it("exit 2 naming every bad flag, its value and what is allowed", async () => {
+        const r = await run(["--messages", "0", "--timeout-ms", "fast", "--format", "yaml"]);
+        expect(r.code).toBe(2);
+        expect(r.out).toBe("");
+        expect(r.err).toContain("npm run smoke: 4 problems:");
+        expect(r.err).toContain("--stack = (not set): the stack to test (required), e.g. --stack local");
+        expect(r.err).toContain('--messages = "0": an integer from 1 to 10000');
+        expect(r.err).toContain('--timeout-ms = "fast": an integer from 100 to 600000');
+        expect(r.err).toContain('--format = "yaml": text | json');
+    });
+
+    it("exit 2 on an unknown flag, with the usage", async () => {
+        const r = await run(["--stack", "local", "--kafka", "x"]);
+        expect(r.code).toBe(2);
+        expect(r.err).toContain("Unknown option '--kafka'");
+        expect(r.err).toContain("usage: npm run smoke -- --stack <name>");
+    });
+
+    it("exit 2 for a stack without a settings file, listing the stacks", async () => {
+        const r = await run(["--stack", "staging", "--outputs", "/dev/null"]);
+        expect(r.code).toBe(2);
+        expect(r.err).toMatch(/--stack = "staging": a stack with a settings file in \S+: dev, local, prod/);
+    });
+
+    it("exit 2 when the outputs file does not exist", async () => {
+        const r = await run(["--stack", "local", "--outputs", "/nonexistent/outputs.json"]);
+        expect(r.code).toBe(2);
+        expect(r.err).toContain('--outputs = "/nonexistent/outputs.json": a readable file');
+    });
+});
+
+describe("the RabbitMQ password", () => {
+    it(`comes from ${RABBITMQ_PASSWORD_ENV} first`, () => {
+        expect(rabbitmqPassword("local", { [RABBITMQ_PASSWORD_ENV]: "s3cret" }, "/nonexistent/pulumi")).toBe("s3cret");
+    });
+
+    it("otherwise needs the pulumi CLI, and says so", () => {
+        expect(() => rabbitmqPassword("local", {}, "/nonexistent/pulumi")).toThrow(UsageError);
+        expect(() => rabbitmqPassword("local", {}, "/nonexistent/pulumi")).toThrow(
+            /MP_RABBITMQ_PASSWORD = \(not set\): the password of rabbitmq.username .* \(the pulumi CLI is not on PATH\)/,
+        );
+    });
+});

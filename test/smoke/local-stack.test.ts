@@ -1,0 +1,244 @@
+/**
+ * `npm run smoke` against the deployed local stack: Kafka on kfake (built from test/kfake), KoP stood in for by a
+ * second kfake, the control plane on the machine's real RabbitMQ (started by scripts/engine/rabbitmq.sh if needed).
+ *
+ * "Deployed" by test/smoke/fixture/deploy.ts from the same plan the program realises, because the real engine cannot
+ * deploy the local stack here (issue 5): the smoke tool under test is the real one, the deployment under it a fixture.
+ * Each case gets its own kfake clusters and RabbitMQ vhost, removed afterwards.
+ */
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { connect } from "amqplib";
+import { Kafka, logLevel } from "kafkajs";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../../scripts/smoke";
+import { exitCode, PULSAR_CLIENT_MISSING, type ProbeResult } from "../../scripts/smoke/report";
+import { runSmoke, smokeStack } from "../../scripts/smoke/run";
+import type { PhaseId } from "../../topology";
+import { planStack } from "../support/stacks";
+import { deployLocalStack, localStackOutputs, type LocalDeployment } from "./fixture/deploy";
+import { freePort, kfakeBinary } from "./fixture/kfake";
+import { ensureRabbitMQ, managementOk, RABBIT } from "./fixture/rabbitmq";
+
+const ROOT = resolve(__dirname, "../..");
+const ENV = { MP_RABBITMQ_PASSWORD: RABBIT.password };
+const MESSAGES = 5;
+const TIMEOUT_MS = 5000;
+
+let kfake: string;
+
+beforeAll(async () => {
+    // A clean checkout builds kfake here (minutes without a Go module cache, seconds with one).
+    kfake = kfakeBinary();
+    await ensureRabbitMQ();
+}, 600_000);
+
+async function withDeployment<T>(phase: PhaseId, fn: (d: LocalDeployment) => Promise<T>): Promise<T> {
+    const d = await deployLocalStack(kfake, phase);
+    try {
+        return await fn(d);
+    } finally {
+        await d.teardown();
+    }
+}
+
+const smoke = (d: LocalDeployment, timeoutMs = TIMEOUT_MS, messages = MESSAGES) =>
+    smokeStack({ stack: "local", outputsFile: d.outputsFile, configFile: d.configFile, messages, timeoutMs, env: ENV });
+
+const kafkaProtocol = (r: ProbeResult) => r.protocol === "kafka";
+const control = (r: ProbeResult) => r.protocol === "amqp";
+const nativePulsar = (r: ProbeResult) => r.protocol.includes("pulsar");
+const rowsOf = (results: ProbeResult[], pick: (r: ProbeResult) => boolean) => results.filter(pick);
+const describeRow = (r: ProbeResult) => `${r.route} [${r.path}] ${r.status}${r.reason ? `: ${r.reason}` : ""}`;
+
+/** Every row picked passed, with all its timed messages measured. */
+function expectPassed(rows: ProbeResult[]): void {
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+        expect(describeRow(r)).toBe(`${r.route} [${r.path}] passed`);
+        expect(r.latenciesMs).toHaveLength(MESSAGES);
+    }
+}
+
+function expectNativeNotRun(rows: ProbeResult[]): void {
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+        expect(describeRow(r)).toBe(`${r.route} [${r.path}] not run: ${PULSAR_CLIENT_MISSING}`);
+        expect(r).toMatchObject({ sent: 0, received: 0, latenciesMs: [] });
+    }
+}
+
+/** Messages left in each of the deployment's queues. */
+async function queueDepths(d: LocalDeployment): Promise<Record<string, number>> {
+    const conn = await connect({ hostname: "127.0.0.1", port: 5672, username: RABBIT.username, password: RABBIT.password, vhost: d.vhost });
+    try {
+        const ch = await conn.createChannel();
+        const depths: Record<string, number> = {};
+        for (const q of d.topology.rabbitmq.queues) {
+            depths[q.name] = (await ch.checkQueue(q.name)).messageCount;
+        }
+        return depths;
+    } finally {
+        await conn.close();
+    }
+}
+
+function kafkaAdmin(bootstrap: string) {
+    return new Kafka({ clientId: "smoke-test", brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+}
+
+/** `npm run smoke` as a user runs it. */
+function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+    return new Promise((ok, fail) => {
+        const child = spawn("npm", ["run", "--silent", "smoke", "--", ...args], { cwd: ROOT, env: { ...process.env, ...ENV } });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        child.once("error", fail);
+        child.once("close", (code) => ok({ code, out, err }));
+    });
+}
+
+describe("npm run smoke on the deployed local stack", () => {
+    it("phase 0 (kafka): every Kafka route and every control-plane queue passes, nothing is left behind, exit 0", async () => {
+        await withDeployment(0, async (d) => {
+            const report = await smoke(d);
+            expect(report.phase).toBe(0);
+            expectPassed(rowsOf(report.results, kafkaProtocol));
+            expect(rowsOf(report.results, kafkaProtocol).map((r) => r.route)).toEqual(d.topology.routes.map((r) => r.stream));
+            expectPassed(rowsOf(report.results, control));
+            expect(rowsOf(report.results, nativePulsar)).toEqual([]);
+            expect(exitCode(report.results, false)).toBe(0);
+
+            // A rejected command came out of control.dead-letter, from the queue that rejected it.
+            const deadLetters = report.results.filter((r) => r.target === "control.dead-letter");
+            expect(deadLetters.map((r) => r.route)).toEqual([
+                "governance.commands -> control.dead-letter",
+                "jobs.dispatch -> control.dead-letter",
+                "rpc.requests -> control.dead-letter",
+                "control.audit -> control.dead-letter",
+            ]);
+            // Every copy (the audit mirror, the dead letters) was consumed; the consumer group was deleted.
+            expect(Object.values(await queueDepths(d))).toEqual(d.topology.rabbitmq.queues.map(() => 0));
+            const admin = kafkaAdmin(d.kafka.bootstrap);
+            await admin.connect();
+            expect((await admin.listGroups()).groups.filter((g) => g.groupId.includes(report.runId))).toEqual([]);
+            await admin.disconnect();
+        });
+    }, 60_000);
+
+    it("phase 1 (bridge), through npm run smoke: Kafka and KoP routes pass, Pulsar copies are not run, exit 1 unless --allow-missing-native", async () => {
+        await withDeployment(1, async (d) => {
+            const args = ["--stack", "local", "--outputs", d.outputsFile, "--config-file", d.configFile, "--messages", String(MESSAGES)];
+            const strict = await cli(args);
+            expect(strict.code).toBe(1);
+            expect(strict.out).toMatch(/^user-requests\s+direct\s+kafka\s+pulsar\s+user-requests\s+[\d.]+ ms\s+[\d.]+ ms\s+(within|over by [\d.]+ ms)\s+passed 5\/5$/m);
+            expect(strict.out).toMatch(/^job-metrics\s+shadow copy\s+pulsar\s+pulsar\s+persistent:\/\/public\/metrics\/job-performance-metrics\s+-\s+-\s+-\s+not run: pulsar-client native library missing$/m);
+            expect(strict.out).toContain("exit 1: not every route passed");
+
+            // The same command in-process (a second npm start-up would only cost time).
+            let out = "";
+            const write = vi.spyOn(process.stdout, "write").mockImplementation((x) => ((out += String(x)), true));
+            const code = await main([...args, "--allow-missing-native", "--format", "json"], { ...process.env, ...ENV }).finally(() => write.mockRestore());
+            expect(code).toBe(0);
+            const report = JSON.parse(out) as { phase: number; exitCode: number; results: ProbeResult[] };
+            expect(report).toMatchObject({ phase: 1, exitCode: 0 });
+            const kop = report.results.filter((r) => kafkaProtocol(r) && r.broker === "pulsar");
+            expect(kop.map((r) => r.target)).toEqual(["user-requests", "tool-signals", "orchestrator-plans", "orchestrator-results", "orchestrator-retry", "orchestrator-dead-letter"]);
+            expectPassed(report.results.filter(kafkaProtocol));
+            expectPassed(report.results.filter(control));
+            expectNativeNotRun(report.results.filter(nativePulsar));
+        });
+    }, 60_000);
+
+    it.each([2, 3] as const)("phase %i: the routes still on Kafka and the control plane pass; every native-Pulsar route is not run", async (phase) => {
+        await withDeployment(phase, async (d) => {
+            const report = await smoke(d);
+            expectPassed(rowsOf(report.results, kafkaProtocol));
+            expect(rowsOf(report.results, kafkaProtocol).map((r) => r.route)).toEqual(["job-lifecycle", "audit-trail"]);
+            expectPassed(rowsOf(report.results, control));
+            expectNativeNotRun(rowsOf(report.results, nativePulsar));
+            expect(rowsOf(report.results, (r) => r.path === "via sink").map((r) => r.route)).toEqual(["job-metrics", "telescope-telemetry"]);
+            expect(exitCode(report.results, false)).toBe(1);
+            expect(exitCode(report.results, true)).toBe(0);
+        });
+    }, 60_000);
+});
+
+describe("npm run smoke when the deployment is broken", () => {
+    it("reports a topic or queue deleted behind its back as failed, naming it and where, without waiting out a timeout", async () => {
+        await withDeployment(1, async (d) => {
+            for (const [bootstrap, topic] of [
+                [d.kafka.bootstrap, "audit-trail"],
+                [d.kop.bootstrap, "tool-signals"],
+            ] as const) {
+                const admin = kafkaAdmin(bootstrap);
+                await admin.connect();
+                await admin.deleteTopics({ topics: [topic] });
+                await admin.disconnect();
+            }
+            const conn = await connect({ hostname: "127.0.0.1", port: 5672, username: RABBIT.username, password: RABBIT.password, vhost: d.vhost });
+            await (await conn.createChannel()).deleteQueue("jobs.dispatch");
+            await conn.close();
+
+            const started = Date.now();
+            const report = await smoke(d);
+            expect(Date.now() - started).toBeLessThan(TIMEOUT_MS);
+            const failed = report.results.filter((r) => r.status === "failed").map(describeRow);
+            expect(failed).toEqual([
+                `tool-signals [direct] failed: topic tool-signals does not exist on KoP at ${d.kop.bootstrap}`,
+                `audit-trail [direct] failed: topic audit-trail does not exist on Kafka at ${d.kafka.bootstrap}`,
+                `control -> jobs.dispatch [routing key job.dispatch.smoke] failed: queue jobs.dispatch does not exist in amqp://127.0.0.1:5672 vhost ${d.vhost}`,
+                `jobs.dispatch -> control.dead-letter [rejected (nack, requeue=false)] failed: queue jobs.dispatch does not exist in amqp://127.0.0.1:5672 vhost ${d.vhost}`,
+            ]);
+            expectPassed(report.results.filter((r) => (kafkaProtocol(r) || control(r)) && r.status !== "failed"));
+            expect(exitCode(report.results, true)).toBe(1);
+        });
+    }, 60_000);
+
+    it("fails every route on an endpoint it cannot use, saying why, within the timeout", async () => {
+        const outputs = localStackOutputs({ phase: 0 });
+        outputs.endpoints.kafkaBootstrap = `127.0.0.1:${await freePort()}`;
+        const started = Date.now();
+        const report = await runSmoke({ stack: "local", topology: planStack("local"), outputs, rabbitmqPassword: "not-the-password", messages: 1, timeoutMs: 2000 });
+        expect(Date.now() - started).toBeLessThan(2000);
+        const reasons = [...new Set(report.results.map((r) => `${r.status}: ${r.reason}`))];
+        expect(reasons).toHaveLength(2);
+        expect(reasons[0]).toBe(`failed: cannot use Kafka at ${outputs.endpoints.kafkaBootstrap}: Connection error: connect ECONNREFUSED ${outputs.endpoints.kafkaBootstrap}`);
+        expect(reasons[1]).toMatch(/^failed: cannot connect to amqp:\/\/127\.0\.0\.1:5672 vhost control as guest: .*ACCESS_REFUSED/);
+    }, 30_000);
+
+    it("a rejected command reaches control.dead-letter only through the dead-letter policy", async () => {
+        await withDeployment(0, async (d) => {
+            await managementOk("DELETE", `/api/policies/${encodeURIComponent(d.vhost)}/control-dead-letter`);
+            const report = await smoke(d, 500, 1);
+            const deadLetters = report.results.filter((r) => r.target === "control.dead-letter");
+            expect(deadLetters).toHaveLength(4);
+            for (const r of deadLetters) {
+                expect(describeRow(r)).toBe(`${r.route} [${r.path}] failed: warm-up message was not consumed from control.dead-letter within 500 ms`);
+            }
+            expect(report.results.filter((r) => control(r) && r.target !== "control.dead-letter").every((r) => r.status === "passed")).toBe(true);
+        });
+    }, 60_000);
+
+    it("leaves a queue that holds messages it did not publish alone, and says so", async () => {
+        await withDeployment(0, async (d) => {
+            const conn = await connect({ hostname: "127.0.0.1", port: 5672, username: RABBIT.username, password: RABBIT.password, vhost: d.vhost });
+            const ch = await conn.createConfirmChannel();
+            ch.sendToQueue("jobs.dispatch", Buffer.from('{"job":"real work"}'), { persistent: true });
+            await ch.waitForConfirms();
+            await conn.close();
+
+            const report = await smoke(d);
+            const busy = report.results.filter((r) => r.status !== "passed").map(describeRow);
+            const reason = "queue jobs.dispatch holds 1 message(s) this run did not publish; the smoke test takes only its own, so it left it alone";
+            expect(busy).toEqual([
+                `control -> jobs.dispatch [routing key job.dispatch.smoke] not run: ${reason}`,
+                `jobs.dispatch -> control.dead-letter [rejected (nack, requeue=false)] not run: ${reason}`,
+            ]);
+            expect(exitCode(report.results, true)).toBe(1);
+            expect((await queueDepths(d))["jobs.dispatch"]).toBe(1);
+        });
+    }, 60_000);
+});
