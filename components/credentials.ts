@@ -12,6 +12,7 @@ import { createHmac } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SignJWT } from "jose";
+import { derivedPassword } from "./derived-password";
 import type { CredentialSecretPlan, CredentialValue, Topology } from "../topology";
 import type { KafkaCredential } from "./kafka";
 
@@ -135,6 +136,11 @@ export class ServiceCredentials extends pulumi.ComponentResource {
         switch (v.from) {
             case "literal":
                 return v.value;
+            case "derived-password":
+                if (args.seed === undefined) {
+                    throw new Error(`ServiceCredentials: ${s.name}/${dataKey} is derived from the seed, which is missing: pass credentialSeed`);
+                }
+                return derivedPassword(args.seed, "secret", v.label);
             case "kafka-username":
                 return kafkaLogin(v.principal).username;
             case "kafka-password":

@@ -12,7 +12,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PLATFORM_ADMIN_ROLE, PULSAR_RELEASE, type OffloadPlan, type PulsarPlan, type SecretKeyRef, type Topology } from "../topology";
+import { PLATFORM_ADMIN_ROLE, PULSAR_RELEASE, type KopTlsPlan, type OffloadPlan, type PulsarPlan, type SecretKeyRef, type Topology } from "../topology";
 
 /** The Helm release name (the plan's, since its endpoints and Secret names assume it). */
 export { PULSAR_RELEASE };
@@ -87,6 +87,28 @@ export function kopInitContainer(p: PulsarPlan): k8s.types.input.core.v1.Contain
 }
 
 const kopVolume = { name: KOP_VOLUME, emptyDir: {} };
+const KOP_TLS_VOLUME = "kop-tls";
+
+/** The broker env that carries the KoP keystore password into broker.conf. Pure; exported for testing. */
+export function kopTlsPasswordEnv(t: KopTlsPlan): { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[] {
+    return t.passwordKeys.map((name) => ({ name, valueFrom: { secretKeyRef: { name: t.password.name, key: t.password.key } } }));
+}
+
+/**
+ * The cert-manager Certificate of the KoP listener (cert-manager.io/v1): issued by the chart's CA issuer, with a
+ * PKCS#12 keystore and truststore. Profile Modern2023: the default LegacyRC2 is not readable by Java 20+ (the
+ * Pulsar 4 images run Java 21; cert-manager CertificateKeystores.pkcs12.profile docs). Pure; exported for testing.
+ */
+export function kopCertificateSpec(t: KopTlsPlan): Record<string, unknown> {
+    return {
+        secretName: t.secret,
+        commonName: t.dnsNames[0],
+        dnsNames: [...t.dnsNames],
+        usages: ["server auth"],
+        issuerRef: { name: t.issuer, kind: "Issuer", group: "cert-manager.io" },
+        keystores: { pkcs12: { create: true, passwordSecretRef: { name: t.password.name, key: t.password.key }, profile: "Modern2023" } },
+    };
+}
 const kopVolumeMount = { name: KOP_VOLUME, mountPath: PROTOCOLS_DIR };
 
 /** The workload-identity annotation key for the offload driver (GKE Workload Identity / EKS IRSA). */
@@ -109,8 +131,10 @@ export function pulsarHelmValues(
         replicaCount: p.brokers,
         configData,
         initContainers: [kopInitContainer(p)],
-        extraVolumes: [kopVolume],
-        extraVolumeMounts: [kopVolumeMount],
+        extraVolumes: [kopVolume, ...(p.kop.tls ? [{ name: KOP_TLS_VOLUME, secret: { secretName: p.kop.tls.secret } }] : [])],
+        extraVolumeMounts: [kopVolumeMount, ...(p.kop.tls ? [{ name: KOP_TLS_VOLUME, mountPath: p.kop.tls.mountPath, readOnly: true }] : [])],
+        // The keystore passwords, from their Secret into broker.conf (apply-config-from-env.py reads PULSAR_PREFIX_*).
+        ...(p.kop.tls ? { extraEnvs: kopTlsPasswordEnv(p.kop.tls) } : {}),
         // Monitors come from the Observability component (when enabled), not from the chart.
         podMonitor: { enabled: false },
     };
@@ -236,6 +260,21 @@ export class PulsarCluster extends pulumi.ComponentResource {
         const namespace = topology.kubernetes.namespace;
         const dataOpts = { parent: this, retainOnDelete: true, protect: topology.protectData };
 
+        // The brokers mount the keystore Secret: its Certificate comes first (cert-manager fills the Secret).
+        const kopCertificate = p.kop.tls
+            ? [
+                  new k8s.apiextensions.CustomResource(
+                      `${name}-kop-certificate`,
+                      {
+                          apiVersion: "cert-manager.io/v1",
+                          kind: "Certificate",
+                          metadata: { name: p.kop.tls.certificate, namespace, labels: { "app.kubernetes.io/part-of": "messaging-platform" } },
+                          spec: kopCertificateSpec(p.kop.tls),
+                      },
+                      { parent: this },
+                  ),
+              ]
+            : [];
         if (p.mode === "helm") {
             this.workload = new k8s.helm.v3.Release(
                 `${name}-release`,
@@ -250,7 +289,7 @@ export class PulsarCluster extends pulumi.ComponentResource {
                     timeout: 1200,
                 },
                 // Bookies and ZooKeeper hold the data: a rollback to phase 0 must not uninstall them.
-                dataOpts,
+                { ...dataOpts, dependsOn: kopCertificate },
             );
         } else {
             if (p.tls.enabled || p.tokenAuth) {

@@ -15,6 +15,8 @@ export type CredentialValue =
     | { from: "kafka-jaas"; principal: string; mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512" }
     /** A Pulsar JWT whose subject is `role`, signed with the cluster's key; `prefix` e.g. `token:` for KoP/Function Mesh. */
     | { from: "pulsar-token"; role: string; prefix?: string }
+    /** A password derived from the stack's secret seed under `label` (e.g. the KoP keystore password). */
+    | { from: "derived-password"; label: string }
     /** A fixed, non-secret value (e.g. the auth plugin class name Function Mesh reads from the same Secret). */
     | { from: "literal"; value: string };
 

@@ -239,12 +239,31 @@ export interface PulsarPlan {
         /** broker.conf entries for the handler (Helm `broker.configData`; KoP-only keys carry PULSAR_PREFIX_). */
         brokerConfig: Record<string, string>;
         allowedNamespaces: string[];
+        /** The SASL_SSL listener's keystore (TLS only). */
+        tls: KopTlsPlan | null;
     };
     endpoints: PulsarEndpoints;
     tenants: PulsarTenantPlan[];
     namespaces: PulsarNamespacePlan[];
     topics: PulsarTopicPlan[];
     permissions: PulsarPermissionPlan[];
+}
+
+/**
+ * KoP's TLS listener: a cert-manager Certificate from the chart's CA issuer with a PKCS#12 keystore and truststore
+ * (cert-manager `keystores.pkcs12`), mounted into the brokers; the store passwords reach broker.conf as
+ * PULSAR_PREFIX_ env vars from a Secret, so they are never in the chart values.
+ */
+export interface KopTlsPlan {
+    certificate: string;
+    /** The Secret cert-manager writes (`keystore.p12`, `truststore.p12`). */
+    secret: string;
+    issuer: string;
+    dnsNames: string[];
+    mountPath: string;
+    password: SecretKeyRef;
+    /** broker.conf keys (PULSAR_PREFIX_) that take the password. */
+    passwordKeys: string[];
 }
 
 export type EnvVarPlan =
@@ -484,8 +503,8 @@ export function plan(config: PlatformConfig): Topology {
     );
     const streamsByName = new Map(config.streams.map((s) => [s.name, s]));
 
-    const pulsar = caps.pulsar ? planPulsar(config, caps, routes, streamsByName, tenantNames) : null;
     const book = new CredentialBook();
+    const pulsar = caps.pulsar ? planPulsar(config, caps, routes, streamsByName, tenantNames, book) : null;
     const kafkaSecurity = kafkaPresent ? kafkaClientSecurity(config.kafka) : null;
     const sinks = pulsar ? planSinks(routes, streamsByName, pulsar, kafkaSecurity, book) : [];
     const kafka = kafkaPresent ? planKafka(config, routes, streamsByName, sinks) : null;
@@ -631,6 +650,7 @@ function planPulsar(
     routes: StreamRoute[],
     streams: Map<string, StreamSpec>,
     tenantNames: string[],
+    book: CredentialBook,
 ): PulsarPlan {
     const p = config.pulsar;
     const ns = config.kubernetes.namespace;
@@ -737,6 +757,18 @@ function planPulsar(
     const permissions = [...perms.values()].sort((a, b) => `${a.resourceName}|${a.role}`.localeCompare(`${b.resourceName}|${b.role}`));
 
     const allowedNamespaces = namespaces.map((n) => n.name);
+    const kopTls: KopTlsPlan | null = tls
+        ? {
+              certificate: "pulsar-kop",
+              secret: "pulsar-kop-tls",
+              issuer: p.tls.certManagerIssuer,
+              // The bootstrap Service and every broker's own name (the advertised listener of each broker).
+              dnsNames: [`${kafkaService}.${ns}.svc.cluster.local`, `*.${brokerService}.${ns}.svc.cluster.local`],
+              mountPath: "/pulsar/certs/kop",
+              password: book.ref("pulsar-kop-keystore", "password", { from: "derived-password", label: "kop-keystore" }),
+              passwordKeys: ["PULSAR_PREFIX_kopSslKeystorePassword", "PULSAR_PREFIX_kopSslKeyPassword", "PULSAR_PREFIX_kopSslTruststorePassword"],
+          }
+        : null;
     return {
         mode,
         version: p.version,
@@ -752,7 +784,7 @@ function planPulsar(
                   superUserTokens: [...CHART_SUPER_USERS, PLATFORM_ADMIN_ROLE].map((role) => ({ secret: `${PULSAR_RELEASE}-token-${role}`, role })),
               }
             : null,
-        kop: { ...p.kop, brokerConfig: kopBrokerConfig(endpoints, allowedNamespaces, p.auth.token), allowedNamespaces },
+        kop: { ...p.kop, brokerConfig: kopBrokerConfig(endpoints, allowedNamespaces, p.auth.token, kopTls), allowedNamespaces, tls: kopTls },
         endpoints,
         tenants,
         namespaces,
@@ -766,7 +798,7 @@ function planPulsar(
  * for Starlight for Kafka). Keys that stock broker.conf does not have go through the chart's PULSAR_PREFIX_
  * convention ("Use PULSAR_PREFIX_ to add keys to broker.conf", charts/pulsar/values.yaml).
  */
-function kopBrokerConfig(e: PulsarEndpoints, allowedNamespaces: string[], tokenAuth: boolean): Record<string, string> {
+function kopBrokerConfig(e: PulsarEndpoints, allowedNamespaces: string[], tokenAuth: boolean, tls: KopTlsPlan | null): Record<string, string> {
     const listenerName = "kafka_internal";
     const cfg: Record<string, string> = {
         messagingProtocols: "kafka",
@@ -781,13 +813,26 @@ function kopBrokerConfig(e: PulsarEndpoints, allowedNamespaces: string[], tokenA
         PULSAR_PREFIX_kafkaTransactionCoordinatorEnabled: "true",
         PULSAR_PREFIX_kafkaListeners: `${listenerName}://0.0.0.0:${e.kafkaPort}`,
         PULSAR_PREFIX_kafkaProtocolMap: `${listenerName}:${e.kafkaListenerProtocol}`,
-        PULSAR_PREFIX_kafkaAdvertisedListeners: `${listenerName}://${e.kopBootstrap}`,
+        // Each broker advertises itself: KoP replaces the literal host `advertisedAddress` with the broker's
+        // advertisedAddress (its pod FQDN under the chart, the Service standalone), so clients reach the partition
+        // leader rather than whichever broker the bootstrap Service picked (streamnative/kop
+        // KafkaServiceConfigurationTest.testKafkaListenersWithAdvertisedListener).
+        PULSAR_PREFIX_kafkaAdvertisedListeners: `${listenerName}://advertisedAddress:${e.kafkaPort}`,
         PULSAR_PREFIX_kopAllowedNamespaces: allowedNamespaces.join(","),
         PULSAR_PREFIX_kafkaTenant: "public",
         PULSAR_PREFIX_kafkaNamespace: "default",
     };
     if (tokenAuth) {
         cfg.PULSAR_PREFIX_saslAllowedMechanisms = "PLAIN";
+    }
+    if (tls) {
+        // KoP's kopSsl* keys map onto Kafka's ssl.* configs (streamnative/kop SSLUtils.CONFIG_NAME_MAP).
+        Object.assign(cfg, {
+            PULSAR_PREFIX_kopSslKeystoreType: "PKCS12",
+            PULSAR_PREFIX_kopSslKeystoreLocation: `${tls.mountPath}/keystore.p12`,
+            PULSAR_PREFIX_kopSslTruststoreType: "PKCS12",
+            PULSAR_PREFIX_kopSslTruststoreLocation: `${tls.mountPath}/truststore.p12`,
+        });
     }
     return cfg;
 }

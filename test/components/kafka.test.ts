@@ -114,7 +114,7 @@ describe("KafkaPlatform", () => {
         it("maps Write, Read, Describe and Group Read to the kafka-cluster actions with their required actions", () => {
             const arn = "arn:aws:kafka:eu-west-1:1:cluster/c/uuid";
             const acl = (resourceType: "Topic" | "Group", resourceName: string, operation: "Read" | "Write" | "Describe") => ({
-                principal: "User:svc", resourceType, resourceName, patternType: "Literal" as const, operation, permissionType: "Allow" as const, host: "*",
+                principal: "User:svc", resourceType, resourceName, patternType: "Literal" as const, operation, permissionType: "Allow" as const, host: "*" as const,
             });
             const policy = JSON.parse(mskIamPolicy(arn, [acl("Topic", "out", "Write"), acl("Topic", "in", "Read"), acl("Topic", "in", "Describe"), acl("Group", "svc", "Read")]));
             expect(policy.Statement).toEqual([

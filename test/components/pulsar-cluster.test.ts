@@ -3,6 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
     PROTOCOLS_DIR,
     PulsarCluster,
+    kopCertificateSpec,
     pulsarHelmValues,
     standaloneEnvConfig,
 } from "../../components/pulsar-cluster";
@@ -67,6 +68,40 @@ describe("helm values (dev/prod)", () => {
         expect(v.certs.issuers.selfsigning.name).toBe("pulsar-ca-issuer");
         expect(v.auth.authentication).toMatchObject({ enabled: true, jwt: { enabled: true } });
         expect(v.auth.authorization.enabled).toBe(true);
+    });
+
+    it("lets each broker advertise its own address on the Kafka listener, not the bootstrap Service", () => {
+        for (const stack of ["local", "dev", "prod"] as const) {
+            const t = planStack(stack, { phase: 1 });
+            const port = t.pulsar!.endpoints.kafkaPort;
+            expect(t.pulsar!.kop.brokerConfig.PULSAR_PREFIX_kafkaAdvertisedListeners).toBe(`kafka_internal://advertisedAddress:${port}`);
+        }
+    });
+
+    it("prod: the SASL_SSL listener reads a PKCS#12 keystore from a cert-manager Certificate, passwords from a Secret", () => {
+        const t = planStack("prod", { phase: 1 });
+        const tls = t.pulsar!.kop.tls!;
+        const broker = pulsarHelmValues(t.pulsar!, t.offload).broker as any;
+        expect(broker.configData.PULSAR_PREFIX_kafkaProtocolMap).toBe("kafka_internal:SASL_SSL");
+        expect(broker.configData).toMatchObject({
+            PULSAR_PREFIX_kopSslKeystoreType: "PKCS12",
+            PULSAR_PREFIX_kopSslKeystoreLocation: "/pulsar/certs/kop/keystore.p12",
+            PULSAR_PREFIX_kopSslTruststoreLocation: "/pulsar/certs/kop/truststore.p12",
+        });
+        // No password in the values: each comes from the keystore's Secret as an env var.
+        expect(JSON.stringify(broker.configData)).not.toMatch(/Password/);
+        expect(broker.extraEnvs.map((e: any) => e.name).sort()).toEqual(
+            ["PULSAR_PREFIX_kopSslKeyPassword", "PULSAR_PREFIX_kopSslKeystorePassword", "PULSAR_PREFIX_kopSslTruststorePassword"],
+        );
+        expect(broker.extraEnvs.every((e: any) => e.valueFrom.secretKeyRef.name === tls.password.name)).toBe(true);
+        const volume = broker.extraVolumes.find((v: any) => v.secret?.secretName === tls.secret);
+        expect(broker.extraVolumeMounts).toContainEqual({ name: volume.name, mountPath: tls.mountPath, readOnly: true });
+        const cert = kopCertificateSpec(tls) as any;
+        expect(cert.secretName).toBe(tls.secret);
+        expect(cert.issuerRef).toEqual({ name: "pulsar-ca-issuer", kind: "Issuer", group: "cert-manager.io" });
+        expect(cert.dnsNames).toEqual(["pulsar-kafka.messaging.svc.cluster.local", "*.pulsar-broker.messaging.svc.cluster.local"]);
+        expect(cert.keystores.pkcs12).toEqual({ create: true, passwordSecretRef: tls.password, profile: "Modern2023" });
+        expect(planStack("local", { phase: 1 }).pulsar!.kop.tls).toBeNull();
     });
 
     it("has no offload before phase 3", () => {

@@ -75,6 +75,7 @@ const T = {
     pulsarTopic: "kubernetes:resource.streamnative.io/v1alpha1:PulsarTopic",
     pulsarConnection: "kubernetes:resource.streamnative.io/v1alpha1:PulsarConnection",
     secret: "kubernetes:core/v1:Secret",
+    certificate: "kubernetes:cert-manager.io/v1:Certificate",
     gcsBucket: "gcp:storage/bucket:Bucket",
     s3Bucket: "aws:s3/bucket:Bucket",
     mskCluster: "aws:msk/cluster:Cluster",
@@ -223,7 +224,16 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
                 ref(token.name, token.key);
             }
         }
+        for (const cert of ofType(r(), T.certificate)) {
+            const pkcs12 = plain(cert.inputs).spec.keystores?.pkcs12;
+            if (pkcs12) {
+                ref(pkcs12.passwordSecretRef.name, pkcs12.passwordSecretRef.key);
+            }
+        }
         for (const rel of ofType(r(), T.release)) {
+            for (const e of plain(rel.inputs).values.broker.extraEnvs ?? []) {
+                ref(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+            }
             const auth = plain(rel.inputs).values.auth;
             if (auth?.authentication?.jwt?.usingSecretKey) {
                 // The chart mounts these (templates/jwt-secret-init.yaml names them); its own hook is off.
