@@ -7,34 +7,38 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MessagingPlatform } from "./components/platform";
-import { ConfigError, isPhaseId, phaseTransitionProblem, plan, validateConfig } from "./topology";
+import { ConfigError, isPhaseId, phaseTransitionProblem, plan, retainedStorageProblems, validateConfig, type DeployedState } from "./topology";
 import { readRawConfig } from "./components/stack-config";
 
 /**
- * The phase this stack last deployed: its own previous `phase` output, read through a StackReference to itself
- * (works with every backend). Undefined on a first deployment.
+ * What this stack last deployed: its own previous outputs (`phase`, `offloadActive`), read through a StackReference
+ * to itself (works with every backend). Empty on a first deployment.
  */
-async function deployedPhase(): Promise<number | undefined> {
+async function deployedOutputs(): Promise<{ phase?: number } & DeployedState> {
     const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-    const details = await self.getOutputDetails("phase");
-    const value = details.value ?? details.secretValue;
-    return typeof value === "number" ? value : undefined;
+    const read = async (name: string) => {
+        const details = await self.getOutputDetails(name);
+        return details.value ?? details.secretValue;
+    };
+    const [phase, offloadActive] = await Promise.all([read("phase"), read("offloadActive")]);
+    return {
+        ...(typeof phase === "number" ? { phase } : {}),
+        ...(typeof offloadActive === "boolean" ? { offloadActive } : {}),
+    };
 }
 
 async function main(): Promise<Record<string, unknown>> {
     try {
         const platform = validateConfig(readRawConfig(new pulumi.Config()));
-        const deployed = await deployedPhase();
-        const problem = phaseTransitionProblem(
-            isPhaseId(deployed) ? deployed : undefined,
-            platform.phase,
-            platform.allowPhaseSkip,
-            pulumi.getStack(),
-        );
-        if (problem) {
-            throw new ConfigError([problem]);
+        const deployed = await deployedOutputs();
+        const problems = [
+            phaseTransitionProblem(isPhaseId(deployed.phase) ? deployed.phase : undefined, platform.phase, platform.allowPhaseSkip, pulumi.getStack()),
+            ...retainedStorageProblems(platform, deployed),
+        ].filter((p) => p !== undefined);
+        if (problems.length > 0) {
+            throw new ConfigError(problems);
         }
-        const topology = plan(platform);
+        const topology = plan(platform, deployed);
         return new MessagingPlatform("platform", { platform, topology }).outputs;
     } catch (err) {
         // A config error is the user's to fix: show its message, not a stack trace.

@@ -187,6 +187,8 @@ export class MessagingPlatform extends pulumi.ComponentResource {
                 ]),
             ),
             bucketName: bucket ? bucket.bucketName : undefined,
+            /** Read back by the next update (index.ts): offloaded ledgers keep the bucket and driver at any phase. */
+            offloadActive: topology.offload !== null,
             // Service credentials are not stack outputs: policies (and anyone with `stack output --show-secrets`)
             // would see them decrypted. Services read them from their Kubernetes Secrets / AWS Secrets Manager.
         };

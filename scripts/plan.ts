@@ -14,15 +14,20 @@ import {
     plan,
     rawConfigFromStackFile,
     validateConfig,
+    type DeployedState,
     type Topology,
 } from "../topology";
 import { renderDiff, renderTopology } from "./plan-format";
 import { renderMermaid } from "./plan-mermaid";
 
-export function planForStack(stack: string, phase?: number, root = resolve(__dirname, "..")): Topology {
+/**
+ * @param deployed what the stack's last update left (for `--from`: the state the `--from` phase leaves), so storage
+ *   that outlives a phase (offload after 3 -> 2) shows as the update would plan it
+ */
+export function planForStack(stack: string, phase?: number, root = resolve(__dirname, ".."), deployed: DeployedState = {}): Topology {
     const text = readFileSync(resolve(root, `Pulumi.${stack}.yaml`), "utf8");
     const overrides = phase === undefined ? {} : { phase };
-    return plan(validateConfig(rawConfigFromStackFile(text, overrides)));
+    return plan(validateConfig(rawConfigFromStackFile(text, overrides)), deployed);
 }
 
 function parsePhase(flag: string, value: string | undefined): number | undefined {
@@ -56,14 +61,14 @@ export function main(argv: string[]): number {
         return 2;
     }
     try {
-        const target = planForStack(values.stack, parsePhase("--phase", values.phase));
         const fromPhase = parsePhase("--from", values.from);
-        if (fromPhase === undefined) {
+        const before = fromPhase === undefined ? undefined : planForStack(values.stack, fromPhase);
+        const target = planForStack(values.stack, parsePhase("--phase", values.phase), undefined, before ? { offloadActive: before.offload !== null } : {});
+        if (before === undefined) {
             const render = { json: (t: Topology) => `${JSON.stringify(t, null, 2)}\n`, mermaid: renderMermaid, text: renderTopology }[values.format];
             process.stdout.write(render(target));
             return 0;
         }
-        const before = planForStack(values.stack, fromPhase);
         const diff = diffTopology(before, target);
         if (values.format === "mermaid") {
             // A diagram of the target phase; the text diff goes to stderr so the diagram stays pipeable.

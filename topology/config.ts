@@ -164,6 +164,12 @@ const tieredStorageSchema = z.strictObject({
     region: nonEmpty.optional(),
     /** Object versions kept this many days after they become noncurrent. @default 30 */
     noncurrentVersionDays: z.number().int().min(1).default(30),
+    /**
+     * Once a stack has offloaded, the bucket and the brokers' offload driver stay at every phase (offloaded ledgers
+     * are only readable through them), even after a rollback below phase 3 or `enabled: false`. `retire: true` drops
+     * them from the program; the bucket itself is retained (retainOnDelete), its objects unread. @default false
+     */
+    retire: z.boolean().default(false),
 });
 
 const tenantSchema = z.strictObject({

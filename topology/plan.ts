@@ -12,7 +12,7 @@ import {
     type ServiceClient,
     type StreamSpec,
 } from "./catalog";
-import type { Cloud, Environment, PlatformConfig } from "./config";
+import { ConfigError, type Cloud, type Environment, type PlatformConfig } from "./config";
 import {
     AUDIT_BRIDGE_SERVICE,
     AUDIT_QUEUE,
@@ -31,6 +31,7 @@ import {
     type SecretKeyRef,
 } from "./credentials";
 import { phaseName, type PhaseId, type PhaseName } from "./phases";
+import { offloadRetained, retainedStorageProblems, type DeployedState } from "./transition";
 
 // ---------------------------------------------------------------------------------------------
 // What each phase turns on: the one table of phase rules (DESIGN.md, "Migration phases").
@@ -492,7 +493,15 @@ function sinkName(stream: string): string {
  * Plans the whole platform for a validated config.
  * @param config the output of `validateConfig`
  */
-export function plan(config: PlatformConfig): Topology {
+/**
+ * The topology of a stack. `deployed` is what its last update left (index.ts reads it from the stack's own outputs):
+ * storage that holds data follows a high-water mark rather than the phase (see `offloadRetained`).
+ */
+export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topology {
+    const storageProblems = retainedStorageProblems(config, deployed);
+    if (storageProblems.length > 0) {
+        throw new ConfigError(storageProblems);
+    }
     const caps = PHASE_CAPABILITIES[config.phase];
     const kafkaPresent = !config.kafka.decommission;
     const tenantNames = caps.tenantIsolation ? config.tenants.map((t) => t.name) : [];
@@ -510,8 +519,9 @@ export function plan(config: PlatformConfig): Topology {
     const kafka = kafkaPresent ? planKafka(config, routes, streamsByName, sinks) : null;
     const deployments = planDeployments(config, caps, pulsar, kafka, tenantNames, book);
     const functions = pulsar && caps.matcher === "function" ? planFunctions(config, tenantNames, pulsar, book) : [];
+    const offloadWanted = caps.offload && config.tieredStorage.enabled && config.cloud !== "none";
     const offload =
-        caps.offload && config.tieredStorage.enabled && config.cloud !== "none"
+        offloadWanted || offloadRetained(config, deployed)
             ? {
                   driver: config.cloud === "aws" ? ("aws-s3" as const) : ("google-cloud-storage" as const),
                   bucket: config.tieredStorage.bucket as string,

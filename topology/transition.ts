@@ -2,8 +2,37 @@
  * Phase transitions: a stack moves one phase at a time, in either direction, unless the update says otherwise.
  * The deployed phase comes from the stack's own last outputs (index.ts reads them); this module only decides.
  */
-import { CONFIG_NAMESPACE, type ConfigProblem } from "./config";
+import { CONFIG_NAMESPACE, type ConfigProblem, type PlatformConfig } from "./config";
 import { PHASE_IDS, describePhase, type PhaseId } from "./phases";
+
+/** What the stack's last update left behind that the next plan must keep (read from its own outputs). */
+export interface DeployedState {
+    /** The last update ran tiered-storage offload: ledgers may live in the bucket. */
+    offloadActive?: boolean;
+}
+
+/**
+ * Offload the deployed stack still needs even though this phase or config would not enable it: the storage high-water
+ * mark. Routing follows the phase; storage that holds data does not go away with it.
+ */
+export function offloadRetained(config: PlatformConfig, deployed: DeployedState): boolean {
+    return deployed.offloadActive === true && !config.tieredStorage.retire && config.cloud !== "none";
+}
+
+/** Problems with keeping what the deployed stack holds (e.g. the offload bucket's settings removed from config). */
+export function retainedStorageProblems(config: PlatformConfig, deployed: DeployedState): ConfigProblem[] {
+    if (!offloadRetained(config, deployed)) {
+        return [];
+    }
+    const ts = config.tieredStorage;
+    const why =
+        "required while the stack has offloaded ledgers (its last update ran offload; the brokers need the bucket to read them): " +
+        "restore it, or set tieredStorage.retire: true to stop reading offloaded data (the bucket itself is kept)";
+    return [
+        ...(ts.bucket === undefined ? [{ key: "tieredStorage.bucket", value: undefined, allowed: `the bucket name, ${why}` }] : []),
+        ...(ts.region === undefined ? [{ key: "tieredStorage.region", value: undefined, allowed: `the bucket's region, ${why}` }] : []),
+    ];
+}
 
 /**
  * @param deployed the phase of the stack's last successful update, undefined for a first deployment

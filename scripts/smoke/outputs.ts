@@ -35,6 +35,8 @@ export const stackOutputsSchema = z.object({
     }),
     streamRoutes: z.record(z.string(), routeOutputSchema),
     bucketName: z.string().optional(),
+    /** Whether the deployment runs tiered-storage offload (index.ts reads it back; the smoke test does not need it). */
+    offloadActive: z.boolean().optional(),
 });
 
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;

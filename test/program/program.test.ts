@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MessagingPlatform as MessagingPlatformType } from "../../components/platform";
-import { diffTopology, plan, validateConfig, type PlatformConfig, type Topology } from "../../topology";
+import { diffTopology, plan, validateConfig, type DeployedState, type PlatformConfig, type Topology } from "../../topology";
 import { STACKS, rawStack, type StackName } from "../support/stacks";
 import { CLOUD, installMocks, keyOf, plain, settle, withPlainStackTraces, type Registered } from "./harness";
 
@@ -36,21 +36,36 @@ interface Run {
 
 const runs = new Map<string, Run>();
 const run = (stack: StackName, phase: number): Run => runs.get(`${stack}-${phase}`) as Run;
+/**
+ * The run at `to` as an update from `from` sees it: with the deployed state `from` left (index.ts reads it from the
+ * stack's outputs). Differs from a first deployment at `to` only where storage outlives the phase (offload).
+ */
+const runAfter = (stack: StackName, from: number, to: number): Run => runs.get(`${stack}-${to}-after-${from}`) ?? run(stack, to);
+
+async function runPlatform(stack: StackName, phase: Phase, deployed: DeployedState = {}): Promise<Run> {
+    // A fresh mock monitor per run: nothing registered by an earlier run leaks into this one.
+    const resources = await installMocks({ stack });
+    // Imported once the mocks exist (the module graph reads the runtime settings).
+    const { MessagingPlatform } = (await import("../../components/platform")) as { MessagingPlatform: typeof MessagingPlatformType };
+    const platform = validateConfig(rawStack(stack, { phase }));
+    const topology = plan(platform, deployed);
+    new MessagingPlatform("platform", { platform, topology, cloud: CLOUD });
+    await settle(resources);
+    return { stack, phase, platform, topology, resources };
+}
 
 beforeAll(
     () =>
         withPlainStackTraces(async () => {
             for (const stack of STACKS) {
                 for (const phase of PHASES) {
-                    // A fresh mock monitor per stack and phase: nothing registered by an earlier run leaks into this one.
-                    const resources = await installMocks({ stack });
-                    // Imported once the mocks exist (the module graph reads the runtime settings).
-                    const { MessagingPlatform } = (await import("../../components/platform")) as { MessagingPlatform: typeof MessagingPlatformType };
-                    const platform = validateConfig(rawStack(stack, { phase }));
-                    const topology = plan(platform);
-                    new MessagingPlatform("platform", { platform, topology, cloud: CLOUD });
-                    await settle(resources);
-                    runs.set(`${stack}-${phase}`, { stack, phase, platform, topology, resources });
+                    runs.set(`${stack}-${phase}`, await runPlatform(stack, phase));
+                }
+                // Rollbacks from an update that offloaded.
+                for (const to of [2] as const) {
+                    if (run(stack, to + 1).topology.offload !== null) {
+                        runs.set(`${stack}-${to}-after-${to + 1}`, await runPlatform(stack, to, { offloadActive: true }));
+                    }
                 }
             }
         }),
@@ -362,13 +377,13 @@ const transitions = STACKS.flatMap((stack) =>
 
 describe.each(transitions)("%s phase %i -> %i", (stack, from, to) => {
     it("removes nothing that holds data without keeping it (retainOnDelete; protect in prod; KeepAfterDeletion)", () => {
-        const removed = removedBetween(run(stack, from), run(stack, to));
+        const removed = removedBetween(run(stack, from), runAfter(stack, from, to));
         expect(removed.map((x) => dataLoss(x, stack)).filter((p) => p !== undefined)).toEqual([]);
     });
 
     it("adds and removes exactly the Deployments, Functions and Sinks the plan diff says", () => {
         const a = run(stack, from);
-        const b = run(stack, to);
+        const b = runAfter(stack, from, to);
         const diff = diffTopology(a.topology, b.topology);
         for (const item of PLAN_ITEMS) {
             const before = new Set(ofType(a, item.type).map(planId));
@@ -397,7 +412,19 @@ describe("transition coverage", () => {
         }
     });
 
-    it("the rollback 3 -> 2 in dev and prod removes the offload bucket, kept (and protected in prod)", () => {
+    it("the rollback 3 -> 2 in dev and prod keeps the offload bucket and the brokers' offload driver (storage high-water mark)", () => {
+        for (const [stack, type] of [["dev", T.gcsBucket], ["prod", T.s3Bucket]] as const) {
+            const after = runAfter(stack, 3, 2);
+            expect(after, stack).not.toBe(run(stack, 2));
+            expect(removedBetween(run(stack, 3), after).filter((x) => x.type === type), stack).toEqual([]);
+            const offloadDriver = (r: Run) => plain(ofType(r, T.release)[0]!.inputs).values.broker.storageOffload;
+            expect(offloadDriver(after), stack).toEqual(offloadDriver(run(stack, 3)));
+            // A first deployment at phase 2 has none of it.
+            expect(ofType(run(stack, 2), type), stack).toEqual([]);
+        }
+    });
+
+    it("a bucket that does leave the program (tieredStorage.retire, or a first deployment diff) is retained, and protected in prod", () => {
         const dev = removedBetween(run("dev", 3), run("dev", 2)).find((x) => x.type === T.gcsBucket);
         const prod = removedBetween(run("prod", 3), run("prod", 2)).find((x) => x.type === T.s3Bucket);
         expect(dev).toMatchObject({ retainOnDelete: true });
