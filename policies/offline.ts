@@ -207,10 +207,10 @@ export function plain(v: unknown): unknown {
 }
 
 /** The state a mocked resource gets: its inputs plus faked computed outputs. */
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function mockState(type: string, name: string, inputs: Record<string, unknown>, previousOutputs: Record<string, unknown> = {}): Record<string, unknown> {
     if (type === "pulumi:pulumi:StackReference") {
-        // A stack's reference to itself (or another stack) sees no outputs: as on a first deployment.
-        return { name: inputs.name ?? name, outputs: {}, secretOutputNames: [] };
+        // A stack's reference to itself sees its last deployment's outputs (none: a first deployment).
+        return { name: inputs.name ?? name, outputs: previousOutputs, secretOutputNames: [] };
     }
     return { ...inputs, ...mockOutputs(type, name, inputs) };
 }
@@ -234,6 +234,8 @@ export interface CaptureOptions {
     secretKeys?: string[];
     /** @default "organization" (the DIY backends' organization) */
     organization?: string;
+    /** What the stack's reference to itself returns: its last deployment's outputs. @default {} (a first deployment) */
+    previousOutputs?: Record<string, unknown>;
 }
 
 interface RegisterRequest {
@@ -269,7 +271,7 @@ export async function captureProgram(program: () => Promise<unknown>, opts: Capt
         {
             newResource: (a) => {
                 const inputs = a.inputs as Record<string, unknown>;
-                return { id: mockId(a.type, a.name, inputs), state: mockState(a.type, a.name, inputs) };
+                return { id: mockId(a.type, a.name, inputs), state: mockState(a.type, a.name, inputs, opts.previousOutputs) };
             },
             call: (a) => a.inputs,
         },

@@ -1,9 +1,10 @@
 /**
- * `npm run plan -- --stack <name> [--phase N] [--from M] [--format text|json|mermaid]`
+ * `npm run plan -- --stack <name> [--phase N] [--from M [--resources]] [--format text|json|mermaid]`
  *
  * Reads Pulumi.<name>.yaml, validates it and prints the planned topology; with `--from M`, what moving the
- * stack from phase M to the stack's (or --phase) phase changes. No Pulumi engine, no cloud, no network.
- * Exits 2 on invalid config (the error lists every problem).
+ * stack from phase M to the stack's (or --phase) phase changes; with `--resources` as well, the program's own
+ * resource changes per component, from two runs of index.ts under mocks (a few seconds each). No Pulumi engine, no
+ * cloud, no network. Exits 2 on invalid config (the error lists every problem) or bad usage.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -18,6 +19,7 @@ import {
     type Topology,
 } from "../topology";
 import { renderDiff, renderTopology } from "./plan-format";
+import { programResourceChanges, renderResourceChanges } from "./plan-resources";
 import { renderMermaid } from "./plan-mermaid";
 
 /**
@@ -41,7 +43,7 @@ function parsePhase(flag: string, value: string | undefined): number | undefined
     return n;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
         args: argv,
         options: {
@@ -49,6 +51,7 @@ export function main(argv: string[]): number {
             phase: { type: "string" },
             from: { type: "string" },
             format: { type: "string", default: "text" },
+            resources: { type: "boolean", default: false },
         },
         strict: true,
     });
@@ -58,6 +61,10 @@ export function main(argv: string[]): number {
     }
     if (values.format !== "text" && values.format !== "json" && values.format !== "mermaid") {
         process.stderr.write(`--format ${values.format}: allowed text | json | mermaid\n`);
+        return 2;
+    }
+    if (values.resources && (values.from === undefined || values.format === "mermaid")) {
+        process.stderr.write("--resources: allowed only with --from M and --format text or json (it lists what the update changes)\n");
         return 2;
     }
     try {
@@ -76,7 +83,15 @@ export function main(argv: string[]): number {
             process.stdout.write(renderMermaid(target));
             return 0;
         }
-        process.stdout.write(values.format === "json" ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, values.stack));
+        const changes = values.resources ? await programResourceChanges(values.stack, fromPhase as number, target.phase) : undefined;
+        if (values.format === "json") {
+            process.stdout.write(`${JSON.stringify(changes ? { ...diff, resources: changes } : diff, null, 2)}\n`);
+            return 0;
+        }
+        process.stdout.write(renderDiff(diff, values.stack));
+        if (changes) {
+            process.stdout.write(`\n${renderResourceChanges(changes, fromPhase as number, target.phase)}`);
+        }
         return 0;
     } catch (err) {
         if (err instanceof ConfigError) {
@@ -88,5 +103,13 @@ export function main(argv: string[]): number {
 }
 
 if (require.main === module) {
-    process.exitCode = main(process.argv.slice(2));
+    main(process.argv.slice(2)).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (e: unknown) => {
+            process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+            process.exitCode = 2;
+        },
+    );
 }

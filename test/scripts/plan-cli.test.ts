@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../scripts/plan";
 
-function run(args: string[]): { code: number; out: string; err: string } {
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = "";
     let err = "";
     const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
     const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
     try {
-        return { code: main(args), out, err };
+        const code = await main(args);
+        return { code, out, err };
     } finally {
         o.mockRestore();
         e.mockRestore();
@@ -17,22 +18,22 @@ function run(args: string[]): { code: number; out: string; err: string } {
 afterEach(() => vi.restoreAllMocks());
 
 describe("npm run plan", () => {
-    it("prints the local stack's topology", () => {
-        const r = run(["--stack", "local"]);
+    it("prints the local stack's topology", async () => {
+        const r = await run(["--stack", "local"]);
         expect(r.code).toBe(0);
         expect(r.out).toContain("phase 0 (kafka)  environment local  cloud none");
         expect(r.out).toMatch(/user-requests\s+kafka/);
     });
 
-    it("prints JSON that parses to the planned topology", () => {
-        const r = run(["--stack", "prod", "--phase", "3", "--format", "json"]);
+    it("prints JSON that parses to the planned topology", async () => {
+        const r = await run(["--stack", "prod", "--phase", "3", "--format", "json"]);
         const t = JSON.parse(r.out);
         expect(t.phase).toBe(3);
         expect(t.offload.driver).toBe("aws-s3");
     });
 
-    it("with --from shows what a bump changes per stream and resource, and the rollback command", () => {
-        const r = run(["--stack", "local", "--phase", "2", "--from", "1"]);
+    it("with --from shows what a bump changes per stream and resource, and the rollback command", async () => {
+        const r = await run(["--stack", "local", "--phase", "2", "--from", "1"]);
         expect(r.code).toBe(0);
         expect(r.out).toContain("phase 1 (bridge) -> 2 (native) (bump)");
         expect(r.out).toMatch(/user-requests\s+kop\s+pulsar/);
@@ -40,18 +41,43 @@ describe("npm run plan", () => {
         expect(r.out).toContain("pulumi config set phase 1 --stack local");
     });
 
-    it("marks data-holding resources a rollback leaves behind as retained", () => {
-        const r = run(["--stack", "local", "--phase", "1", "--from", "2"]);
+    it("marks data-holding resources a rollback leaves behind as retained", async () => {
+        const r = await run(["--stack", "local", "--phase", "1", "--from", "2"]);
         expect(r.out).toContain("- persistent://public/cosmic-ai/job-status-changed  [holds data: retained, left on the broker]");
     });
 
-    it("exits 2 with the config error for an unknown phase", () => {
-        const r = run(["--stack", "local", "--phase", "7"]);
+    it("exits 2 with the config error for an unknown phase", async () => {
+        const r = await run(["--stack", "local", "--phase", "7"]);
         expect(r.code).toBe(2);
         expect(r.err).toContain("messaging-platform:phase = 7");
     });
 
-    it("exits 2 on an unknown format", () => {
-        expect(run(["--stack", "local", "--format", "yaml"]).code).toBe(2);
+    it("exits 2 on an unknown format", async () => {
+        expect((await run(["--stack", "local", "--format", "yaml"])).code).toBe(2);
     });
+
+    it("refuses --resources without --from, or with the mermaid format", async () => {
+        expect((await run(["--stack", "local", "--resources"])).err).toContain("--resources: allowed only with --from M");
+        expect((await run(["--stack", "local", "--from", "1", "--phase", "2", "--resources", "--format", "mermaid"])).code).toBe(2);
+    });
+});
+
+describe("npm run plan --resources (the program under mocks, in child processes)", () => {
+    it("prod 1 -> 2: per component, the mcp-matcher Deployment goes, its Function comes, Pulsar CRs are created", async () => {
+        const r = await run(["--stack", "prod", "--phase", "2", "--from", "1", "--resources"]);
+        expect(r.code).toBe(0);
+        const section = r.out.slice(r.out.indexOf("resources (program under mocks, 1 -> 2)"));
+        expect(section).toMatch(/^Orchestrator:$/m);
+        expect(section).toMatch(/- kubernetes:apps\/v1:Deployment platform-orchestrator-mcp-matcher$/m);
+        expect(section).toMatch(/^PulsarFunctions:$/m);
+        expect(section).toMatch(/\+ kubernetes:compute.functionmesh.io\/v1alpha1:Function platform-pulsar-functions-function-mcp-matcher$/m);
+    }, 60_000);
+
+    it("prod 3 -> 2 keeps the offload bucket; per-tenant Pulsar CRs leave as retained and protected", async () => {
+        const r = await run(["--stack", "prod", "--phase", "2", "--from", "3", "--resources"]);
+        expect(r.code).toBe(0);
+        const section = r.out.slice(r.out.indexOf("resources (program under mocks"));
+        expect(section).not.toMatch(/aws:s3\/bucket:Bucket/);
+        expect(section).toMatch(/- kubernetes:resource.streamnative.io\/v1alpha1:PulsarTenant \S*team-a\S* {2}\[retained: left in place; PROTECTED/);
+    }, 60_000);
 });
