@@ -13,6 +13,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { resolve } from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { captureProgram } from "../../policies/offline";
 import { plan, rawConfigFromStackFile, validateConfig } from "../../topology";
@@ -35,6 +36,8 @@ export interface EvaluationResult {
     programMs: number;
     /** From `main()` resolving until every registration (including those made from apply callbacks) returned. */
     settleMs: number;
+    /** Garbage-collection pauses on the main thread during the evaluation (perf_hooks `gc` entries). */
+    gcMs: number;
     /** Peak resident set size of this process (getrusage ru_maxrss). */
     maxRssBytes: number;
     /** Source-mapped stack traces were turned off (`process.setSourceMapsEnabled(false)`). */
@@ -79,6 +82,13 @@ async function main(): Promise<void> {
         await profiler.post("Profiler.enable");
         await profiler.post("Profiler.start");
     }
+    let gcMs = 0;
+    const gc = new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+            gcMs += entry.duration;
+        }
+    });
+    gc.observe({ entryTypes: ["gc"] });
     let mainDone = 0;
     const start = performance.now();
     const resources = await captureProgram(
@@ -92,6 +102,10 @@ async function main(): Promise<void> {
         { project: "messaging-platform", stack, config: withTenants(base.config, tenants), secretKeys: base.secretKeys },
     );
     const end = performance.now();
+    for (const entry of gc.takeRecords()) {
+        gcMs += entry.duration;
+    }
+    gc.disconnect();
     if (profiler) {
         const { profile } = await profiler.post("Profiler.stop");
         writeFileSync(values["cpu-profile"] as string, JSON.stringify(profile));
@@ -106,6 +120,7 @@ async function main(): Promise<void> {
         planMs,
         programMs: mainDone - start,
         settleMs: end - mainDone,
+        gcMs,
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         plainStacks,
     };

@@ -52,13 +52,16 @@ export function evaluationCategories(root: string): Category[] {
     ];
 }
 
+/** Samples no category claims: mostly V8's own `(program)` time and Node internals. */
+export const OTHER = "other (V8 `(program)`, Node internals)";
+
 export interface ProfileShare {
     category: string;
     ms: number;
     percent: number;
 }
 
-/** Time per category (plus `other`), largest first, and the profile's total. */
+/** Time per category (plus `OTHER`), largest first, and the profile's total. */
 export function summarizeProfile(profile: CpuProfile, categories: Category[]): { totalMs: number; shares: ProfileShare[] } {
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
     const parent = new Map<number, number>();
@@ -79,7 +82,7 @@ export function summarizeProfile(profile: CpuProfile, categories: Category[]): {
                 frames.push(node.callFrame);
             }
         }
-        const name = categories.find((c) => c.matches(frames))?.name ?? "other";
+        const name = categories.find((c) => c.matches(frames))?.name ?? OTHER;
         totals.set(name, (totals.get(name) ?? 0) + us);
         total += us;
     }

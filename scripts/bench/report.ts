@@ -106,6 +106,7 @@ function scalingSection(r: BenchReport): Section {
         formatDuration(s.planMs),
         formatDuration(s.programMs),
         formatDuration(s.settleMs),
+        formatDuration(s.gcMs),
         formatBytes(s.maxRssBytes),
     ]);
     const notes = [
@@ -113,25 +114,25 @@ function scalingSection(r: BenchReport): Section {
             "the program's modules are loaded before the clock starts (section 4). Median of the runs.",
         "plan(): validateConfig + plan on the same config, alone. program: until index.ts's main() resolved (config, " +
             "self StackReference, plan, every component constructor). settle: from there until every registration, " +
-            "including those made from apply callbacks, got its mock response.",
+            "including those made from apply callbacks, got its mock response. GC pauses: main-thread garbage-collection " +
+            "pauses within the wall time (perf_hooks gc entries).",
     ];
-    const planned = r.scaling.filter((s) => s.planMs > 0);
-    const [first, last] = [planned.find((s) => s.tenants === TARGET_TENANTS), planned.find((s) => s.tenants === LINEAR_TENANTS)];
-    if (first && last) {
-        const growth = last.planMs / first.planMs;
-        const size = last.tenants / first.tenants;
+    const [small, large] = [r.scaling.find((s) => s.tenants === TARGET_TENANTS), r.scaling.find((s) => s.tenants === LINEAR_TENANTS)];
+    if (small && large) {
+        const growth = large.planMs / small.planMs;
+        const size = large.tenants / small.tenants;
         notes.push(
-            `plan() grows ×${growth.toFixed(1)} for ×${size} tenants (${formatDuration(first.planMs)} -> ${formatDuration(last.planMs)})` +
-                (growth > size * 1.5 ? ": super-linear, but a small part of the wall time." : ": about linear."),
+            `plan() grows ×${growth.toFixed(1)} for ×${size} tenants (${formatDuration(small.planMs)} -> ${formatDuration(large.planMs)}): ` +
+                (growth > size * 1.2 ? "faster than the tenant count, but a small part of the wall time." : "about linear."),
         );
     }
     return {
         title: `1. Program evaluation under mocks: ${r.stack}, phase ${r.phase}, generated tenants`,
         tables: [
             {
-                headers: ["tenants", "runs", "resources", "wall", "per resource", "plan()", "program", "settle", "peak RSS"],
+                headers: ["tenants", "runs", "resources", "wall", "per resource", "plan()", "program", "settle", "GC pauses", "peak RSS"],
                 rows,
-                numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8],
+                numeric: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
             },
             { headers: ["target", "measured", "verdict"], rows: checkTargets(r.scaling).map((t) => [t.target, t.measured, t.verdict]) },
         ],
@@ -296,6 +297,16 @@ export function findings(r: BenchReport): string[] {
                 `collection ${share("garbage").toFixed(0)}%, the rest of the SDK ${share("Pulumi SDK").toFixed(0)}% and the mock RPC ` +
                 `serialization ${share("mock RPC").toFixed(0)}%; the program's own code (planner and components) ${own.toFixed(1)}%. ` +
                 "The cost is per registered resource, so it scales with the resource count, which the per-tenant resources dominate.",
+        );
+    }
+    const [small, large] = [r.scaling.find((s) => s.tenants === TARGET_TENANTS), r.scaling.find((s) => s.tenants === LINEAR_TENANTS)];
+    if (small && large) {
+        const per = (s: ScalingRow, ms: number) => formatPerResource(ms / s.resources);
+        out.push(
+            `Per-resource time from ${count(small.tenants)} to ${count(large.tenants)} tenants: ${per(small, small.wallMs)} -> ` +
+                `${per(large, large.wallMs)}; GC pauses ${per(small, small.gcMs)} -> ${per(large, large.gcMs)} of it, the rest ` +
+                `${per(small, small.wallMs - small.gcMs)} -> ${per(large, large.wallMs - large.gcMs)}. Peak RSS ` +
+                `${formatBytes(small.maxRssBytes)} -> ${formatBytes(large.maxRssBytes)}.`,
         );
     }
     const cold = r.languageHost.find((x) => !x.transpileOnly && x.label.includes("cold"));

@@ -16,6 +16,7 @@ export interface ScalingRow {
     planMs: number;
     programMs: number;
     settleMs: number;
+    gcMs: number;
     maxRssBytes: number;
 }
 
@@ -39,6 +40,7 @@ export function scalingRow(results: EvaluationResult[]): ScalingRow {
         planMs: median(results.map((r) => r.planMs)),
         programMs: median(results.map((r) => r.programMs)),
         settleMs: median(results.map((r) => r.settleMs)),
+        gcMs: median(results.map((r) => r.gcMs)),
         maxRssBytes: median(results.map((r) => r.maxRssBytes)),
     };
 }

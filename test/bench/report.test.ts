@@ -4,7 +4,7 @@ import type { ScalingRow } from "../../scripts/bench/scaling";
 import { scalingRow } from "../../scripts/bench/scaling";
 
 function row(tenants: number, resources: number, wallMs: number): ScalingRow {
-    return { tenants, runs: 1, resources, wallMs, perResourceMs: wallMs / resources, planMs: 10, programMs: wallMs / 2, settleMs: wallMs / 2, maxRssBytes: 1024 ** 3 };
+    return { tenants, runs: 1, resources, wallMs, perResourceMs: wallMs / resources, planMs: 10, programMs: wallMs / 2, settleMs: wallMs / 2, gcMs: wallMs / 4, maxRssBytes: 1024 ** 3 };
 }
 
 const report: BenchReport = {
@@ -60,6 +60,7 @@ describe("a size's row", () => {
         planMs: 1,
         programMs: 1,
         settleMs: 1,
+        gcMs: 1,
         maxRssBytes: 1,
         plainStacks: false,
     });
@@ -91,7 +92,7 @@ describe("docs/benchmarks.md", () => {
     });
 
     it("has the scaling table and the verdicts", () => {
-        expect(md).toContain("| 1,000 | 1 | 20,000 | 4.00 s | 0.200 ms | 10 ms | 2.00 s | 2.00 s | 1.0 GiB |");
+        expect(md).toContain("| 1,000 | 1 | 20,000 | 4.00 s | 0.200 ms | 10 ms | 2.00 s | 2.00 s | 1.00 s | 1.0 GiB |");
         expect(md).toContain("| 1,000 tenants evaluated in under 5.00 s | 4.00 s | PASS |");
     });
 
@@ -106,10 +107,11 @@ describe("docs/benchmarks.md", () => {
 });
 
 describe("what dominates", () => {
-    it("reads the profile's shares and the type-checked vs transpile-only load", () => {
-        const [evaluation, load] = findings(report);
+    it("reads the profile's shares, the per-resource growth and the type-checked vs transpile-only load", () => {
+        const [evaluation, growth, load] = findings(report);
         expect(evaluation).toContain("stack traces take 50% of the CPU time, garbage collection 30%");
         expect(evaluation).toContain("the program's own code (planner and components) 20.0%");
+        expect(growth).toContain("0.200 ms -> 0.300 ms; GC pauses 0.050 ms -> 0.075 ms of it, the rest 0.150 ms -> 0.225 ms");
         expect(load).toContain("takes 20.0 s type-checked and 2.00 s transpile-only");
     });
 });
