@@ -388,6 +388,20 @@ export interface Topology {
 // ---------------------------------------------------------------------------------------------
 // Naming rules, in one place.
 
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+    const groups = new Map<string, T[]>();
+    for (const item of items) {
+        const k = key(item);
+        const group = groups.get(k);
+        if (group) {
+            group.push(item);
+        } else {
+            groups.set(k, [item]);
+        }
+    }
+    return groups;
+}
+
 /** The Pulsar role of a service within a tenant: `<tenant>.<service>`, so isolation is checkable by prefix. */
 export function pulsarRole(tenant: string, service: string): string {
     return `${tenant}.${service}`;
@@ -714,8 +728,11 @@ function planPulsar(
         }
     }
     const storage = NAMESPACE_STORAGE[config.environment];
+    // Grouped once: a filter per namespace (and per route below) made plan() quadratic in the tenant count.
+    const topicsByNamespace = groupBy(topics, (t) => t.namespace);
+    const topicsByStream = groupBy(topics, (t) => t.stream);
     const namespaces: PulsarNamespacePlan[] = [...namespaceNames].sort().map((name) => {
-        const inNs = topics.filter((t) => t.namespace === name).map((t) => streams.get(t.stream) as StreamSpec);
+        const inNs = (topicsByNamespace.get(name) ?? []).map((t) => streams.get(t.stream) as StreamSpec);
         const critical = inNs.some((s) => s.criticality === "critical");
         const retentionMs = Math.max(7 * 24 * 3600 * 1000, ...inNs.map((s) => s.retentionMs));
         const retention = `${Math.ceil(retentionMs / 3_600_000)}h`;
@@ -750,7 +767,7 @@ function planPulsar(
     };
     for (const r of routes) {
         const s = streams.get(r.stream) as StreamSpec;
-        const homes = topics.filter((t) => t.stream === s.name);
+        const homes = topicsByStream.get(s.name) ?? [];
         for (const t of homes) {
             const tenant = t.namespace.split("/")[0] as string;
             if (r.produce.some((e) => e.broker === "pulsar")) {
