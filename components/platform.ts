@@ -9,7 +9,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
-import type { PlatformConfig, Topology } from "../topology";
+import { streamRouteOutputs, type PlatformConfig, type Topology } from "../topology";
 import { ServiceCredentials } from "./credentials";
 import { KafkaPlatform } from "./kafka";
 import { kubernetesProvider } from "./kubernetes-provider";
@@ -174,18 +174,7 @@ export class MessagingPlatform extends pulumi.ComponentResource {
                 rabbitmqAmqp: platform.rabbitmq.amqpEndpoint,
             },
             /** Per stream: its state in this phase and where producers write and consumers read. */
-            streamRoutes: Object.fromEntries(
-                topology.routes.map((r) => [
-                    r.stream,
-                    {
-                        state: r.state,
-                        produce: r.produce.map((e) => `${e.broker}:${e.topic}`),
-                        consume: r.consume.map((c) => `${c.service}@${c.broker}:${c.topic}`),
-                        ...(r.gate ? { gate: r.gate } : {}),
-                        ...(r.sink ? { sink: r.sink } : {}),
-                    },
-                ]),
-            ),
+            streamRoutes: streamRouteOutputs(topology.routes),
             bucketName: bucket ? bucket.bucketName : undefined,
             /** Read back by the next update (index.ts): offloaded ledgers keep the bucket and driver at any phase. */
             offloadActive: topology.offload !== null,

@@ -388,6 +388,33 @@ export interface Topology {
 // ---------------------------------------------------------------------------------------------
 // Naming rules, in one place.
 
+/** One stream's entry of the `streamRoutes` stack output. */
+export interface StreamRouteOutput {
+    state: StreamState;
+    /** `<broker>:<topic>` per place producers write. */
+    produce: string[];
+    /** `<service>@<broker>:<topic>` per consumer. */
+    consume: string[];
+    gate?: StreamRoute["gate"];
+    sink?: string;
+}
+
+/** The `streamRoutes` stack output (components/platform.ts), also read back by `npm run smoke`. Pure. */
+export function streamRouteOutputs(routes: StreamRoute[]): Record<string, StreamRouteOutput> {
+    return Object.fromEntries(
+        routes.map((r) => [
+            r.stream,
+            {
+                state: r.state,
+                produce: r.produce.map((e) => `${e.broker}:${e.topic}`),
+                consume: r.consume.map((c) => `${c.service}@${c.broker}:${c.topic}`),
+                ...(r.gate ? { gate: r.gate } : {}),
+                ...(r.sink ? { sink: r.sink } : {}),
+            },
+        ]),
+    );
+}
+
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
     const groups = new Map<string, T[]>();
     for (const item of items) {

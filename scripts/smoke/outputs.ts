@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { z } from "zod";
-import { MAX_PHASE, type StreamRoute, type Topology } from "../../topology";
+import { MAX_PHASE, streamRouteOutputs, type StreamRoute, type Topology } from "../../topology";
 import { UsageError, type UsageProblem } from "./usage-error";
 
 const HOST_PORTS = /^[^,\s]+:\d+(,[^,\s]+:\d+)*$/;
@@ -105,24 +105,9 @@ export function readStackOutputs(s: OutputsSource): StackOutputs {
     return parseStackOutputs(run.stdout, "pulumi stack output");
 }
 
-/**
- * The `streamRoutes` output of a planned topology: what components/platform.ts exports per stream. A second copy of
- * that mapping, on purpose: the smoke tool reads the outputs without loading the Pulumi program, and
- * test/smoke/outputs-shape.test.ts fails if the two ever differ.
- */
+/** The `streamRoutes` output of a planned topology: the program's own mapping (topology/plan.ts). */
 export function routeOutputs(routes: StreamRoute[]): Record<string, RouteOutput> {
-    return Object.fromEntries(
-        routes.map((r) => [
-            r.stream,
-            {
-                state: r.state,
-                produce: r.produce.map((e) => `${e.broker}:${e.topic}`),
-                consume: r.consume.map((c) => `${c.service}@${c.broker}:${c.topic}`),
-                ...(r.gate ? { gate: r.gate } : {}),
-                ...(r.sink ? { sink: r.sink } : {}),
-            },
-        ]),
-    );
+    return streamRouteOutputs(routes);
 }
 
 /**
