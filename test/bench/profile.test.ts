@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { evaluationCategories, summarizeProfile, type CpuProfile } from "../../scripts/bench/profile";
 
-const root = "/work/main";
+/** A made-up checkout path: the categories are relative to whatever root they are given. */
+const root = "/srv/checkout/messaging-platform";
 const frame = (functionName: string, url = "") => ({ functionName, url });
 
 // (root) -> main (index.ts) -> registerResource (@pulumi/pulumi) -> prepareStackTraceWithSourceMaps (node:internal/source_map)
