@@ -16,6 +16,7 @@ import { measureLanguageHost } from "./bench/language-host";
 import { evaluationCategories, summarizeProfile, type CpuProfile } from "./bench/profile";
 import { renderMarkdownReport, renderTextReport, type BenchReport, type MachineInfo, type ProfileSection } from "./bench/report";
 import { evaluate, measureScaling } from "./bench/scaling";
+import { runMain } from "./run-main";
 
 const root = resolve(__dirname, "..");
 const STACK = "prod";
@@ -129,11 +130,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e: unknown) => {
-            process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-            process.exit(1);
-        },
-    );
+    runMain(main, { crashCode: 1, forceExit: true });
 }

@@ -21,6 +21,7 @@ import {
 import { renderDiff, renderTopology } from "./plan-format";
 import { programResourceChanges, renderResourceChanges } from "./plan-resources";
 import { renderMermaid } from "./plan-mermaid";
+import { runMain } from "./run-main";
 
 /**
  * @param deployed what the stack's last update left (for `--from`: the state the `--from` phase leaves), so storage
@@ -103,13 +104,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (e: unknown) => {
-            process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-            process.exitCode = 2;
-        },
-    );
+    // A crash here is a program failure under mocks (--resources): exit 2, as for bad config.
+    runMain(main, { crashCode: 2 });
 }

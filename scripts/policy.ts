@@ -15,6 +15,7 @@ import { parse } from "yaml";
 import { PACK_NAME, guardrails } from "../policies/guardrails";
 import { captureProgram, evaluatePack, type PackConfig, type Violation } from "../policies/offline";
 import { CONFIG_NAMESPACE } from "../topology/config";
+import { runMain } from "./run-main";
 
 const root = resolve(__dirname, "..");
 
@@ -104,11 +105,5 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e: unknown) => {
-            process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-            process.exit(2);
-        },
-    );
+    runMain((argv) => main(argv), { crashCode: 2, forceExit: true });
 }

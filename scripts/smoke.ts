@@ -17,6 +17,7 @@ import { ConfigError } from "../topology";
 import { exitCode, renderJson, renderText } from "./smoke/report";
 import { smokeStack, RABBITMQ_PASSWORD_ENV } from "./smoke/run";
 import { UsageError, type UsageProblem } from "./smoke/usage-error";
+import { runMain } from "./run-main";
 
 const USAGE =
     "usage: npm run smoke -- --stack <name> [--outputs <file>] [--config-file <file>] [--messages K] [--timeout-ms T] " +
@@ -111,13 +112,5 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (err: unknown) => {
-            process.stderr.write(`npm run smoke: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-            process.exitCode = 1;
-        },
-    );
+    runMain(main, { crashCode: 1, label: "npm run smoke" });
 }
