@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { mockOutputs } from "../../policies/mock-cloud";
+import { plain as offlinePlain } from "../../policies/offline";
 
 export const PROJECT = "messaging-platform";
 
@@ -102,19 +103,8 @@ export function isSecretValue(v: unknown): v is { value: unknown } {
     );
 }
 
-/** Deeply strips secret wrappers, for assertions on values. */
-export function plain(v: unknown): unknown {
-    if (isSecretValue(v)) {
-        return plain(v.value);
-    }
-    if (Array.isArray(v)) {
-        return v.map(plain);
-    }
-    if (typeof v === "object" && v !== null) {
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-    }
-    return v;
-}
+/** Deeply strips secret wrappers, for assertions on values (the offline runner's own). */
+export const plain = offlinePlain;
 
 /** Every string found in `v` outside a secret wrapper (where a leaked password would show). */
 export function plainStrings(v: unknown): string[] {

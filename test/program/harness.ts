@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { mockOutputs } from "../../policies/mock-cloud";
+import { plain as offlinePlain } from "../../policies/offline";
 import { idOf } from "../components/capture";
 
 export const PROJECT = "messaging-platform";
@@ -143,20 +144,8 @@ export async function settle(registered: Registered[]): Promise<void> {
 /** `type name`, the golden-plan line of a resource. */
 export const keyOf = (r: { type: string; name: string }): string => `${r.type} ${r.name}`;
 
-/** Deeply strips secret wrappers. */
-export function plain(v: unknown): any {
-    if (Array.isArray(v)) {
-        return v.map(plain);
-    }
-    if (typeof v === "object" && v !== null) {
-        const o = v as Record<string, unknown>;
-        if (o[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
-            return plain(o.value);
-        }
-        return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, plain(x)]));
-    }
-    return v;
-}
+/** Deeply strips secret wrappers (the offline runner's own `plain`), typed loosely for assertions. */
+export const plain = (v: unknown): any => offlinePlain(v);
 
 /**
  * Runs `fn` with V8's own stack-trace formatting. The SDK captures a full stack trace for every resource it constructs
