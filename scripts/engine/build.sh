@@ -12,8 +12,9 @@
 #
 # Environment (all optional):
 #   MP_ENGINE_CACHE        binary cache (default ${XDG_CACHE_HOME:-$HOME/.cache}/messaging-platform/engine)
-#   MP_ENGINE_PLUGINS      resource plugins to build (default "kubernetes kafka rabbitmq")
-#   MP_PULUMI_CLI_VERSION  CLI version (default: the @pulumi/pulumi version)
+#   MP_ENGINE_PLUGINS      resource plugins to build: NAME (at the version @pulumi/NAME pins) or NAME@VERSION
+#                          (default "kubernetes kafka rabbitmq")
+#   MP_PULUMI_CLI_VERSION  CLI version (default $DEFAULT_CLI_VERSION below)
 #   MP_LANGHOST_FALLBACK_SDK  sdk/v3 release whose in-module Node.js language host is
 #                          built when the language-host module of the CLI release is not
 #                          served by the module proxy (default 3.68.0; "none" disables)
@@ -31,6 +32,13 @@ BUILD="$CACHE/.build"
 PHOME="$ROOT/.pulumi-home"
 PLUGINS="${MP_ENGINE_PLUGINS-kubernetes kafka rabbitmq}"
 LANGHOST_FALLBACK_SDK="${MP_LANGHOST_FALLBACK_SDK:-3.68.0}"
+# The CLI: the newest github.com/pulumi/pulumi/pkg/v3 release the module proxy serves here (its list on 2026-11-25:
+# .library/env/packages/go-partial.tsv), not older than @pulumi/pulumi (an engine older than the SDK may refuse it).
+DEFAULT_CLI_VERSION=3.274.1
+# Plugins whose pinned version has no served source, and the version that has one (built instead, under its own
+# version, and labelled so in engine.json).
+declare -A FALLBACK_PLUGIN_VERSION=([kubernetes]=4.25.0)
+declare -A FALLBACK_PLUGIN_NOTE=([kubernetes]="provider/v4 v4.0.0-20260115033456-f47bc2d6f199 is the only pulumi-kubernetes provider module the proxy serves: the last main-branch commit before the v4.25.0 release")
 
 # Go settings for this script only (nothing is exported to the caller).
 export CGO_ENABLED=0 GOTOOLCHAIN=local
@@ -164,12 +172,14 @@ build_langhost() { # CLI_VER
   local ver="$1" lh=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
   local info pseudo name dir json gomod gover
   info=$(module_info "github.com/pulumi/pulumi/pkg/v3@v$ver") || die "no .info for pkg/v3@v$ver"
-  pseudo=$(pseudo_from_info "$info" v3) || die "pkg/v3@v$ver: .info has no commit origin"
+  # The proxy's .info for a tag may carry no Origin (it does not for pkg/v3 3.260.0 and 3.274.1
+  # here): then the release commit, and so the host's pseudo-version, is unknown; fall back below.
+  pseudo=$(pseudo_from_info "$info" v3) || { pseudo=""; log "pkg/v3@v$ver: .info has no commit origin, so the language host of that release cannot be located"; }
   name="pulumi-language-nodejs-$ver"
   if cached "$name" pulumi-language-nodejs; then
     log "pulumi-language-nodejs $ver: cached"; LANGHOST_BIN="$CACHE/$name/pulumi-language-nodejs"; return 0
   fi
-  if json=$(mod_download "$lh@$pseudo"); then
+  if [[ -n "$pseudo" ]] && json=$(mod_download "$lh@$pseudo"); then
     dir="$BUILD/$name"; mkdir -p "$CACHE/$name"
     gomod=$(json_get <(printf '%s' "$json") 'j.GoMod')
     gover=$(json_get <(cd "$BUILD" && go mod edit -json "$gomod") 'j.Go')
@@ -189,7 +199,7 @@ build_langhost() { # CLI_VER
     || die "the module proxy does not serve $lh@$pseudo (language host of CLI $ver) and MP_LANGHOST_FALLBACK_SDK=none"
   # Fallback: releases up to mid-2023 carried the host inside the sdk/v3 module.
   local fb="$LANGHOST_FALLBACK_SDK" pkg=github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
-  log "WARNING: $lh@$pseudo is not served by the module proxy;"
+  log "WARNING: the language host of CLI $ver (${pseudo:+$lh@$pseudo}${pseudo:-release commit unknown}) is not served by the module proxy;"
   log "WARNING: using the Node.js language host of sdk/v3@v$fb instead (CLI stays $ver)"
   name="pulumi-language-nodejs-$fb"
   LANGHOST_BIN="$CACHE/$name/pulumi-language-nodejs"
@@ -297,19 +307,34 @@ build_kfake() {
 # --- main -----------------------------------------------------------------------------
 MISSING=()
 PULUMI_NPM=$(npm_version @pulumi/pulumi) || die "@pulumi/pulumi has no exact version in node_modules or package.json"
-CLI_VER="${MP_PULUMI_CLI_VERSION:-$PULUMI_NPM}"
+CLI_VER="${MP_PULUMI_CLI_VERSION:-$DEFAULT_CLI_VERSION}"
 log "cache: $CACHE"
-log "@pulumi/pulumi $PULUMI_NPM -> pulumi CLI $CLI_VER"
+log "@pulumi/pulumi $PULUMI_NPM (SDK) -> pulumi CLI $CLI_VER"
 
 step "pulumi CLI $CLI_VER" build_cli "$CLI_VER"
 LANGHOST_BIN=""
+LANGHOST_SOURCE=""
 step "pulumi-language-nodejs" build_langhost "$CLI_VER"
 
-declare -A PLUGIN_VER=()
-for p in $PLUGINS; do
-  v=$(npm_version "@pulumi/$p") || die "@pulumi/$p has no exact version in node_modules or package.json"
-  PLUGIN_VER[$p]="$v"
+# Plugin specs: NAME (the version @pulumi/NAME pins, which is what the SDK asks the engine for) or NAME@VERSION.
+declare -A PLUGIN_VER=() PLUGIN_WANTED=()
+for spec in $PLUGINS; do
+  p="${spec%%@*}"
+  wanted=$(npm_version "@pulumi/$p") || die "@pulumi/$p has no exact version in node_modules or package.json"
+  if [[ "$spec" == *@* ]]; then v="${spec#*@}"; else v="$wanted"; fi
+  missing_before=${#MISSING[@]}
   step "resource plugin $p $v" build_plugin "$p" "$v"
+  fb="${FALLBACK_PLUGIN_VERSION[$p]:-}"
+  if ((${#MISSING[@]} > missing_before)) && [[ -n "$fb" && "$fb" != "$v" ]]; then
+    log "WARNING: $p $v cannot be built here; building $p $fb instead (${FALLBACK_PLUGIN_NOTE[$p]:-})"
+    missing_before=${#MISSING[@]}
+    step "resource plugin $p $fb (fallback)" build_plugin "$p" "$fb"
+    ((${#MISSING[@]} == missing_before)) && v="$fb"
+  fi
+  if [[ -f "$CACHE/pulumi-resource-$p-$v/.ok" ]]; then
+    PLUGIN_VER[$p]="$v"; PLUGIN_WANTED[$p]="$wanted"
+    [[ "$v" == "$wanted" ]] || log "WARNING: plugin $p is installed as $v while @pulumi/$p $wanted makes the SDK ask the engine for $wanted: a program uses it only by path (Pulumi.yaml plugins.providers, see .pulumi-home/engine.json)"
+  fi
 done
 KFAKE_BIN=""
 step "kfake" build_kfake
@@ -348,7 +373,32 @@ export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 export MP_KFAKE_BIN="$PHOME/bin/kfake"
 EOF
 
+# What was built, from which source, and what it stands in for: read by the engine tests (test/engine) and printed
+# below, so nothing claims to be a version it is not.
+write_manifest() {
+  local plugins="" p
+  for p in "${!PLUGIN_VER[@]}"; do
+    plugins+="${p}|${PLUGIN_VER[$p]}|${PLUGIN_WANTED[$p]}|$(cat "$CACHE/pulumi-resource-$p-${PLUGIN_VER[$p]}/.ok")|$PHOME/plugins/resource-$p-v${PLUGIN_VER[$p]}"$'\n'
+  done
+  MANIFEST_PLUGINS="$plugins" MANIFEST_MISSING="$(printf '%s\n' "${MISSING[@]}")" node -e '
+    const [file, cliVer, cliSrc, lhPath, lhSrc, sdk] = process.argv.slice(1);
+    const plugins = (process.env.MANIFEST_PLUGINS || "").split("\n").filter(Boolean).map((l) => {
+      const [name, version, sdkRequests, source, dir] = l.split("|");
+      return { name, version, sdkRequests, source, dir, substitute: version !== sdkRequests };
+    });
+    const missing = (process.env.MANIFEST_MISSING || "").split("\n").filter(Boolean);
+    const m = { cli: { version: cliVer, source: cliSrc }, sdk, languageHost: { path: lhPath, source: lhSrc }, plugins, missing };
+    require("fs").writeFileSync(file, JSON.stringify(m, null, 2) + "\n");' \
+    "$PHOME/engine.json" "$CLI_VER" "$(cat "$CACHE/pulumi-$CLI_VER/.ok")" "$LANGHOST_BIN" "$(cat "$(dirname "$LANGHOST_BIN")/.ok")" "$PULUMI_NPM"
+}
+write_manifest
+
 log "installed: $(ls "$PHOME/bin" | tr '\n' ' ')"
+log "manifest:  $PHOME/engine.json"
+log "  CLI $CLI_VER from $(cat "$CACHE/pulumi-$CLI_VER/.ok"); language host from $(cat "$(dirname "$LANGHOST_BIN")/.ok")"
+for p in "${!PLUGIN_VER[@]}"; do
+  log "  plugin $p ${PLUGIN_VER[$p]} (SDK asks for ${PLUGIN_WANTED[$p]}) from $(cat "$CACHE/pulumi-resource-$p-${PLUGIN_VER[$p]}/.ok")"
+done
 log "plugins:   $(ls "$PHOME/plugins" | grep -v -e '\.lock$' -e '\.partial$' | tr '\n' ' ')"
 log "env file:  $PHOME/env.sh"
 log "total $(elapsed "$T_ALL"); cache size: $(du -sh "$CACHE" | cut -f1)"
