@@ -29,7 +29,7 @@ async function deployedOutputs(): Promise<{ phase?: number } & DeployedState> {
 
 async function main(): Promise<Record<string, unknown>> {
     try {
-        const platform = validateConfig(readRawConfig(new pulumi.Config()));
+        const platform = validateConfig(readRawConfig());
         const deployed = await deployedOutputs();
         const problems = [
             phaseTransitionProblem(isPhaseId(deployed.phase) ? deployed.phase : undefined, platform.phase, platform.allowPhaseSkip, pulumi.getStack()),

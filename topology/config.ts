@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { CRITICALITIES, GATE_NAMES, OVERRIDABLE_STREAM_FIELDS, SERVICES, SERVICE_NAMES, STREAMS, STREAM_NAMES, type StreamSpec } from "./catalog";
 import { KOP_DISTRIBUTIONS, defaultNarUrl, kopPairingProblem } from "./kop";
-import { MAX_PHASE, PHASES, type PhaseId } from "./phases";
+import { MAX_PHASE, PHASE_CAPABILITIES, PHASES, type PhaseId } from "./phases";
 
 export const ENVIRONMENTS = ["local", "dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -268,6 +268,47 @@ export const configSchema = z.strictObject({
 });
 
 type ParsedConfig = z.output<typeof configSchema>;
+
+/** How a key's text from the engine becomes a value (topology/stack-file.ts `rawConfigFromEngine`). */
+export type ConfigValueKind = "string" | "number" | "boolean" | "structured";
+
+/**
+ * The declared kind of a top-level key, read off `configSchema` (wrappers such as optional/default unwrapped), so the
+ * schema stays the one declaration of every key's type. An unknown key is read as JSON where its text is JSON (so its
+ * value shows as written in the error that refuses it).
+ */
+export function configValueKind(key: string): ConfigValueKind {
+    let node = (configSchema.shape as Record<string, z.ZodType | undefined>)[key];
+    if (node === undefined) {
+        return "structured";
+    }
+    while (node) {
+        const def = node._zod.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
+        if (def.innerType) {
+            node = def.innerType;
+        } else if (def.type === "pipe" && def.in) {
+            node = def.in;
+        } else {
+            switch (def.type) {
+                case "number":
+                    return "number";
+                case "boolean":
+                    return "boolean";
+                case "object":
+                case "array":
+                case "record":
+                case "union":
+                case "tuple":
+                case "intersection":
+                    return "structured";
+                default:
+                    // string, enum, literal
+                    return "string";
+            }
+        }
+    }
+    return "string";
+}
 
 /** The validated, fully-defaulted config every other module reads. */
 export interface PlatformConfig extends Omit<ParsedConfig, "phase" | "kafka" | "pulsar" | "orchestrator" | "streams"> {
@@ -545,7 +586,11 @@ export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
         }
     }
 
-    // Tenants.
+    // Tenants. Phase 3 routes each tenant to `<tenant>/orchestrator`; without tenants there is nothing to isolate and the
+    // services would get an empty tenant list, so the phase needs at least one.
+    if (PHASE_CAPABILITIES[c.phase].tenantIsolation && c.tenants.length === 0) {
+        add("tenants", c.tenants, `at least one tenant at phase ${c.phase} (per-tenant isolation): e.g. [{ name: team-a, adminRoles: [team-a.admin] }], or stay at phase ${c.phase - 1}`);
+    }
     const seen = new Set<string>();
     c.tenants.forEach((t, i) => {
         if (seen.has(t.name)) {

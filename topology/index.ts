@@ -7,5 +7,6 @@ export * from "./diff";
 export * from "./kop";
 export * from "./phases";
 export * from "./plan";
+export * from "./project-config";
 export * from "./stack-file";
 export * from "./transition";

@@ -54,3 +54,29 @@ export function phaseName(id: PhaseId): PhaseName {
 export function describePhase(id: PhaseId): string {
     return `${id} (${phaseName(id)})`;
 }
+
+// What each phase turns on: the one table of phase rules (DESIGN.md, "Migration phases").
+
+export type OrchestratorTransport = "kafka" | "kop" | "pulsar";
+
+export interface PhaseCapabilities {
+    /** A Pulsar cluster (with KoP) exists. */
+    pulsar: boolean;
+    /** How orchestrator services and their KoP-bridged streams talk: Kafka, Kafka-on-Pulsar, native Pulsar. */
+    orchestratorTransport: OrchestratorTransport;
+    /** The mcp-matcher runs as a Deployment or as a Pulsar Function (never both, never neither). */
+    matcher: "deployment" | "function";
+    /** JSON schemas are registered on the topics that have one. */
+    schemas: boolean;
+    /** Per-tenant namespaces (`<tenant>/orchestrator`) and namespace routing. */
+    tenantIsolation: boolean;
+    /** Tiered-storage offload, when the stack enables it and has a cloud bucket. */
+    offload: boolean;
+}
+
+export const PHASE_CAPABILITIES: Record<PhaseId, PhaseCapabilities> = {
+    0: { pulsar: false, orchestratorTransport: "kafka", matcher: "deployment", schemas: false, tenantIsolation: false, offload: false },
+    1: { pulsar: true, orchestratorTransport: "kop", matcher: "deployment", schemas: false, tenantIsolation: false, offload: false },
+    2: { pulsar: true, orchestratorTransport: "pulsar", matcher: "function", schemas: true, tenantIsolation: false, offload: false },
+    3: { pulsar: true, orchestratorTransport: "pulsar", matcher: "function", schemas: true, tenantIsolation: true, offload: true },
+};

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { MATCHER_SERVICE, STREAMS } from "../../topology/catalog";
 import { CONFIG_NAMESPACE } from "../../topology/config";
-import { PHASE_CAPABILITIES } from "../../topology/plan";
+import { PHASE_CAPABILITIES } from "../../topology/phases";
 import { isPhaseId } from "../../topology/phases";
 import { ENVIRONMENT_CONFIG, TYPES, environmentOf, objectName, ofType, podSpecOf, record } from "./common";
 import { isPulsarRelease } from "./security";
@@ -167,15 +167,27 @@ export function offloadThresholdsOnNamespaces(level: EnforcementLevel): StackVal
     };
 }
 
-/** Resource types that hold data: a deletion loses messages, ledgers or offsets. */
+/**
+ * Resource types that hold data or state: a deletion or replacement loses messages, ledgers, offsets, volumes or the
+ * keys that decrypt them (a Kubernetes Namespace or a RabbitMQ vhost takes everything inside with it; the Pulsar
+ * chart's release and the standalone StatefulSet run the bookies and their volumes).
+ */
 export const STATEFUL_TYPES: readonly string[] = [
     TYPES.s3Bucket,
     TYPES.gcsBucket,
+    TYPES.kmsKey,
     TYPES.mskCluster,
+    TYPES.confluentEnvironment,
     TYPES.confluentCluster,
     TYPES.kafkaTopic,
     TYPES.confluentTopic,
+    TYPES.rabbitVhost,
     TYPES.rabbitQueue,
+    TYPES.k8sNamespace,
+    TYPES.pvc,
+    TYPES.statefulSet,
+    TYPES.helmRelease,
+    TYPES.pulsarTenant,
     TYPES.pulsarNamespace,
     TYPES.pulsarTopic,
 ];

@@ -103,7 +103,7 @@ export function pulsarRelease(t: Topology): CapturedResource {
             superUsers: { client: "platform-admin" },
         };
     }
-    return res(TYPES.helmRelease, "pulsar-release", { chart: "pulsar", version: p.chartVersion, namespace: t.kubernetes.namespace, values });
+    return res(TYPES.helmRelease, "pulsar-release", { chart: "pulsar", version: p.chartVersion, namespace: t.kubernetes.namespace, values }, { protect: t.protectData, retainOnDelete: true });
 }
 
 function envVar(e: EnvVarPlan): Record<string, unknown> {
@@ -182,7 +182,7 @@ export function goodStack(stack: StackName, phase: number): CapturedResource[] {
     if (t.pulsar) {
         out.push(pulsarRelease(t));
         for (const tenant of t.pulsar.tenants) {
-            out.push(cr("PulsarTenant", tenant.name, { name: tenant.name, adminRoles: tenant.adminRoles }, false));
+            out.push(cr("PulsarTenant", tenant.name, { name: tenant.name, adminRoles: tenant.adminRoles }, protect));
         }
         for (const ns of t.pulsar.namespaces) {
             const spec: Record<string, unknown> = { ...ns };
