@@ -330,11 +330,11 @@ export class PulsarCluster extends pulumi.ComponentResource {
         dataOpts: pulumi.CustomResourceOptions,
     ): pulumi.Resource {
         const labels = { ...STANDALONE_LABELS, "app.kubernetes.io/part-of": "messaging-platform" };
-        const config = new k8s.core.v1.ConfigMap(
-            `${name}-config`,
-            { metadata: { name: "pulsar-standalone", namespace, labels }, data: standaloneEnvConfig(p) },
-            { parent: this },
-        );
+        // The broker settings go into the pod template itself, not a ConfigMap: a fixed-name ConfigMap whose data
+        // changes is replaced delete-before-replace (pulumi-kubernetes forceNew: ConfigMap .data), and the engine then
+        // replaces every resource whose spec reads it (calculateDependentReplacements): the StatefulSet. In the
+        // template, a settings change is an in-place rolling update of the StatefulSet (scripts/provider-diff.ts).
+        const env = Object.entries(standaloneEnvConfig(p)).map(([envName, value]) => ({ name: envName, value }));
         new k8s.core.v1.Service(
             `${name}-service`,
             {
@@ -366,11 +366,7 @@ export class PulsarCluster extends pulumi.ComponentResource {
                     // Deleting or scaling the StatefulSet keeps the data volume.
                     persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                     template: {
-                        metadata: {
-                            labels,
-                            // Restart the broker when its configuration changes.
-                            annotations: { "messaging-platform/config-hash": config.data.apply((d) => JSON.stringify(d ?? {})).apply(hash) },
-                        },
+                        metadata: { labels },
                         spec: {
                             // The image runs as uid 10000 in group 0 (as the chart's broker securityContext).
                             securityContext: { runAsNonRoot: true, runAsUser: 10000, fsGroup: 0, seccompProfile: { type: "RuntimeDefault" } },
@@ -382,7 +378,7 @@ export class PulsarCluster extends pulumi.ComponentResource {
                                     command: ["sh", "-c"],
                                     // -nfw/-nss: no embedded function worker or stream storage (Functions run on Function Mesh).
                                     args: ["bin/apply-config-from-env.py conf/standalone.conf && exec bin/pulsar standalone -nfw -nss"],
-                                    envFrom: [{ configMapRef: { name: config.metadata.name } }],
+                                    env,
                                     ports,
                                     readinessProbe: { tcpSocket: { port: 8080 }, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 12 },
                                     livenessProbe: { tcpSocket: { port: 6650 }, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
@@ -409,14 +405,4 @@ export class PulsarCluster extends pulumi.ComponentResource {
             dataOpts,
         );
     }
-}
-
-/** A short, stable hash (FNV-1a, hex) for change-detection annotations. */
-function hash(text: string): string {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < text.length; i++) {
-        h ^= text.charCodeAt(i);
-        h = Math.imul(h, 0x01000193) >>> 0;
-    }
-    return h.toString(16).padStart(8, "0");
 }

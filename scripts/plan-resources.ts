@@ -7,39 +7,45 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import type { ProgramResource, ProgramRun } from "./program-resources";
+import { DATA_HOLDING_TYPES, predictChanges, type ResourceChange as PredictedChange } from "./provider-diff";
 
-export interface ResourceChange {
-    kind: "create" | "update" | "delete" | "forget";
-    resource: ProgramResource;
-}
+export type ResourceChange = PredictedChange<ProgramResource>;
 
 /**
- * The changes from `before` to `after`, keyed by URN. A resource that leaves the program with retainOnDelete is
- * `forget` (Pulumi drops it from state, the cloud keeps it); without, `delete`. Pure.
+ * The changes from `before` to `after`, keyed by URN, as the engine and the providers would plan them
+ * (scripts/provider-diff.ts): create, update, replace (with why, and whether the old object is deleted first or
+ * retained), delete, or forget (retainOnDelete: Pulumi drops it from state, the cloud keeps it). Pure.
  */
 export function resourceChanges(before: ProgramResource[], after: ProgramResource[]): ResourceChange[] {
-    const was = new Map(before.map((r) => [r.urn, r]));
-    const now = new Map(after.map((r) => [r.urn, r]));
-    const changes: ResourceChange[] = [];
-    for (const r of after) {
-        const old = was.get(r.urn);
-        if (!old) {
-            changes.push({ kind: "create", resource: r });
-        } else if (old.inputs !== r.inputs) {
-            changes.push({ kind: "update", resource: r });
-        }
-    }
-    for (const r of before) {
-        if (!now.has(r.urn)) {
-            changes.push({ kind: r.retainOnDelete ? "forget" : "delete", resource: r });
-        }
-    }
-    return changes;
+    return predictChanges(before, after);
 }
 
-const MARK = { create: "+", update: "~", delete: "-", forget: "-" } as const;
+const MARK = { create: "+", update: "~", replace: "+-", delete: "-", forget: "-" } as const;
 
-/** Text per component; deletions of protected resources are called out (the preview fails on them). Pure. */
+function notes(c: ResourceChange): string[] {
+    const out: string[] = [];
+    if (c.kind === "forget") {
+        out.push("retained: left in place");
+    }
+    if (c.kind === "replace") {
+        out.push(`REPLACED${c.deleteBeforeReplace ? " (delete before create)" : ""}: ${(c.because ?? []).join("; ")}`);
+        if (c.oldRetained) {
+            out.push("the old object is retained (retainOnDelete): two objects of one name");
+        }
+    }
+    if (c.kind === "update" && c.rules === "unmodelled") {
+        out.push(`replace rules of ${c.resource.type} are not modelled: may be a replacement`);
+    }
+    if ((c.kind === "forget" || c.kind === "delete" || c.kind === "replace") && c.resource.protect) {
+        out.push("PROTECTED: the preview fails until `pulumi state unprotect`");
+    }
+    if (DATA_HOLDING_TYPES.has(c.resource.type) && (c.kind === "replace" || c.kind === "delete")) {
+        out.push("HOLDS DATA");
+    }
+    return out;
+}
+
+/** Text per component; replacements say why; deletions of protected resources are called out. Pure. */
 export function renderResourceChanges(changes: ResourceChange[], from: number, to: number): string {
     if (changes.length === 0) {
         return `resources (program under mocks, ${from} -> ${to}): no change\n`;
@@ -47,21 +53,18 @@ export function renderResourceChanges(changes: ResourceChange[], from: number, t
     const count = (k: ResourceChange["kind"]) => changes.filter((c) => c.kind === k).length;
     const lines = [
         `resources (program under mocks, ${from} -> ${to}): ${count("create")} to create, ${count("update")} to update, ` +
-            `${count("delete")} to delete, ${count("forget")} to forget (retainOnDelete: left in place)`,
+            `${count("replace")} to replace, ${count("delete")} to delete, ${count("forget")} to forget (retainOnDelete: left in place)`,
     ];
     const components = [...new Set(changes.map((c) => c.resource.component))].sort();
+    const order = { create: 0, update: 1, replace: 2, forget: 3, delete: 4 };
     for (const component of components) {
         lines.push(`${component === "-" ? "(platform)" : component}:`);
-        const order = { create: 0, update: 1, forget: 2, delete: 3 };
         const mine = changes
             .filter((c) => c.resource.component === component)
             .sort((a, b) => order[a.kind] - order[b.kind] || `${a.resource.type} ${a.resource.name}`.localeCompare(`${b.resource.type} ${b.resource.name}`));
         for (const c of mine) {
-            const notes = [
-                c.kind === "forget" ? "retained: left in place" : "",
-                (c.kind === "forget" || c.kind === "delete") && c.resource.protect ? "PROTECTED: the preview fails until `pulumi state unprotect`" : "",
-            ].filter(Boolean);
-            lines.push(`  ${MARK[c.kind]} ${c.resource.type} ${c.resource.name}${notes.length ? `  [${notes.join("; ")}]` : ""}`);
+            const n = notes(c);
+            lines.push(`  ${MARK[c.kind]} ${c.resource.type} ${c.resource.name}${n.length ? `  [${n.join("; ")}]` : ""}`);
         }
     }
     return `${lines.join("\n")}\n`;

@@ -7,22 +7,15 @@
  * same transition guard and storage high-water mark as a real update. One stack per process: the Pulumi runtime is
  * process-global. `npm run plan -- --from M --resources` runs two of these side by side and diffs them.
  */
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { captureProgram, type CapturedResource } from "../policies/offline";
 import { engineConfig } from "./policy";
+import type { DiffResource } from "./provider-diff";
 
-export interface ProgramResource {
-    type: string;
-    name: string;
-    urn: string;
+export interface ProgramResource extends DiffResource {
     /** The platform component the resource belongs to (`KafkaPlatform`, `PulsarCluster`...), or `-` for top-level. */
     component: string;
-    protect: boolean;
-    retainOnDelete: boolean;
-    /** Digest of the inputs: a different digest is an update. */
-    inputs: string;
 }
 
 export interface ProgramRun {
@@ -60,10 +53,6 @@ export function componentsOf(resources: Pick<CapturedResource, "type" | "urn" | 
     return out;
 }
 
-function digest(v: unknown): string {
-    return createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 16);
-}
-
 export function describeRun(captured: CapturedResource[]): ProgramRun {
     const platform = captured.find((r) => r.type === PLATFORM_TYPE);
     const components = componentsOf(captured);
@@ -77,7 +66,8 @@ export function describeRun(captured: CapturedResource[]): ProgramRun {
                 component: components.get(r.urn) ?? "-",
                 protect: r.protect,
                 retainOnDelete: r.retainOnDelete,
-                inputs: digest(r.inputs),
+                inputs: r.inputs,
+                propertyDependencies: r.propertyDependencies,
             })),
         outputs: platform?.outputs ?? {},
     };

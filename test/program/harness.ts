@@ -25,8 +25,9 @@ export interface Registered {
     inputs: Record<string, any>;
     protect: boolean;
     retainOnDelete: boolean;
+    /** Input property -> URNs its value depends on (what the engine's dependent-replacement rule reads). */
+    propertyDependencies: Record<string, string[]>;
 }
-
 
 export interface MockOptions {
     stack: string;
@@ -51,6 +52,7 @@ interface RegisterRequest {
     getCustom(): boolean;
     getProtect(): boolean | undefined;
     getRetainondelete(): boolean | undefined;
+    getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
     getObject(): { toJavaScript(): unknown } | undefined;
 }
 
@@ -88,6 +90,10 @@ export async function installMocks(opts: MockOptions): Promise<Registered[]> {
         register(raw, (err, resp) => {
             if (!err && resp) {
                 const req = raw as RegisterRequest;
+                const propertyDependencies: Record<string, string[]> = {};
+                req.getPropertydependenciesMap().forEach((v, k) => {
+                    propertyDependencies[k] = v.getUrnsList();
+                });
                 registered.push({
                     type: req.getType(),
                     name: req.getName(),
@@ -98,6 +104,7 @@ export async function installMocks(opts: MockOptions): Promise<Registered[]> {
                     inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, any>,
                     protect: req.getProtect() === true,
                     retainOnDelete: req.getRetainondelete() === true,
+                    propertyDependencies,
                 });
             }
             cb(err, resp);
@@ -117,6 +124,7 @@ export async function installMocks(opts: MockOptions): Promise<Registered[]> {
                     inputs: (req.getProperties()?.toJavaScript() ?? {}) as Record<string, any>,
                     protect: false,
                     retainOnDelete: false,
+                    propertyDependencies: {},
                 });
             }
             cb(err, resp);

@@ -18,6 +18,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { MessagingPlatform as MessagingPlatformType } from "../../components/platform";
 import { diffTopology, plan, validateConfig, type DeployedState, type PlatformConfig, type Topology } from "../../topology";
 import { STACKS, rawStack, type StackName } from "../support/stacks";
+import { DATA_HOLDING_TYPES, dataLosingChanges, predictChanges, type DiffResource } from "../../scripts/provider-diff";
 import { CLOUD, installMocks, keyOf, plain, settle, withPlainStackTraces, type Registered } from "./harness";
 
 const PHASES = [0, 1, 2, 3] as const;
@@ -103,22 +104,8 @@ const T = {
 /** Pulsar operator CRs that hold data: they must also carry `lifecyclePolicy: KeepAfterDeletion`. */
 const PULSAR_DATA_CRS: ReadonlySet<string> = new Set([T.pulsarTenant, T.pulsarNamespace, T.pulsarTopic]);
 
-/** Types whose removal from the program would lose messages or objects. */
-const DATA_HOLDING: ReadonlySet<string> = new Set([
-    T.topic,
-    T.mskCluster,
-    T.confluentCluster,
-    T.confluentEnvironment,
-    T.s3Bucket,
-    T.gcsBucket,
-    T.rabbitQueue,
-    T.rabbitVhost,
-    ...PULSAR_DATA_CRS,
-    T.namespace,
-    T.statefulSet,
-    T.pvc,
-    T.release,
-]);
+/** Types whose removal from the program (or replacement) would lose messages, objects or state: one list, shared. */
+const DATA_HOLDING: ReadonlySet<string> = DATA_HOLDING_TYPES;
 
 const ofType = (r: Run, type: string) => r.resources.filter((x) => x.type === type);
 const k8sName = (x: Registered): string => plain(x.inputs).metadata?.name;
@@ -375,7 +362,27 @@ const transitions = STACKS.flatMap((stack) =>
     ]),
 ) as [StackName, number, number][];
 
+/** A run's resources as the replace rules read them (inputs as plain data). */
+const diffable = (r: Run): DiffResource[] => r.resources.filter((x) => !x.read).map((x) => ({ ...x, inputs: plain(x.inputs) }));
+
+/** Types a transition may replace: they hold nothing that a new object lacks (derived credentials, stateless grants). */
+const REPLACEABLE: ReadonlySet<string> = new Set([
+    T.secret,
+    "kubernetes:core/v1:ConfigMap",
+    "kafka:index/acl:Acl",
+    "rabbitmq:index/binding:Binding",
+    "kubernetes:resource.streamnative.io/v1alpha1:PulsarPermission",
+]);
+
 describe.each(transitions)("%s phase %i -> %i", (stack, from, to) => {
+    it("replaces nothing that holds data or runs: everything else is created, updated in place or retained (provider and engine replace rules)", () => {
+        const changes = predictChanges(diffable(run(stack, from)), diffable(runAfter(stack, from, to)));
+        expect(dataLosingChanges(changes).map((c) => `${c.kind} ${keyOf(c.resource)}: ${(c.because ?? c.paths ?? []).join("; ")}`)).toEqual([]);
+        const replaced = changes.filter((c) => c.kind === "replace" && !REPLACEABLE.has(c.resource.type));
+        expect(replaced.map((c) => `${keyOf(c.resource)}: ${(c.because ?? []).join("; ")}`)).toEqual([]);
+    });
+
+
     it("removes nothing that holds data without keeping it (retainOnDelete; protect in prod; KeepAfterDeletion)", () => {
         const removed = removedBetween(run(stack, from), runAfter(stack, from, to));
         expect(removed.map((x) => dataLoss(x, stack)).filter((p) => p !== undefined)).toEqual([]);
@@ -442,6 +449,7 @@ describe("the transition guard itself (negative controls)", () => {
         inputs: {},
         protect: false,
         retainOnDelete: false,
+        propertyDependencies: {},
         ...opts,
     });
 

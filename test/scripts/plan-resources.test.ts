@@ -9,23 +9,26 @@ const res = (name: string, opts: Partial<ProgramResource> = {}): ProgramResource
     component: "Orchestrator",
     protect: false,
     retainOnDelete: false,
-    inputs: "a",
+    inputs: { metadata: { name }, spec: { ports: [{ port: 80 }] } },
+    propertyDependencies: {},
     ...opts,
 });
 
 describe("resourceChanges", () => {
-    it("classifies create, update (inputs digest), delete and forget (retainOnDelete)", () => {
+    it("classifies create, update, delete and forget (retainOnDelete)", () => {
         const before = [res("kept"), res("changed"), res("gone"), res("retained", { retainOnDelete: true, protect: true })];
-        const after = [res("kept"), res("changed", { inputs: "b" }), res("new")];
+        const after = [res("kept"), res("changed", { inputs: { metadata: { name: "changed" }, spec: { ports: [{ port: 81 }] } } }), res("new")];
         const kinds = Object.fromEntries(resourceChanges(before, after).map((c) => [c.resource.name, c.kind]));
         expect(kinds).toEqual({ changed: "update", new: "create", gone: "delete", retained: "forget" });
     });
 
-    it("renders per component and calls out protected resources leaving the program", () => {
+    it("renders per component, says why a resource is replaced, and calls out protected resources leaving the program", () => {
         const text = renderResourceChanges(resourceChanges([res("retained", { retainOnDelete: true, protect: true, component: "PulsarTenancy" })], [res("new")]), 3, 2);
-        expect(text).toContain("1 to create, 0 to update, 0 to delete, 1 to forget");
+        expect(text).toContain("1 to create, 0 to update, 0 to replace, 0 to delete, 1 to forget");
         expect(text).toMatch(/^Orchestrator:\n {2}\+ kubernetes:core\/v1:Service new$/m);
         expect(text).toMatch(/^PulsarTenancy:\n {2}- kubernetes:core\/v1:Service retained {2}\[retained: left in place; PROTECTED/m);
+        const moved = renderResourceChanges(resourceChanges([res("ip")], [res("ip", { inputs: { metadata: { name: "ip" }, spec: { clusterIP: "10.0.0.9" } } })]), 1, 2);
+        expect(moved).toMatch(/\+- kubernetes:core\/v1:Service ip {2}\[REPLACED \(delete before create\): \.spec\.clusterIP\]/);
         expect(renderResourceChanges([], 1, 2)).toContain("no change");
     });
 });
