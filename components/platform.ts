@@ -21,6 +21,17 @@ import { PulsarFunctions } from "./pulsar-functions";
 import { PulsarTenancy } from "./pulsar-tenancy";
 import { RabbitControlPlane } from "./rabbit-control-plane";
 
+/** A copy of plain objects without their undefined entries, at any depth (Outputs and arrays are kept as they are). Pure. */
+export function withoutUndefined<T extends Record<string, unknown>>(o: T): T {
+    const isPlain = (v: unknown): v is Record<string, unknown> =>
+        typeof v === "object" && v !== null && !Array.isArray(v) && !pulumi.Output.isInstance(v) && Object.getPrototypeOf(v) === Object.prototype;
+    return Object.fromEntries(
+        Object.entries(o)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, isPlain(v) ? withoutUndefined(v) : v]),
+    ) as T;
+}
+
 export interface MessagingPlatformArgs {
     /** The validated stack config (endpoints and secrets the plan does not carry). */
     platform: PlatformConfig;
@@ -162,7 +173,9 @@ export class MessagingPlatform extends pulumi.ComponentResource {
             new Observability(`${name}-observability`, { topology }, onKubernetes);
         }
 
-        this.outputs = {
+        // Absent things are left out rather than exported as undefined (the engine warns "Undefined value (bucketName)
+        // will not show as a stack output" on every run for those).
+        this.outputs = withoutUndefined({
             phase: topology.phase,
             phaseName: topology.phaseName,
             endpoints: {
@@ -180,7 +193,7 @@ export class MessagingPlatform extends pulumi.ComponentResource {
             offloadActive: topology.offload !== null,
             // Service credentials are not stack outputs: policies (and anyone with `stack output --show-secrets`)
             // would see them decrypted. Services read them from their Kubernetes Secrets / AWS Secrets Manager.
-        };
+        });
         this.registerOutputs(this.outputs);
     }
 }
