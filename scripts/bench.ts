@@ -9,14 +9,16 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem, type } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { measurePackageImports, measureProgramImports } from "./bench/imports";
 import { coldInstall } from "./bench/install";
 import { measureLanguageHost } from "./bench/language-host";
 import { evaluationCategories, summarizeProfile, type CpuProfile } from "./bench/profile";
 import { renderMarkdownReport, renderTextReport, type BenchReport, type MachineInfo, type ProfileSection } from "./bench/report";
 import { evaluate, measureScaling } from "./bench/scaling";
+import { CliUsageError, parseFlags } from "./cli";
 import { runMain } from "./run-main";
+
+const COMMAND = "npm run bench";
 
 const root = resolve(__dirname, "..");
 const STACK = "prod";
@@ -69,25 +71,67 @@ async function profileAt(tenants: number, maxOldSpaceMiB: number): Promise<Profi
     }
 }
 
-async function main(argv: string[]): Promise<number> {
-    const { values } = parseArgs({
-        args: argv,
-        options: {
+export const USAGE = `usage: npm run -s bench -- [--skip-npm-ci] [--sizes 10,100,1000,5000] [--runs 3] [--profile-tenants 100]
+                         [--max-old-space 16384] [--out docs/benchmarks.md]
+
+  --skip-npm-ci          do not time a cold \`npm ci\`
+  --sizes N,N,...        tenant counts to evaluate the program at (prod, phase 3) @default 10,100,1000,5000
+  --runs K               runs per size below 1,000 tenants (median reported) @default 3
+  --profile-tenants N    tenant count of the CPU profile @default 100
+  --max-old-space MiB    V8 heap limit of each measured child @default 16384
+  --out F                the Markdown report to write @default docs/benchmarks.md
+  --help                 this text
+
+Prints the figures and writes them to --out; nothing fails on a slow figure. Exit: 0 measured; 2 bad usage.
+`;
+
+interface BenchFlags {
+    "skip-npm-ci": boolean;
+    sizes: string;
+    runs: string;
+    "profile-tenants": string;
+    "max-old-space": string;
+    out: string;
+}
+
+/** A flag's whole number, or a usage error naming it. */
+function count(flag: string, raw: string, min: number): number {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || n < min) {
+        throw new CliUsageError(`${COMMAND}: ${flag} ${JSON.stringify(raw)}: allowed a whole number >= ${min}`);
+    }
+    return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+    let values: BenchFlags;
+    let sizes: number[];
+    let runs: number;
+    let maxOldSpaceMiB: number;
+    try {
+        const parsed = parseFlags<BenchFlags>(COMMAND, argv, {
             "skip-npm-ci": { type: "boolean", default: false },
             sizes: { type: "string", default: "10,100,1000,5000" },
             runs: { type: "string", default: "3" },
             "profile-tenants": { type: "string", default: "100" },
             "max-old-space": { type: "string", default: "16384" },
             out: { type: "string", default: "docs/benchmarks.md" },
-        },
-        strict: true,
-    });
-    const sizes = values.sizes.split(",").map(Number);
-    const runs = Number(values.runs);
-    const maxOldSpaceMiB = Number(values["max-old-space"]);
-    if (sizes.some((n) => !Number.isInteger(n) || n < 0) || !Number.isInteger(runs) || runs < 1) {
-        process.stderr.write("usage: npm run bench -- [--skip-npm-ci] [--sizes 10,100,1000,5000] [--runs 3] [--profile-tenants 100] [--out docs/benchmarks.md]\n");
-        return 2;
+        });
+        if (parsed.help) {
+            process.stdout.write(USAGE);
+            return 0;
+        }
+        values = parsed.values;
+        sizes = values.sizes.split(",").map((x) => count("--sizes", x, 0));
+        runs = count("--runs", values.runs, 1);
+        maxOldSpaceMiB = count("--max-old-space", values["max-old-space"], 256);
+        count("--profile-tenants", values["profile-tenants"], 1);
+    } catch (err) {
+        if (err instanceof CliUsageError) {
+            process.stderr.write(`${err.message}\n`);
+            return 2;
+        }
+        throw err;
     }
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const loadStart = loadavg()[0] ?? 0;

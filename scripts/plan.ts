@@ -1,101 +1,131 @@
 /**
- * `npm run plan -- --stack <name> [--phase N] [--from M [--resources]] [--format text|json|mermaid]`
+ * `npm run -s plan -- --stack <name> [--phase N] [--from M [--resources]] [--format text|json|mermaid]`
  *
- * Reads Pulumi.<name>.yaml, validates it and prints the planned topology; with `--from M`, what moving the
- * stack from phase M to the stack's (or --phase) phase changes; with `--resources` as well, the program's own
- * resource changes per component, from two runs of index.ts under mocks (a few seconds each). No Pulumi engine, no
- * cloud, no network. Exits 2 on invalid config (the error lists every problem) or bad usage.
+ * Reads Pulumi.<name>.yaml as the engine would hand it to the program (scripts/stack.ts), validates it and prints the
+ * planned topology; with `--from M`, what moving the stack from phase M to the target phase changes (refused, as the
+ * program refuses it, when that is a jump); with `--resources` as well, the program's own resources per component with
+ * create / update / replace / delete as the providers decide them (scripts/provider-diff.ts), from two runs of
+ * index.ts under mocks. No Pulumi engine, no cloud, no network.
+ *
+ * Exit codes: 0 planned; 2 bad usage, a stack file the CLI or the program refuses, or an update the program refuses.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
     ConfigError,
+    StackFileError,
+    describePhase,
     diffTopology,
+    isPhaseId,
+    phaseTransitionProblem,
     plan,
-    rawConfigFromStackFile,
     validateConfig,
     type DeployedState,
     type Topology,
 } from "../topology";
+import { CliUsageError, choiceFlag, parseFlags, phaseFlag } from "./cli";
 import { renderDiff, renderTopology } from "./plan-format";
+import { renderMermaid, renderMermaidChange } from "./plan-mermaid";
 import { programResourceChanges, renderResourceChanges } from "./plan-resources";
-import { renderMermaid } from "./plan-mermaid";
 import { runMain } from "./run-main";
+import { EngineConfigError, ROOT, loadStack } from "./stack";
+
+const COMMAND = "npm run plan";
+const FORMATS = ["text", "json", "mermaid"] as const;
+
+export const USAGE = `usage: npm run -s plan -- --stack <stack> [--phase N] [--from M [--resources]] [--format text|json|mermaid]
+
+  --stack S      the stack to plan (Pulumi.S.yaml)
+  --phase N      plan phase N instead of the phase in the stack file
+  --from M       what moving the stack from phase M to the target phase changes, per stream and resource
+                 (the target is --phase, else the stack file's phase; a jump the program refuses is refused here too)
+  --resources    with --from: the program's own resources per component (index.ts under mocks, a few seconds),
+                 each create / update / replace / delete / forget as the providers decide it
+  --format F     text (default) | json | mermaid (with --from: the target phase with what changed styled)
+  --help         this text
+
+Exit: 0 planned; 2 bad usage, a stack file the Pulumi CLI or the program refuses, or an update the program refuses.
+Use \`npm run -s\` when piping (npm prints a banner on stdout otherwise).
+`;
+
+interface PlanFlags {
+    stack?: string;
+    phase?: string;
+    from?: string;
+    format: string;
+    resources: boolean;
+}
+
+export interface PlannedStack {
+    topology: Topology;
+    allowPhaseSkip: boolean;
+}
 
 /**
+ * The planned topology of a stack, read as the engine would hand it over.
  * @param deployed what the stack's last update left (for `--from`: the state the `--from` phase leaves), so storage
  *   that outlives a phase (offload after 3 -> 2) shows as the update would plan it
  */
-export function planForStack(stack: string, phase?: number, root = resolve(__dirname, ".."), deployed: DeployedState = {}): Topology {
-    const text = readFileSync(resolve(root, `Pulumi.${stack}.yaml`), "utf8");
-    const overrides = phase === undefined ? {} : { phase };
-    return plan(validateConfig(rawConfigFromStackFile(text, overrides)), deployed);
+export function planForStack(stack: string, phase?: number, root = ROOT, deployed: DeployedState = {}): PlannedStack {
+    const platform = validateConfig(loadStack(COMMAND, stack, { root, ...(phase !== undefined ? { phase } : {}) }).raw);
+    return { topology: plan(platform, deployed), allowPhaseSkip: platform.allowPhaseSkip };
 }
 
-function parsePhase(flag: string, value: string | undefined): number | undefined {
-    if (value === undefined) {
-        return undefined;
-    }
-    const n = Number(value);
-    if (!Number.isInteger(n)) {
-        throw new ConfigError([{ key: "phase", value, allowed: `${flag} takes an integer phase (0..3)` }]);
-    }
-    return n;
-}
-
-export async function main(argv: string[]): Promise<number> {
-    const { values } = parseArgs({
-        args: argv,
-        options: {
+/** @param root the project folder (Pulumi.yaml and the stack files). @default the checkout */
+export async function main(argv: string[], root = ROOT): Promise<number> {
+    try {
+        const { values: flags, help } = parseFlags<PlanFlags>(COMMAND, argv, {
             stack: { type: "string", short: "s" },
             phase: { type: "string" },
             from: { type: "string" },
             format: { type: "string", default: "text" },
             resources: { type: "boolean", default: false },
-        },
-        strict: true,
-    });
-    if (!values.stack) {
-        process.stderr.write("usage: npm run plan -- --stack <local|dev|prod> [--phase N] [--from M] [--format text|json|mermaid]\n");
-        return 2;
-    }
-    if (values.format !== "text" && values.format !== "json" && values.format !== "mermaid") {
-        process.stderr.write(`--format ${values.format}: allowed text | json | mermaid\n`);
-        return 2;
-    }
-    if (values.resources && (values.from === undefined || values.format === "mermaid")) {
-        process.stderr.write("--resources: allowed only with --from M and --format text or json (it lists what the update changes)\n");
-        return 2;
-    }
-    try {
-        const fromPhase = parsePhase("--from", values.from);
-        const before = fromPhase === undefined ? undefined : planForStack(values.stack, fromPhase);
-        const target = planForStack(values.stack, parsePhase("--phase", values.phase), undefined, before ? { offloadActive: before.offload !== null } : {});
-        if (before === undefined) {
-            const render = { json: (t: Topology) => `${JSON.stringify(t, null, 2)}\n`, mermaid: renderMermaid, text: renderTopology }[values.format];
-            process.stdout.write(render(target));
+        });
+        if (help) {
+            process.stdout.write(USAGE);
             return 0;
         }
-        const diff = diffTopology(before, target);
-        if (values.format === "mermaid") {
-            // A diagram of the target phase; the text diff goes to stderr so the diagram stays pipeable.
-            process.stderr.write(renderDiff(diff, values.stack));
-            process.stdout.write(renderMermaid(target));
+        const format = choiceFlag(COMMAND, "--format", flags.format, FORMATS);
+        if (flags.resources && flags.from === undefined) {
+            throw new CliUsageError(`${COMMAND}: --resources: allowed only with --from M (it lists what the update from phase M changes)`);
+        }
+        if (flags.resources && format === "mermaid") {
+            throw new CliUsageError(`${COMMAND}: --resources with --format mermaid: allowed --format text | json (the diagram shows the phase, not resources)`);
+        }
+        const fromPhase = phaseFlag(COMMAND, "--from", flags.from);
+        const phase = phaseFlag(COMMAND, "--phase", flags.phase);
+        const stack = flags.stack as string;
+        if (fromPhase === undefined) {
+            const { topology } = planForStack(stack, phase, root);
+            const render = { json: (t: Topology) => `${JSON.stringify(t, null, 2)}\n`, mermaid: renderMermaid, text: renderTopology }[format];
+            process.stdout.write(render(topology));
             return 0;
         }
-        const changes = values.resources ? await programResourceChanges(values.stack, fromPhase as number, target.phase) : undefined;
-        if (values.format === "json") {
+        const before = planForStack(stack, fromPhase, root).topology;
+        const target = planForStack(stack, phase, root, { offloadActive: before.offload !== null });
+        const to = target.topology;
+        if (phase === undefined) {
+            process.stderr.write(`${COMMAND}: --from ${fromPhase} without --phase: the target is phase ${describePhase(to.phase)}, the phase in Pulumi.${stack}.yaml\n`);
+        }
+        const jump = phaseTransitionProblem(isPhaseId(fromPhase) ? fromPhase : undefined, to.phase, target.allowPhaseSkip, stack);
+        if (jump) {
+            throw new ConfigError([{ ...jump, allowed: `${jump.allowed}. The program refuses this update (index.ts), so there is no plan of it` }]);
+        }
+        const diff = diffTopology(before, to);
+        if (format === "mermaid") {
+            process.stdout.write(renderMermaidChange(before, to, diff));
+            return 0;
+        }
+        const changes = flags.resources ? await programResourceChanges(stack, fromPhase, to.phase) : undefined;
+        if (format === "json") {
             process.stdout.write(`${JSON.stringify(changes ? { ...diff, resources: changes } : diff, null, 2)}\n`);
             return 0;
         }
-        process.stdout.write(renderDiff(diff, values.stack));
+        process.stdout.write(renderDiff(diff, stack));
         if (changes) {
-            process.stdout.write(`\n${renderResourceChanges(changes, fromPhase as number, target.phase)}`);
+            process.stdout.write(`\n${renderResourceChanges(changes, fromPhase, to.phase)}`);
         }
         return 0;
     } catch (err) {
-        if (err instanceof ConfigError) {
+        if (err instanceof ConfigError || err instanceof CliUsageError || err instanceof StackFileError || err instanceof EngineConfigError) {
             process.stderr.write(`${err.message}\n`);
             return 2;
         }

@@ -10,34 +10,19 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { parse } from "yaml";
 import { PACK_NAME, guardrails } from "../policies/guardrails";
 import { captureProgram, evaluatePack, type PackConfig, type Violation } from "../policies/offline";
+import { StackFileError } from "../topology";
 import { CONFIG_NAMESPACE } from "../topology/config";
+import { CliUsageError, parseFlags, phaseFlag } from "./cli";
 import { runMain } from "./run-main";
+import { EngineConfigError, engineConfig, loadStack, ROOT } from "./stack";
 
-const root = resolve(__dirname, "..");
+export { engineConfig };
 
-/** The stack file's config as the engine hands it to a program: full keys, strings or JSON, secrets as placeholders. */
-export function engineConfig(stackFile: string, phase?: number): { config: Record<string, string>; secretKeys: string[] } {
-    const doc = (parse(readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const config: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    for (const [key, value] of Object.entries(doc.config ?? {})) {
-        const secure = typeof value === "object" && value !== null && Object.keys(value).length === 1 && "secure" in value;
-        if (secure) {
-            config[key] = `offline-placeholder-${key.replace(/[^A-Za-z0-9]/g, "-")}`;
-            secretKeys.push(key);
-        } else {
-            config[key] = typeof value === "string" ? value : JSON.stringify(value);
-        }
-    }
-    if (phase !== undefined) {
-        config[`${CONFIG_NAMESPACE}:phase`] = String(phase);
-    }
-    return { config, secretKeys };
-}
+const COMMAND = "npm run policy";
+
+const root = ROOT;
 
 /** `<type> <name>` of a URN (the last type of its parent chain). */
 function describeUrn(urn: string): string {
@@ -54,54 +39,72 @@ export function render(violations: Violation[]): string {
     return `Policy Violations (${violations.length}, ${mandatory} mandatory):\n${lines.join("\n")}\n`;
 }
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-    let values;
+export const USAGE = `usage: npm run -s policy -- --stack <stack> [--phase N] [--config <file>] [--program <file>]
+
+  --stack S      the stack whose program is checked (Pulumi.S.yaml; secrets become placeholders)
+  --phase N      check phase N instead of the phase in the stack file
+  --config F     the policy config (--policy-pack-config format) @default policies/config/<environment>.json
+  --program F    the program to run under mocks @default index.ts
+  --help         this text
+
+Exit: 0 no mandatory violation; 1 a mandatory violation; 2 bad usage, a stack file the CLI or the program refuses.
+`;
+
+interface PolicyFlags {
+    stack?: string;
+    phase?: string;
+    config?: string;
+    program?: string;
+}
+
+export async function main(
+    argv: string[],
+    out: (s: string) => void = (s) => process.stdout.write(s),
+    err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
     try {
-        ({ values } = parseArgs({
-            args: argv,
-            options: { stack: { type: "string", short: "s" }, phase: { type: "string" }, config: { type: "string" }, program: { type: "string" } },
-            strict: true,
-        }));
-    } catch (e) {
-        out(`${(e as Error).message}\n`);
-        return 2;
-    }
-    if (!values.stack) {
-        out("usage: npm run policy -- --stack <local|dev|prod> [--phase N] [--config policies/config/<env>.json] [--program index.ts]\n");
-        return 2;
-    }
-    const phase = values.phase === undefined ? undefined : Number(values.phase);
-    if (phase !== undefined && !Number.isInteger(phase)) {
-        out(`--phase ${values.phase}: an integer phase (0..3)\n`);
-        return 2;
-    }
-    const stackFile = resolve(root, `Pulumi.${values.stack}.yaml`);
-    const program = resolve(values.program ?? resolve(root, "index.ts"));
-    for (const [what, file] of [["stack file", stackFile], ["program", program]] as const) {
-        if (!existsSync(file)) {
-            out(`${what} ${file} not found\n`);
+        const { values, help } = parseFlags<PolicyFlags>(COMMAND, argv, {
+            stack: { type: "string", short: "s" },
+            phase: { type: "string" },
+            config: { type: "string" },
+            program: { type: "string" },
+        });
+        if (help) {
+            out(USAGE);
+            return 0;
+        }
+        const phase = phaseFlag(COMMAND, "--phase", values.phase);
+        // The CLI's own checks first (what `pulumi preview` refuses before the program runs).
+        const stack = loadStack(COMMAND, values.stack, { root });
+        const program = resolve(values.program ?? resolve(root, "index.ts"));
+        if (!existsSync(program)) {
+            throw new CliUsageError(`${COMMAND}: --program ${values.program}: no such file`);
+        }
+        const { config, secretKeys } = engineConfig(stack.file.path, phase, root);
+        const environment = config[`${CONFIG_NAMESPACE}:environment`] ?? stack.file.stack;
+        const configFile = resolve(values.config ?? resolve(root, `policies/config/${environment}.json`));
+        if (!existsSync(configFile)) {
+            throw new CliUsageError(`${COMMAND}: --config ${configFile}: no such file (the policy config of environment ${environment})`);
+        }
+        const packConfig = JSON.parse(readFileSync(configFile, "utf8")) as PackConfig;
+        let resources;
+        try {
+            resources = await captureProgram(() => import(program), { project: "messaging-platform", stack: stack.file.stack, config, secretKeys });
+        } catch (e) {
+            err(`${COMMAND}: the program failed under mocks: ${(e as Error).message}\n`);
             return 2;
         }
-    }
-    const { config, secretKeys } = engineConfig(stackFile, phase);
-    const environment = config[`${CONFIG_NAMESPACE}:environment`] ?? values.stack;
-    const configFile = resolve(values.config ?? resolve(root, `policies/config/${environment}.json`));
-    if (!existsSync(configFile)) {
-        out(`policy config ${configFile} not found: pass --config <file>\n`);
-        return 2;
-    }
-    const packConfig = JSON.parse(readFileSync(configFile, "utf8")) as PackConfig;
-    let resources;
-    try {
-        resources = await captureProgram(() => import(program), { project: "messaging-platform", stack: values.stack, config, secretKeys });
+        const violations = await evaluatePack(guardrails("advisory"), resources, packConfig);
+        out(`${stack.file.stack}${phase === undefined ? "" : ` (phase ${phase})`}: ${resources.length} resources, policy config ${configFile.startsWith(root) ? configFile.slice(root.length + 1) : configFile}\n`);
+        out(render(violations));
+        return violations.some((v) => v.level === "mandatory") ? 1 : 0;
     } catch (e) {
-        out(`the program failed under mocks: ${(e as Error).message}\n`);
-        return 2;
+        if (e instanceof CliUsageError || e instanceof StackFileError || e instanceof EngineConfigError) {
+            err(`${e.message}\n`);
+            return 2;
+        }
+        throw e;
     }
-    const violations = await evaluatePack(guardrails("advisory"), resources, packConfig);
-    out(`${values.stack}${phase === undefined ? "" : ` (phase ${phase})`}: ${resources.length} resources, policy config ${configFile.slice(root.length + 1)}\n`);
-    out(render(violations));
-    return violations.some((v) => v.level === "mandatory") ? 1 : 0;
 }
 
 if (require.main === module) {

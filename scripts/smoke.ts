@@ -12,18 +12,31 @@
  * are accepted); 1 a route failed or was not run; 2 bad usage or config (a flag, the outputs, the stack config, the
  * deployed routes differ from the config, a missing credential), with the key, its value and what is allowed.
  */
-import { parseArgs } from "node:util";
-import { ConfigError } from "../topology";
+import { ConfigError, StackFileError } from "../topology";
+import { CliUsageError, existingStacks, parseFlags } from "./cli";
 import { exitCode, renderJson, renderText } from "./smoke/report";
 import { smokeStack, RABBITMQ_PASSWORD_ENV } from "./smoke/run";
 import { UsageError, type UsageProblem } from "./smoke/usage-error";
 import { runMain } from "./run-main";
+import { EngineConfigError, ROOT } from "./stack";
 
-const USAGE =
-    "usage: npm run smoke -- --stack <name> [--outputs <file>] [--config-file <file>] [--messages K] [--timeout-ms T] " +
-    "[--allow-missing-native] [--format text|json]\n" +
-    `RabbitMQ password: ${RABBITMQ_PASSWORD_ENV}, else \`pulumi config get rabbitmqPassword\`.\n` +
-    "Exit: 0 all routes passed; 1 a route failed or was not run; 2 bad usage or config.\n";
+const COMMAND = "npm run smoke";
+
+const USAGE = `usage: npm run -s smoke -- --stack <stack> [--outputs <file>] [--config-file <file>] [--messages K] [--timeout-ms T]
+                         [--allow-missing-native] [--format text|json]
+
+  --stack S                the deployed stack to test (its routes are planned from Pulumi.S.yaml at the deployed phase)
+  --outputs F              the stack's outputs as JSON @default \`pulumi stack output --json --show-secrets --stack S\`
+  --config-file F          the stack settings file, as \`pulumi --config-file\` @default Pulumi.S.yaml
+  --messages K             timed messages per route, after one warm-up @default 10
+  --timeout-ms T           per message and per client operation @default 5000
+  --allow-missing-native   rows not run only because pulsar-client is missing do not fail the run
+  --format F               text (default) | json
+  --help                   this text
+
+RabbitMQ password: ${RABBITMQ_PASSWORD_ENV}, else \`pulumi config get rabbitmqPassword\`.
+Exit: 0 all routes passed; 1 a route failed or was not run; 2 bad usage or config.
+`;
 
 const DEFAULTS = { messages: 10, timeoutMs: 5000 };
 
@@ -52,30 +65,33 @@ export interface CliOptions {
     format: "text" | "json";
 }
 
-/** Parses and checks the flags; throws a UsageError naming every bad one. */
-export function parseCli(argv: string[]): CliOptions {
-    let values;
-    try {
-        ({ values } = parseArgs({
-            args: argv,
-            options: {
-                stack: { type: "string", short: "s" },
-                outputs: { type: "string" },
-                "config-file": { type: "string" },
-                messages: { type: "string", default: String(DEFAULTS.messages) },
-                "timeout-ms": { type: "string", default: String(DEFAULTS.timeoutMs) },
-                "allow-missing-native": { type: "boolean", default: false },
-                format: { type: "string", default: "text" },
-            },
-            strict: true,
-            allowPositionals: false,
-        }));
-    } catch (err) {
-        throw new UsageError([{ key: "arguments", value: argv.join(" "), allowed: `${(err as Error).message}\n${USAGE}` }]);
+interface SmokeFlags {
+    stack?: string;
+    outputs?: string;
+    "config-file"?: string;
+    messages: string;
+    "timeout-ms": string;
+    "allow-missing-native": boolean;
+    format: string;
+}
+
+/** Parses and checks the flags; throws a CliUsageError (a bad flag) or a UsageError naming every bad value. */
+export function parseCli(argv: string[]): CliOptions | "help" {
+    const { values, help } = parseFlags<SmokeFlags>(COMMAND, argv, {
+        stack: { type: "string", short: "s" },
+        outputs: { type: "string" },
+        "config-file": { type: "string" },
+        messages: { type: "string", default: String(DEFAULTS.messages) },
+        "timeout-ms": { type: "string", default: String(DEFAULTS.timeoutMs) },
+        "allow-missing-native": { type: "boolean", default: false },
+        format: { type: "string", default: "text" },
+    });
+    if (help) {
+        return "help";
     }
     const problems: UsageProblem[] = [];
     if (!values.stack) {
-        problems.push({ key: "--stack", value: undefined, allowed: "the stack to test (required), e.g. --stack local" });
+        problems.push({ key: "--stack", value: undefined, allowed: `the stack to test (required): one of ${existingStacks(ROOT).join(", ")}` });
     }
     const messages = integer("--messages", values.messages, 1, 10_000, problems);
     const timeoutMs = integer("--timeout-ms", values["timeout-ms"], 100, 600_000, problems);
@@ -99,11 +115,15 @@ export function parseCli(argv: string[]): CliOptions {
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
     try {
         const cli = parseCli(argv);
+        if (cli === "help") {
+            process.stdout.write(USAGE);
+            return 0;
+        }
         const report = await smokeStack({ ...cli, env });
         process.stdout.write((cli.format === "json" ? renderJson : renderText)(report, cli.allowMissingNative));
         return exitCode(report.results, cli.allowMissingNative);
     } catch (err) {
-        if (err instanceof UsageError || err instanceof ConfigError) {
+        if (err instanceof UsageError || err instanceof ConfigError || err instanceof CliUsageError || err instanceof StackFileError || err instanceof EngineConfigError) {
             process.stderr.write(`${err.message}\n`);
             return 2;
         }

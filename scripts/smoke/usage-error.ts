@@ -13,11 +13,16 @@ export interface UsageProblem {
 export class UsageError extends Error {
     constructor(readonly problems: UsageProblem[]) {
         super(
-            `npm run smoke: ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
-                problems.map((p) => `  - ${p.key} = ${show(p.value)}: ${p.allowed}`).join("\n"),
+            problems.length === 1
+                ? `npm run smoke: ${line(problems[0] as UsageProblem)}`
+                : `npm run smoke: ${problems.length} problems:\n` + problems.map((p) => `  - ${line(p)}`).join("\n"),
         );
         this.name = "UsageError";
     }
+}
+
+function line(p: UsageProblem): string {
+    return `${p.key} = ${show(p.value)}: ${p.allowed}`;
 }
 
 function show(value: unknown): string {

@@ -6,21 +6,21 @@ const program = resolve(__dirname, "fixtures/program.ts");
 
 async function run(argv: string[]): Promise<{ code: number; output: string }> {
     let output = "";
-    const code = await main(argv, (s) => (output += s));
+    const code = await main(argv, (s) => (output += s), (s) => (output += s));
     return { code, output };
 }
 
 describe("npm run policy", () => {
     it("needs --stack", async () => {
-        expect(await run([])).toMatchObject({ code: 2, output: expect.stringContaining("usage: npm run policy -- --stack") });
+        expect(await run([])).toMatchObject({ code: 2, output: expect.stringContaining("npm run policy: --stack is required: one of dev, local, prod") });
     });
 
     it("refuses a phase that is not an integer", async () => {
-        expect(await run(["--stack", "prod", "--phase", "two", "--program", program])).toMatchObject({ code: 2, output: expect.stringContaining("--phase two") });
+        expect(await run(["--stack", "prod", "--phase", "two", "--program", program])).toMatchObject({ code: 2, output: expect.stringContaining("--phase \"two\"") });
     });
 
     it("names a missing program", async () => {
-        expect(await run(["--stack", "prod", "--program", "/nonexistent/index.ts"])).toMatchObject({ code: 2, output: expect.stringContaining("program /nonexistent/index.ts not found") });
+        expect(await run(["--stack", "prod", "--program", "/nonexistent/index.ts"])).toMatchObject({ code: 2, output: expect.stringContaining("--program /nonexistent/index.ts: no such file") });
     });
 
     it("fails a prod stack with mandatory violations and lists each one", async () => {

@@ -3,11 +3,14 @@
  * and the stack's reference to itself answering with the phase it last deployed. Each case gets fresh mocks, its own
  * config and a fresh module instance of index.ts (it runs on import), so nothing carries over between cases.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { parseDocument } from "yaml";
+import { main as planMain } from "../../scripts/plan";
+import { engineConfigFromStackFile } from "../../topology";
 import { ORGANIZATION, PROJECT, installMocks, settle, withPlainStackTraces, type Registered } from "./harness";
 
 const STACK = "local";
@@ -19,28 +22,23 @@ const FAKE_SECRETS: Record<string, string> = {
     "messaging-platform:credentialSeed": "offline-test-credential-seed",
 };
 
-/** The `messaging-platform:` keys of Pulumi.local.yaml as the engine hands them to the program: strings, objects as JSON. */
-function localConfig(overrides: Record<string, unknown>): { config: Record<string, string>; secretKeys: string[] } {
-    const doc = parse(readFileSync(resolve(__dirname, "../../Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const config: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    const entries = { ...doc.config, ...Object.fromEntries(Object.entries(overrides).map(([k, v]) => [`${PROJECT}:${k}`, v])) };
-    for (const [key, value] of Object.entries(entries)) {
-        if (!key.startsWith(`${PROJECT}:`)) {
-            continue;
-        }
-        if (typeof value === "object" && value !== null && "secure" in value) {
+/**
+ * Pulumi.local.yaml (or `stackText`) as the engine hands it to the program: the project's one reader
+ * (topology/stack-file.ts), with fakes for the secrets and `overrides` as plain data.
+ */
+function localConfig(overrides: Record<string, unknown>, stackText?: string): { config: Record<string, string>; secretKeys: string[] } {
+    const text = stackText ?? readFileSync(resolve(__dirname, "../../Pulumi.local.yaml"), "utf8");
+    const engine = engineConfigFromStackFile(text, "Pulumi.local.yaml", {
+        overrides,
+        secretText: (key) => {
             const fake = FAKE_SECRETS[key];
             if (fake === undefined) {
                 throw new Error(`no fake value for the secret ${key}`);
             }
-            config[key] = fake;
-            secretKeys.push(key);
-        } else {
-            config[key] = typeof value === "string" ? value : JSON.stringify(value);
-        }
-    }
-    return { config, secretKeys };
+            return fake;
+        },
+    });
+    return { config: { ...engine.values }, secretKeys: [...engine.secretKeys] };
 }
 
 interface ProgramRun {
@@ -54,12 +52,12 @@ interface ProgramRun {
  * @param config overrides of the local stack's `messaging-platform:` keys
  * @param previousPhase the `phase` output of the stack's last deployment; undefined for a first deployment
  */
-async function runProgram(config: Record<string, unknown>, previousPhase?: number): Promise<ProgramRun> {
+async function runProgram(config: Record<string, unknown>, previousPhase?: number, stackText?: string): Promise<ProgramRun> {
     const registered = await installMocks({
         stack: STACK,
         ...(previousPhase !== undefined ? { previousOutputs: { phase: previousPhase } } : {}),
     });
-    const { config: values, secretKeys } = localConfig(config);
+    const { config: values, secretKeys } = localConfig(config, stackText);
     pulumi.runtime.setAllConfig(values, secretKeys);
     vi.resetModules();
     const run: ProgramRun = { registered };
@@ -133,5 +131,92 @@ describe("index.ts under mocks (local stack)", () => {
         expect(message).toContain("7");
         expect(notStackReference(r)).toEqual([]);
         expect(r.outputs).toBeUndefined();
+    });
+
+    it("(f) exports no undefined value (the engine warns about each one on every run)", async () => {
+        const r = await runProgram({ phase: 0 }, 0);
+        expect(r.error).toBeUndefined();
+        const undefinedPaths: string[] = [];
+        const walk = (v: unknown, path: string) => {
+            if (v === undefined) {
+                undefinedPaths.push(path);
+            } else if (typeof v === "object" && v !== null && !pulumi.Output.isInstance(v) && !Array.isArray(v)) {
+                Object.entries(v).forEach(([k, x]) => walk(x, `${path}.${k}`));
+            }
+        };
+        walk(r.outputs, "outputs");
+        expect(undefinedPaths).toEqual([]);
+        expect(Object.keys(r.outputs ?? {})).not.toContain("bucketName");
+    });
+
+    it("(g) refuses an unknown key of its namespace before registering anything, with the message npm run plan prints", async () => {
+        const r = await runProgram({ observabilty: { enabled: true } }, 0);
+        expect(r.error).toBeInstanceOf(pulumi.RunError);
+        expect(errorText(r.error)).toContain("messaging-platform:observabilty = {\"enabled\":true}: unknown key: remove it");
+        expect(notStackReference(r)).toEqual([]);
+    });
+
+    it("(h) refuses phase 3 without tenants, naming the key", async () => {
+        const r = await runProgram({ phase: 3, tenants: [] });
+        expect(errorText(r.error)).toContain("messaging-platform:tenants = []: at least one tenant at phase 3");
+        expect(notStackReference(r)).toEqual([]);
+    });
+});
+
+describe("the README's phase bump with the values `pulumi config set` writes (strings), end to end", () => {
+    /** The local stack after `pulumi config set KEY VALUE` (plain `config set` stores strings, quoted in YAML). */
+    const configSet = (text: string, settings: Record<string, string>): string => {
+        const doc = parseDocument(text);
+        for (const [key, value] of Object.entries(settings)) {
+            doc.setIn(["config", `${PROJECT}:${key}`], value);
+        }
+        return doc.toString();
+    };
+    const project = mkdtempSync(join(tmpdir(), "readme-bump-"));
+    afterAll(() => rmSync(project, { recursive: true, force: true }));
+    const original = readFileSync(resolve(__dirname, "../../Pulumi.local.yaml"), "utf8");
+    const write = (text: string) => {
+        copyFileSync(resolve(__dirname, "../../Pulumi.yaml"), join(project, "Pulumi.yaml"));
+        writeFileSync(join(project, "Pulumi.local.yaml"), text);
+        return text;
+    };
+    const planCli = async (args: string[]) => {
+        let out = "";
+        let err = "";
+        const o = vi.spyOn(process.stdout, "write").mockImplementation((x) => ((out += String(x)), true));
+        const e = vi.spyOn(process.stderr, "write").mockImplementation((x) => ((err += String(x)), true));
+        try {
+            return { code: await planMain(args, project), out, err };
+        } finally {
+            o.mockRestore();
+            e.mockRestore();
+        }
+    };
+
+    it("set phase 1 (stored as \"1\"), plan, preview: both read phase 1", async () => {
+        const text = write(configSet(original, { phase: "1" }));
+        expect(text).toContain(`${PROJECT}:phase: "1"`);
+        const planned = await planCli(["--stack", "local", "--from", "0"]);
+        expect(planned.err).toContain("the target is phase 1 (bridge)");
+        expect(planned.out).toContain("phase 0 (kafka) -> 1 (bridge) (bump)");
+        expect(planned.code).toBe(0);
+        const r = await runProgram({}, 0, text);
+        expect(r.error).toBeUndefined();
+        expect(r.outputs).toMatchObject({ phase: 1 });
+    });
+
+    it("a jump to \"3\" is refused by both with the same advice; allowPhaseSkip \"true\" lets both through", async () => {
+        const jump = write(configSet(original, { phase: "3" }));
+        const refused = await planCli(["--stack", "local", "--from", "1"]);
+        expect(refused.code).toBe(2);
+        expect(refused.err).toContain("allowPhaseSkip true");
+        const program = await runProgram({}, 1, jump);
+        expect(errorText(program.error)).toContain("allowPhaseSkip true");
+
+        const allowed = write(configSet(original, { phase: "3", allowPhaseSkip: "true" }));
+        expect((await planCli(["--stack", "local", "--from", "1"])).code).toBe(0);
+        const r = await runProgram({}, 1, allowed);
+        expect(r.error).toBeUndefined();
+        expect(r.outputs).toMatchObject({ phase: 3 });
     });
 });

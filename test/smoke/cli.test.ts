@@ -38,23 +38,22 @@ describe("npm run smoke flags", () => {
         expect(r.code).toBe(2);
         expect(r.out).toBe("");
         expect(r.err).toContain("npm run smoke: 4 problems:");
-        expect(r.err).toContain("--stack = (not set): the stack to test (required), e.g. --stack local");
+        expect(r.err).toContain("--stack = (not set): the stack to test (required): one of dev, local, prod");
         expect(r.err).toContain('--messages = "0": an integer from 1 to 10000');
         expect(r.err).toContain('--timeout-ms = "fast": an integer from 100 to 600000');
         expect(r.err).toContain('--format = "yaml": text | json');
     });
 
-    it("exit 2 on an unknown flag, with the usage", async () => {
+    it("exit 2 on an unknown flag, naming it and the flags allowed", async () => {
         const r = await run(["--stack", "local", "--kafka", "x"]);
         expect(r.code).toBe(2);
-        expect(r.err).toContain("Unknown option '--kafka'");
-        expect(r.err).toContain("usage: npm run smoke -- --stack <name>");
+        expect(r.err).toBe("npm run smoke: unknown flag --kafka: allowed --stack, --outputs, --config-file, --messages, --timeout-ms, --allow-missing-native, --format, --help\n");
     });
 
     it("exit 2 for a stack without a settings file, listing the stacks", async () => {
         const r = await run(["--stack", "staging", "--outputs", "/dev/null"]);
         expect(r.code).toBe(2);
-        expect(r.err).toMatch(/--stack = "staging": a stack with a settings file in \S+: dev, local, prod/);
+        expect(r.err).toBe("npm run smoke: --stack staging: no stack file Pulumi.staging.yaml; the stacks that exist: dev, local, prod\n");
     });
 
     it("exit 2 when the outputs file does not exist", async () => {
