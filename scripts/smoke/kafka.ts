@@ -16,6 +16,9 @@ export interface KafkaEndpoint {
     label: string;
 }
 
+/** The consumer group name of a smoke run (`newRunId()` + endpoint label). */
+const SMOKE_GROUP = /^smoke-[0-9a-z]+-[0-9a-f]{6}-[a-z]+$/;
+
 function headerText(h: IHeaders[string]): string | undefined {
     const v = Array.isArray(h) ? h[0] : h;
     return v === undefined ? undefined : v.toString();
@@ -32,6 +35,8 @@ export class KafkaTransport implements StreamTransport {
         private readonly endpoint: KafkaEndpoint,
         private readonly ctx: SmokeContext,
         private readonly inbox: Inbox,
+        /** What was cleaned up (consumer groups of interrupted runs), for the report. */
+        private readonly notes: string[] = [],
     ) {
         this.groupId = `${ctx.runId}-${endpoint.label.toLowerCase()}`;
         this.kafka = new Kafka({
@@ -61,6 +66,7 @@ export class KafkaTransport implements StreamTransport {
         const admin = this.kafka.admin();
         this.admin = admin;
         await withTimeout(admin.connect(), t, `the admin client got no answer within ${t} ms`);
+        await this.removeLeftoverGroups(admin);
         const existing = new Set(await withTimeout(admin.listTopics(), t, `no topic list within ${t} ms`));
         const missing = new Map<string, string>();
         for (const topic of [...consume, ...produce]) {
@@ -76,6 +82,26 @@ export class KafkaTransport implements StreamTransport {
         this.producer = producer;
         await withTimeout(producer.connect(), t, `the producer got no answer within ${t} ms`);
         return missing;
+    }
+
+    /**
+     * Consumer groups of earlier smoke runs that ended without deleting them (interrupted): named like this run's
+     * (`smoke-<time>-<random>-<endpoint>`) and without members. A group with members is a run in progress: kept.
+     */
+    private async removeLeftoverGroups(admin: Admin): Promise<void> {
+        const t = this.ctx.timeoutMs;
+        const suffix = `-${this.endpoint.label.toLowerCase()}`;
+        const { groups } = await withTimeout(admin.listGroups(), t, `no group list within ${t} ms`);
+        const candidates = groups.map((g) => g.groupId).filter((g) => SMOKE_GROUP.test(g) && g.endsWith(suffix) && g !== this.groupId);
+        if (candidates.length === 0) {
+            return;
+        }
+        const described = await withTimeout(admin.describeGroups(candidates), t, `no group descriptions within ${t} ms`);
+        const idle = described.groups.filter((g) => g.members.length === 0 && (g.state === "Empty" || g.state === "Dead")).map((g) => g.groupId);
+        if (idle.length > 0) {
+            await withTimeout(admin.deleteGroups(idle), t, `could not delete leftover groups within ${t} ms`);
+            this.notes.push(`deleted ${idle.length} consumer group(s) interrupted smoke runs left on ${this.endpoint.label}: ${idle.join(", ")}`);
+        }
     }
 
     /** One consumer for every probed topic, positioned at each partition's end as it is before anything is sent. */

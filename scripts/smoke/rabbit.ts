@@ -4,7 +4,9 @@
  * queue and must come out of the dead-letter queue with `x-first-death-queue` naming that queue.
  *
  * The smoke test only ever takes messages it published: a queue that already holds messages is left alone (its
- * probes are not run), and a foreign message that arrives while it consumes is returned (nack, requeue) at once.
+ * probes are not run), and a foreign message that arrives while it consumes is returned (nack, requeue) at once. The
+ * one exception: messages an interrupted earlier run left (their `smoke-run` header names a run the journal lists as
+ * interrupted) are taken off the head of the queue first.
  */
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import { performance } from "node:perf_hooks";
@@ -39,7 +41,7 @@ export function controlRow(p: ControlProbe): Pick<ProbeResult, "route" | "path" 
 
 const probeId = (p: ControlProbe) => (p.kind === "route" ? `route:${p.queue}` : `dead-letter:${p.rejectIn}`);
 
-const header = (m: ConsumeMessage, name: string): string | undefined => {
+const header = (m: Pick<ConsumeMessage, "properties">, name: string): string | undefined => {
     const v: unknown = m.properties.headers?.[name];
     return v === undefined ? undefined : String(v);
 };
@@ -49,7 +51,43 @@ interface QueueState {
     consumers: number;
 }
 
-export async function runControlProbes(ep: RabbitEndpoint, probes: ControlProbe[], ctx: SmokeContext): Promise<ProbeResult[]> {
+/** What an interrupted earlier run left behind may be taken back (scripts/smoke/journal.ts). */
+export interface Leftovers {
+    /** Run ids of interrupted runs: messages with one of these in their `smoke-run` header are removed. */
+    runIds: ReadonlySet<string>;
+    /** What was removed, for the report. */
+    notes: string[];
+}
+
+/**
+ * Takes an interrupted run's messages off the head of a queue: each message is read, acked when it is one of those
+ * runs', and the first one that is not is returned (requeued) and ends the sweep, so nothing else is consumed.
+ * Returns how many were removed.
+ */
+async function sweepQueue(ch: Channel, queue: string, count: number, runIds: ReadonlySet<string>, step: <T>(p: Promise<T>, what: string) => Promise<T>): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < count; i++) {
+        const m = await step(ch.get(queue, { noAck: false }), `get from ${queue}`);
+        if (m === false) {
+            break;
+        }
+        const run = header(m, RUN_HEADER);
+        if (run === undefined || !runIds.has(run)) {
+            ch.nack(m, false, true);
+            break;
+        }
+        ch.ack(m);
+        removed++;
+    }
+    return removed;
+}
+
+export async function runControlProbes(
+    ep: RabbitEndpoint,
+    probes: ControlProbe[],
+    ctx: SmokeContext,
+    leftovers: Leftovers = { runIds: new Set(), notes: [] },
+): Promise<ProbeResult[]> {
     const t = ctx.timeoutMs;
     const url = new URL(ep.amqpUrl);
     const where = `${url.protocol}//${url.host} vhost ${ep.vhost}`;
@@ -106,7 +144,14 @@ export async function runControlProbes(ep: RabbitEndpoint, probes: ControlProbe[
         const state = new Map<string, QueueState>();
         for (const q of queues) {
             const ch = await channel(() => conn.createChannel());
-            const ok = await step(ch.checkQueue(q), `check queue ${q}`).catch(() => undefined);
+            let ok = await step(ch.checkQueue(q), `check queue ${q}`).catch(() => undefined);
+            if (ok && ok.messageCount > 0 && leftovers.runIds.size > 0) {
+                const removed = await sweepQueue(ch, q, ok.messageCount, leftovers.runIds, step);
+                if (removed > 0) {
+                    leftovers.notes.push(`removed ${removed} message(s) an interrupted smoke run (${[...leftovers.runIds].join(", ")}) left in ${q}`);
+                    ok = await step(ch.checkQueue(q), `check queue ${q}`);
+                }
+            }
             if (ok) {
                 state.set(q, { messages: ok.messageCount, consumers: ok.consumerCount });
             }

@@ -2,10 +2,11 @@
  * The smoke test of a deployed stack: plan the stack at the phase it deployed, derive a probe for every path a route's
  * messages take and every control-plane queue, and exercise each against the endpoints in the stack's outputs.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { plan, rawConfigFromStackFile, validateConfig, CONTROL_EXCHANGE, type Topology } from "../../topology";
+import { journalDir, SmokeJournal } from "./journal";
+import { readStackFile } from "../cli";
 import { KafkaTransport } from "./kafka";
 import { exercise, Inbox, newRunId, type SmokeContext } from "./messages";
 import { readStackOutputs, routeDrift, type StackOutputs } from "./outputs";
@@ -33,19 +34,6 @@ export function deployedTopology(stackFileText: string, outputs: StackOutputs): 
         throw new UsageError(drift);
     }
     return topology;
-}
-
-export function readStackFile(stack: string, configFile?: string): string {
-    const file = configFile ?? resolve(ROOT, `Pulumi.${stack}.yaml`);
-    if (!existsSync(file)) {
-        const stacks = readdirSync(ROOT).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
-        throw new UsageError([
-            configFile
-                ? { key: "--config-file", value: configFile, allowed: "a stack settings file (Pulumi.<stack>.yaml) that exists" }
-                : { key: "--stack", value: stack, allowed: `a stack with a settings file in ${ROOT}: ${stacks.join(", ")}` },
-        ]);
-    }
-    return readFileSync(file, "utf8");
 }
 
 /** The RabbitMQ password: MP_RABBITMQ_PASSWORD, else the stack's secret through `pulumi config get`. */
@@ -81,6 +69,8 @@ export interface SmokeOptions {
     pulsar?: PulsarLoad;
     /** @default a fresh newRunId() */
     runId?: string;
+    /** Which runs are in flight or were interrupted. @default the user's cache (scripts/smoke/journal.ts) */
+    journal?: SmokeJournal;
 }
 
 function streamRow(p: StreamProbe): Pick<ProbeResult, "route" | "path" | "protocol" | "broker" | "target"> {
@@ -112,7 +102,7 @@ export function missingEndpoints(transports: Iterable<Transport>, outputs: Stack
 type Opened = { transport: StreamTransport; missing: Map<string, string> } | { unusable: Partial<ProbeResult> };
 
 /** The transport for one kind of probe end, or why it cannot be used (unsupported auth, client missing). */
-function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox: Inbox, pulsar: () => PulsarLoad): StreamTransport | Partial<ProbeResult> {
+function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox: Inbox, pulsar: () => PulsarLoad, notes: string[]): StreamTransport | Partial<ProbeResult> {
     const { topology: t, outputs } = o;
     const e = outputs.endpoints;
     const unsupported = (what: string) => ({ status: "not run" as const, reason: `${what} is not supported by npm run smoke` });
@@ -122,14 +112,14 @@ function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox
             if (security.saslMechanism) {
                 return unsupported(`Kafka ${security.saslMechanism} authentication`);
             }
-            return new KafkaTransport({ bootstrap: e.kafkaBootstrap as string, ssl: security.protocol === "SSL", label: "Kafka" }, ctx, inbox);
+            return new KafkaTransport({ bootstrap: e.kafkaBootstrap as string, ssl: security.protocol === "SSL", label: "Kafka" }, ctx, inbox, notes);
         }
         case "kop": {
             const protocol = t.pulsar?.endpoints.kafkaListenerProtocol ?? "PLAINTEXT";
             if (protocol !== "PLAINTEXT") {
                 return unsupported(`a ${protocol} KoP listener (token authentication)`);
             }
-            return new KafkaTransport({ bootstrap: e.kopBootstrap as string, ssl: false, label: "KoP" }, ctx, inbox);
+            return new KafkaTransport({ bootstrap: e.kopBootstrap as string, ssl: false, label: "KoP" }, ctx, inbox, notes);
         }
         case "pulsar": {
             const loaded = pulsar();
@@ -157,17 +147,25 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
     let pulsarLoad: PulsarLoad | undefined = o.pulsar;
     const pulsar = () => (pulsarLoad ??= loadPulsarClient());
 
+    // An interrupted earlier run's leftovers are taken back; this run is recorded until it ends.
+    const journal = o.journal ?? new SmokeJournal(journalDir(o.stack));
+    const interrupted = journal.interrupted();
+    journal.begin(ctx.runId);
+    const cleanup: string[] = [];
+    const leftovers = { runIds: new Set(interrupted.map((e) => e.runId)), notes: cleanup };
+
     const rabbit = o.topology.rabbitmq;
     const control = runControlProbes(
         { amqpUrl: o.outputs.endpoints.rabbitmqAmqp, vhost: rabbit.vhost, username: rabbit.admin.name, password: o.rabbitmqPassword },
         controlProbes(rabbit, CONTROL_EXCHANGE),
         ctx,
+        leftovers,
     );
 
     const opened = new Map<Transport, Opened>();
     await Promise.all(
         kinds.map(async (kind) => {
-            const made = transportFor(kind, o, ctx, inbox, pulsar);
+            const made = transportFor(kind, o, ctx, inbox, pulsar, cleanup);
             if (!("open" in made)) {
                 opened.set(kind, { unusable: made });
                 return;
@@ -213,14 +211,17 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
     } finally {
         await Promise.all([...opened.values()].map((x) => ("transport" in x ? x.transport.close() : undefined)));
     }
-    const notes = pulsarLoad && "missing" in pulsarLoad ? [`pulsar-client could not be loaded: ${pulsarLoad.missing}`] : [];
+    const controlResults = await control;
+    journal.end(ctx.runId);
+    interrupted.forEach((e) => journal.end(e.runId));
+    const notes = [...cleanup, ...(pulsarLoad && "missing" in pulsarLoad ? [`pulsar-client could not be loaded: ${pulsarLoad.missing}`] : [])];
     return {
         stack: o.stack,
         phase: o.topology.phase,
         runId: ctx.runId,
         messages: o.messages,
         timeoutMs: o.timeoutMs,
-        results: [...results, ...(await control)],
+        results: [...results, ...controlResults],
         notes,
     };
 }
@@ -240,7 +241,7 @@ export interface SmokeStackOptions {
 
 /** Everything `npm run smoke` does short of printing: outputs, plan, drift check, credentials, probes. */
 export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
-    const stackFile = readStackFile(o.stack, o.configFile);
+    const stackFile = readStackFile("npm run smoke", o.stack, ROOT, o.configFile).text;
     const outputs = readStackOutputs({ stack: o.stack, ...(o.outputsFile !== undefined ? { file: o.outputsFile } : {}) });
     const topology = deployedTopology(stackFile, outputs);
     return runSmoke({

@@ -6,12 +6,16 @@
  * deploy the local stack here (issue 5): the smoke tool under test is the real one, the deployment under it a fixture.
  * Each case gets its own kfake clusters and RabbitMQ vhost, removed afterwards.
  */
-import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { connect } from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../scripts/smoke";
+import { journalDir, SmokeJournal } from "../../scripts/smoke/journal";
+import { RUN_HEADER } from "../../scripts/smoke/messages";
 import { exitCode, PULSAR_CLIENT_MISSING, type ProbeResult } from "../../scripts/smoke/report";
 import { runSmoke, smokeStack } from "../../scripts/smoke/run";
 import type { PhaseId } from "../../topology";
@@ -26,12 +30,26 @@ const MESSAGES = 5;
 const TIMEOUT_MS = 5000;
 
 let kfake: string;
+/** The smoke journal of this file's runs (scripts/smoke/journal.ts), away from the user's cache. */
+const journalRoot = mkdtempSync(join(tmpdir(), "smoke-journal-"));
 
 beforeAll(async () => {
+    process.env.MP_SMOKE_JOURNAL = journalRoot;
     // A clean checkout builds kfake here (minutes without a Go module cache, seconds with one).
     kfake = kfakeBinary();
     await ensureRabbitMQ();
 }, 600_000);
+
+afterAll(() => {
+    delete process.env.MP_SMOKE_JOURNAL;
+    rmSync(journalRoot, { recursive: true, force: true });
+});
+
+/** The pid of a process that has exited: what a run killed by Ctrl-C leaves in its journal entry. */
+function deadPid(): number {
+    const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    return Number(child.stdout);
+}
 
 async function withDeployment<T>(phase: PhaseId, fn: (d: LocalDeployment) => Promise<T>): Promise<T> {
     const d = await deployLocalStack(kfake, phase);
@@ -239,6 +257,44 @@ describe("npm run smoke when the deployment is broken", () => {
             ]);
             expect(exitCode(report.results, true)).toBe(1);
             expect((await queueDepths(d))["jobs.dispatch"]).toBe(1);
+        });
+    }, 60_000);
+
+    it("after an interrupted run (Ctrl-C), takes back the messages and the consumer group it left instead of refusing", async () => {
+        await withDeployment(0, async (d) => {
+            // What a run killed mid-way leaves: its journal entry (with a pid that is gone), tagged commands in a
+            // queue, and an idle consumer group named after it.
+            const old = "smoke-zz0000-abcdef";
+            const dir = journalDir("local");
+            new SmokeJournal(dir).begin(old);
+            const entry = join(dir, `${old}.json`);
+            const json = JSON.parse(readFileSync(entry, "utf8"));
+            writeFileSync(entry, JSON.stringify({ ...json, pid: deadPid() }));
+            const conn = await connect({ hostname: "127.0.0.1", port: 5672, username: RABBIT.username, password: RABBIT.password, vhost: d.vhost });
+            const ch = await conn.createConfirmChannel();
+            for (const n of [1, 2]) {
+                ch.sendToQueue("jobs.dispatch", Buffer.from(`{"smokeTest":true,"seq":${n}}`), { persistent: true, headers: { [RUN_HEADER]: old } });
+            }
+            await ch.waitForConfirms();
+            await conn.close();
+            const kafka = new Kafka({ clientId: "interrupted", brokers: [d.kafka.bootstrap], logLevel: logLevel.NOTHING });
+            const consumer = kafka.consumer({ groupId: `${old}-kafka` });
+            await consumer.connect();
+            await consumer.subscribe({ topics: ["audit-trail"] });
+            await consumer.run({ eachMessage: async () => undefined });
+            await consumer.disconnect();
+
+            const report = await smoke(d);
+            expectPassed(rowsOf(report.results, control));
+            expectPassed(rowsOf(report.results, kafkaProtocol));
+            expect(report.notes).toContain(`removed 2 message(s) an interrupted smoke run (${old}) left in jobs.dispatch`);
+            expect(report.notes).toContain(`deleted 1 consumer group(s) interrupted smoke runs left on Kafka: ${old}-kafka`);
+            expect((await queueDepths(d))["jobs.dispatch"]).toBe(0);
+            const admin = kafkaAdmin(d.kafka.bootstrap);
+            await admin.connect();
+            expect((await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith("smoke-"))).toEqual([]);
+            await admin.disconnect();
+            expect(existsSync(entry)).toBe(false);
         });
     }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -58,9 +58,14 @@ describe("reading stack outputs", () => {
     });
 
     it("reads a file", () => {
-        const file = join(mkdtempSync(join(tmpdir(), "smoke-outputs-")), "o.json");
-        writeFileSync(file, JSON.stringify(localOutputs(2)));
-        expect(readStackOutputs({ stack: "local", file }).phase).toBe(2);
+        const dir = mkdtempSync(join(tmpdir(), "smoke-outputs-"));
+        try {
+            const file = join(dir, "o.json");
+            writeFileSync(file, JSON.stringify(localOutputs(2)));
+            expect(readStackOutputs({ stack: "local", file }).phase).toBe(2);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("without --outputs and without the pulumi CLI, suggests --outputs", () => {
