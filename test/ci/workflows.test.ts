@@ -18,7 +18,7 @@ function errorsOf(name: string, content: string): string[] {
 }
 
 describe("GitHub workflows", () => {
-    it.each([".github/workflows/preview.yml", ".github/workflows/up.yml"])("%s is a valid workflow", (file) => {
+    it.each([".github/workflows/preview.yml", ".github/workflows/up.yml", ".github/workflows/test.yml"])("%s is a valid workflow", (file) => {
         expect(errorsOf(file, read(file))).toEqual([]);
     });
 
@@ -37,7 +37,22 @@ describe("GitHub workflows", () => {
             policyPacks: "policies",
             policyPackConfigs: "policies/config/${{ matrix.stack }}.json",
         });
-        expect(wf.jobs.test.steps.some((s: { run?: string }) => s.run === "bash .ci/run")).toBe(true);
+        expect(wf.jobs.test.uses).toBe("./.github/workflows/test.yml");
+        expect(wf.jobs.preview.needs).toBe("test");
+    });
+
+    it("tests with the same suite as .ci/run, with a RabbitMQ (management plugin) and Go beside it, before up on main", () => {
+        const wf = parse(read(".github/workflows/test.yml"));
+        const job = wf.jobs.test;
+        expect(job.steps.filter((s: { run?: string }) => s.run !== undefined).map((s: { run: string }) => s.run)).toEqual(["bash .ci/run"]);
+        expect(job.services.rabbitmq.image).toMatch(/^rabbitmq:[\d.]+-management$/);
+        expect(job.services.rabbitmq.ports).toEqual(expect.arrayContaining(["5672:5672", "15672:15672"]));
+        expect(job.steps.some((s: { uses?: string }) => s.uses?.startsWith("actions/setup-go@"))).toBe(true);
+        const up = parse(read(".github/workflows/up.yml"));
+        expect(up.jobs.test.uses).toBe("./.github/workflows/test.yml");
+        expect(up.jobs.up.needs).toBe("test");
+        // .ci/run is what the README tells a new user to run: install, type-check, lint, then npm test.
+        expect(read(".ci/run")).toMatch(/npm test/);
     });
 
     it("runs up on main, prod only in the production environment, and checks idempotence", () => {
