@@ -138,7 +138,7 @@ interface Level {
 }
 
 /** Nodes nested into their subgraphs, in first-seen order. */
-function renderNodes(nodes: GraphNode[], classOf: (n: GraphNode) => string[]): string[] {
+function renderNodes(nodes: GraphNode[]): string[] {
     const root: Level = { nodes: [], children: new Map() };
     for (const n of nodes) {
         let level = root;
@@ -157,7 +157,7 @@ function renderNodes(nodes: GraphNode[], classOf: (n: GraphNode) => string[]): s
             lines.push(`${indent}end`);
         }
         for (const n of level.nodes) {
-            lines.push(`${indent}${n.id}${n.shape}:::${classOf(n).join(":::")}`);
+            lines.push(`${indent}${n.id}${n.shape}:::${n.kind}`);
         }
     };
     emit(root, "  ");
@@ -172,9 +172,9 @@ function legend(changes: boolean): string[] {
     lines.push(`    L_control[${label("RabbitMQ queue")}]:::control`);
     lines.push(`    L_storage[${label("offload bucket")}]:::storage`);
     if (changes) {
-        lines.push(`    L_added[${label("added by the bump")}]:::service:::added`);
-        lines.push(`    L_removed[${label("removed by the bump")}]:::service:::removed`);
-        lines.push(`    L_changed[${label("changed by the bump")}]:::service:::changed`);
+        lines.push(`    L_added[${label("added by the bump")}]:::service`);
+        lines.push(`    L_removed[${label("removed by the bump")}]:::service`);
+        lines.push(`    L_changed[${label("changed by the bump")}]:::service`);
     }
     lines.push("  end");
     return lines;
@@ -191,7 +191,7 @@ function classDefs(changes: boolean): string[] {
 export function renderMermaid(t: Topology): string {
     const g = topologyGraph(t);
     const lines = ["flowchart LR", `  %% phase ${describePhase(t.phase)}, environment ${t.environment}`];
-    lines.push(...renderNodes([...g.nodes.values()], (n) => [n.kind]));
+    lines.push(...renderNodes([...g.nodes.values()]));
     lines.push(...[...g.edges.values()].map((e) => `  ${e.from} ${e.arrow} ${e.to}`));
     lines.push(...legend(false), ...classDefs(false));
     return `${lines.join("\n")}\n`;
@@ -215,7 +215,7 @@ export function renderMermaidChange(before: Topology, after: Topology, diff: Top
         `  %% phase ${describePhase(diff.from)} -> ${describePhase(diff.to)}, environment ${after.environment}: ` +
             `${diff.streams.length} stream${diff.streams.length === 1 ? "" : "s"} change state`,
     ];
-    lines.push(...renderNodes(nodes, (n) => [n.kind, ...[nodeChange(n.id)].filter((c): c is Change => c !== undefined)]));
+    lines.push(...renderNodes(nodes));
     const edges: { e: GraphEdge; change?: Change }[] = [
         ...[...b.edges.entries()].map(([k, e]) => ({ e, ...(a.edges.has(k) ? {} : { change: "added" as const }) })),
         ...[...a.edges.entries()].filter(([k]) => !b.edges.has(k)).map(([, e]) => ({ e, change: "removed" as const })),
@@ -227,5 +227,10 @@ export function renderMermaidChange(before: Topology, after: Topology, diff: Top
         }
     });
     lines.push(...legend(true), ...classDefs(true));
+    // A node takes one `:::class`; the change is a second class, given with `class` statements.
+    for (const change of ["added", "removed", "changed"] as const) {
+        const ids = nodes.filter((n) => nodeChange(n.id) === change).map((n) => n.id);
+        lines.push(`  class ${[...ids, `L_${change}`].join(",")} ${change}`);
+    }
     return `${lines.join("\n")}\n`;
 }
