@@ -2,7 +2,7 @@
  * What a phase bump (or rollback) changes, computed from two planned topologies: per stream, per cluster and
  * per kind of resource. Pure; `npm run plan -- --from M` prints it.
  */
-import type { Topology } from "./plan";
+import type { Topology } from "./model";
 import type { PhaseId } from "./phases";
 
 export interface RemovedItem {

@@ -15,7 +15,7 @@ import type * as gcp from "@pulumi/gcp";
 import type * as kafka from "@pulumi/kafka";
 import type * as rabbitmq from "@pulumi/rabbitmq";
 import type { Unwrap } from "@pulumi/pulumi";
-import { KAFKA_ADMIN_USER, kafkaPrincipal } from "../../topology/plan";
+import { KAFKA_ADMIN_USER, kafkaPrincipal } from "../../topology/naming";
 import {
     ENVIRONMENT_CONFIG,
     JWT,

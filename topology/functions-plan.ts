@@ -1,0 +1,74 @@
+/** Pulsar Functions (the mcp-matcher from the phase its Deployment goes) and the Pulsar->Kafka sinks. */
+import { MATCHER_SERVICE, type StreamSpec } from "./catalog";
+import type { PlatformConfig } from "./config";
+import { CREDENTIAL_KEYS, type CredentialBook } from "./credentials";
+import type { KafkaClientSecurity, PulsarFunctionPlan, PulsarPlan, SinkPlan, StreamRoute } from "./model";
+import { KAFKA_SINK_SERVICE, TENANT_ORCHESTRATOR_NAMESPACE, kafkaPrincipal, pulsarRole, pulsarTopicName } from "./naming";
+
+export function planSinks(
+    routes: StreamRoute[],
+    streams: Map<string, StreamSpec>,
+    pulsar: PulsarPlan,
+    kafkaSecurity: KafkaClientSecurity | null,
+    book: CredentialBook,
+): SinkPlan[] {
+    return routes
+        .filter((r) => r.sink !== undefined)
+        .map((r) => {
+            const s = streams.get(r.stream) as StreamSpec;
+            const name = r.sink as string;
+            const role = pulsarRole(s.pulsarTopic.tenant, KAFKA_SINK_SERVICE);
+            const mechanism = kafkaSecurity?.saslMechanism;
+            // One Secret per sink: sinks of different tenants authenticate as different Pulsar roles.
+            const jaas =
+                mechanism === undefined
+                    ? undefined
+                    : mechanism === "AWS_MSK_IAM"
+                      ? book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "literal", value: MSK_IAM_JAAS })
+                      : book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "kafka-jaas", principal: KAFKA_SINK_SERVICE, mechanism });
+            return {
+                name,
+                stream: s.name,
+                input: pulsarTopicName(s.pulsarTopic.tenant, s.pulsarTopic.namespace, s.pulsarTopic.topic),
+                kafkaTopic: s.kafkaTopic,
+                className: "org.apache.pulsar.io.kafka.KafkaBytesSink" as const,
+                principal: kafkaPrincipal(KAFKA_SINK_SERVICE),
+                role,
+                ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(name, role) } : {}),
+                ...(jaas ? { jaas } : {}),
+            };
+        });
+}
+
+/**
+ * MSK IAM login for Kafka clients (aws/aws-msk-iam-auth README): no password, the AWS credentials of the pod sign
+ * the SASL handshake. The client needs the aws-msk-iam-auth jar on its classpath.
+ */
+const MSK_IAM_JAAS = "software.amazon.msk.auth.iam.IAMLoginModule required;";
+
+export function planFunctions(config: PlatformConfig, tenantNames: string[], pulsar: PulsarPlan, book: CredentialBook): PulsarFunctionPlan[] {
+    const consumed = config.streams.filter((s) => s.consumers.includes(MATCHER_SERVICE));
+    const produced = config.streams.filter((s) => s.producers.includes(MATCHER_SERVICE));
+    // Function Mesh Functions have one output topic (FunctionSpec.output.topic).
+    const output = produced[0];
+    if (!output) {
+        return [];
+    }
+    const homes = [{ tenant: "public", namespace: "default" }, ...tenantNames.map((t) => ({ tenant: t, namespace: TENANT_ORCHESTRATOR_NAMESPACE }))];
+    return homes.map(({ tenant, namespace }) => {
+        const name = tenant === "public" ? MATCHER_SERVICE : `${MATCHER_SERVICE}-${tenant}`;
+        const role = pulsarRole(tenant, MATCHER_SERVICE);
+        return {
+            name,
+            tenant,
+            namespace,
+            service: MATCHER_SERVICE,
+            inputs: consumed.map((s) => pulsarTopicName(tenant, namespace, s.pulsarTopic.topic)),
+            output: pulsarTopicName(tenant, namespace, output.pulsarTopic.topic),
+            packageUrl: config.orchestrator.matcherPackage,
+            role,
+            // One Secret per function instance: each tenant's copy runs as that tenant's role.
+            ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(name, role) } : {}),
+        };
+    });
+}

@@ -1,0 +1,119 @@
+/** The Kafka side of a topology: topics, least-privilege ACLs, the admin principal and how clients connect. */
+import type { StreamSpec } from "./catalog";
+import type { PlatformConfig } from "./config";
+import type { KafkaAclOperation, KafkaAclPlan, KafkaAdminAclPlan, KafkaAdminPlan, KafkaClientSecurity, KafkaPlan, KafkaTopicPlan, SinkPlan, StreamRoute } from "./model";
+import { KAFKA_ADMIN_USER, KAFKA_SINK_SERVICE, kafkaPrincipal } from "./naming";
+
+export function planKafka(
+    config: PlatformConfig,
+    routes: StreamRoute[],
+    streams: Map<string, StreamSpec>,
+    sinks: SinkPlan[],
+): KafkaPlan {
+    const k = config.kafka;
+    const topics: KafkaTopicPlan[] = config.streams.map((s) => ({
+        name: s.kafkaTopic,
+        stream: s.name,
+        partitions: s.partitions,
+        replicationFactor: k.replicationFactor,
+        config: {
+            "cleanup.policy": "delete",
+            "retention.ms": String(s.retentionMs),
+            "min.insync.replicas": String(k.minInsyncReplicas),
+        },
+    }));
+
+    // Least privilege, as kafka-gitops and JulieOps derive it: Write+Describe per produced topic, Read+Describe
+    // per consumed topic, Read on the consumer group named after the service; only for Kafka traffic of this phase.
+    const acls = new Map<string, KafkaAclPlan>();
+    const grant = (service: string, resourceType: "Topic" | "Group", resourceName: string, operation: KafkaAclOperation) => {
+        const acl: KafkaAclPlan = {
+            principal: kafkaPrincipal(service),
+            resourceType,
+            resourceName,
+            patternType: "Literal",
+            operation,
+            permissionType: "Allow",
+            host: "*",
+        };
+        acls.set(`${acl.principal}|${resourceType}|${resourceName}|${operation}`, acl);
+    };
+    for (const r of routes) {
+        const s = streams.get(r.stream) as StreamSpec;
+        if (r.produce.some((e) => e.broker === "kafka")) {
+            for (const p of s.producers) {
+                grant(p, "Topic", s.kafkaTopic, "Write");
+                grant(p, "Topic", s.kafkaTopic, "Describe");
+            }
+        }
+        for (const c of r.consume.filter((e) => e.broker === "kafka")) {
+            grant(c.service, "Topic", s.kafkaTopic, "Read");
+            grant(c.service, "Topic", s.kafkaTopic, "Describe");
+            grant(c.service, "Group", c.service, "Read");
+        }
+    }
+    for (const sink of sinks) {
+        grant(KAFKA_SINK_SERVICE, "Topic", sink.kafkaTopic, "Write");
+        grant(KAFKA_SINK_SERVICE, "Topic", sink.kafkaTopic, "Describe");
+    }
+    const sorted = [...acls.values()].sort((a, b) =>
+        `${a.principal}|${a.resourceType}|${a.resourceName}|${a.operation}`.localeCompare(
+            `${b.principal}|${b.resourceType}|${b.resourceName}|${b.operation}`,
+        ),
+    );
+    return {
+        provider: k.provider,
+        settings: k,
+        clientSecurity: kafkaClientSecurity(k),
+        ...(k.provider === "external" ? { bootstrapServers: k.bootstrapServers } : {}),
+        topics,
+        acls: sorted,
+        accessControl: k.provider === "msk" && k.auth === "iam" ? "iam" : "acl",
+        principals: [...new Set(sorted.map((a) => a.principal.slice("User:".length)))].sort(),
+        retainOnDelete: true,
+        admin: kafkaAdmin(k),
+    };
+}
+
+function kafkaAdmin(k: PlatformConfig["kafka"]): KafkaAdminPlan {
+    switch (k.provider) {
+        case "msk": {
+            if (k.auth === "iam") {
+                return { acls: [] };
+            }
+            // MSK has no super.users: the admin grants itself everything first (while no ACL exists on the cluster,
+            // allow.everyone.if.no.acl.found lets it). The wildcards also close that default for everyone else.
+            const principal = kafkaPrincipal(KAFKA_ADMIN_USER);
+            const all = (resourceType: KafkaAdminAclPlan["resourceType"], resourceName: string): KafkaAdminAclPlan => ({
+                principal, resourceType, resourceName, patternType: "Literal", operation: "All", permissionType: "Allow", host: "*",
+            });
+            return { username: KAFKA_ADMIN_USER, acls: [all("Cluster", "kafka-cluster"), all("Topic", "*"), all("Group", "*")] };
+        }
+        case "confluent":
+            // Confluent Cloud: the admin service account holds CloudClusterAdmin (RBAC), no ACLs needed.
+            return { username: KAFKA_ADMIN_USER, acls: [] };
+        case "external":
+            return k.sasl ? { username: k.sasl.username, acls: [] } : { acls: [] };
+    }
+}
+
+const SASL_MECHANISMS = { plain: "PLAIN", "scram-sha256": "SCRAM-SHA-256", "scram-sha512": "SCRAM-SHA-512" } as const;
+
+/**
+ * The Kafka client security of a cluster: SASL over TLS for MSK and Confluent (which offer nothing else) and for an
+ * external cluster with SASL credentials; otherwise TLS or plaintext as `kafka.tls` says.
+ */
+export function kafkaClientSecurity(k: PlatformConfig["kafka"]): KafkaClientSecurity {
+    if (k.provider === "confluent") {
+        return { protocol: "SASL_SSL", saslMechanism: "PLAIN" };
+    }
+    if (k.provider === "msk") {
+        return { protocol: "SASL_SSL", saslMechanism: k.auth === "iam" ? "AWS_MSK_IAM" : "SCRAM-SHA-512" };
+    }
+    if (k.sasl) {
+        return { protocol: "SASL_SSL", saslMechanism: SASL_MECHANISMS[k.sasl.mechanism] };
+    }
+    return { protocol: k.tls ? "SSL" : "PLAINTEXT" };
+}
+
+/** Where the per-tenant Pulsar tokens are mounted (phase 3 with token auth): one file per tenant, named after it. */

@@ -1,0 +1,330 @@
+/**
+ * The Topology: plain data that says everything the phase changes, as the planner (topology/plan.ts) returns it and
+ * the components realise it. Types only.
+ */
+import type { Criticality, GateName } from "./catalog";
+import type { Cloud, Environment, PlatformConfig } from "./config";
+import type { CredentialSecretPlan, PulsarAuthPlan, SecretKeyRef } from "./credentials";
+import type { PhaseCapabilities, PhaseId, PhaseName } from "./phases";
+
+export type Broker = "kafka" | "pulsar";
+export type Protocol = "kafka" | "pulsar";
+
+/**
+ * Where a stream lives in this phase.
+ * - `kafka`: only on Kafka.
+ * - `kop`: on Pulsar, reached with the Kafka protocol through KoP; the Kafka topic is the rollback path.
+ * - `shadow`: producers write to both; consumers read Kafka (source of truth).
+ * - `pulsar`: on Pulsar; Kafka-only consumers are fed by a Pulsar->Kafka sink.
+ */
+export type StreamState = "kafka" | "kop" | "shadow" | "pulsar";
+
+export interface Endpoint {
+    broker: Broker;
+    protocol: Protocol;
+    /** Kafka topic name, or the full Pulsar topic (`persistent://tenant/namespace/topic`). */
+    topic: string;
+}
+
+export interface ConsumerRoute extends Endpoint {
+    service: string;
+}
+
+export interface StreamRoute {
+    stream: string;
+    criticality: Criticality;
+    state: StreamState;
+    /** The gate a critical stream waits for, and whether config approves it. */
+    gate?: { name: GateName; approved: boolean };
+    /** The services that produce the stream. */
+    producers: string[];
+    /** Where producers write (one entry per broker; two while dual-publishing). */
+    produce: Endpoint[];
+    consume: ConsumerRoute[];
+    /** The Pulsar->Kafka sink that keeps Kafka-only consumers fed, if any. */
+    sink?: string;
+}
+
+export interface KafkaTopicPlan {
+    name: string;
+    stream: string;
+    partitions: number;
+    replicationFactor: number;
+    config: Record<string, string>;
+}
+
+export type KafkaAclOperation = "Read" | "Write" | "Describe";
+
+export interface KafkaAclPlan {
+    principal: string;
+    resourceType: "Topic" | "Group";
+    resourceName: string;
+    patternType: "Literal";
+    operation: KafkaAclOperation;
+    permissionType: "Allow";
+    host: "*";
+}
+
+/**
+ * A grant the admin principal gives itself before anything else, on a cluster that enforces ACLs and has no super
+ * users (MSK). Wildcard by design, so kept apart from the per-service `acls`, which never use a wildcard.
+ */
+export interface KafkaAdminAclPlan {
+    principal: string;
+    resourceType: "Cluster" | "Topic" | "Group";
+    /** `kafka-cluster` for the Cluster resource, `*` (every topic / group) otherwise. */
+    resourceName: string;
+    patternType: "Literal";
+    operation: "All";
+    permissionType: "Allow";
+    host: "*";
+}
+
+export interface KafkaAdminPlan {
+    /**
+     * The user the program manages topics and ACLs as: the MSK SCRAM admin, the Confluent service account that
+     * holds CloudClusterAdmin, or an external cluster's `kafka.sasl.username`. Undefined where the client
+     * authenticates without a username (MSK IAM, an external cluster without SASL).
+     */
+    username?: string;
+    /** The admin's own grants (MSK with SCRAM only: it has no super users). Empty elsewhere. */
+    acls: KafkaAdminAclPlan[];
+}
+
+/** How Kafka clients (orchestrator services, Pulsar->Kafka sinks) connect to this cluster. */
+export interface KafkaClientSecurity {
+    /** Kafka `security.protocol`. */
+    protocol: "PLAINTEXT" | "SSL" | "SASL_SSL";
+    /** Kafka `sasl.mechanism`, when the protocol is SASL_*. */
+    saslMechanism?: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512" | "AWS_MSK_IAM";
+}
+
+export interface KafkaPlan {
+    provider: PlatformConfig["kafka"]["provider"];
+    settings: PlatformConfig["kafka"];
+    clientSecurity: KafkaClientSecurity;
+    /** Known bootstrap servers (external), or undefined when the cluster provides them (MSK, Confluent). */
+    bootstrapServers?: string[];
+    topics: KafkaTopicPlan[];
+    acls: KafkaAclPlan[];
+    /**
+     * How `acls` are enforced: Kafka ACLs, or (MSK with IAM auth, where the brokers ignore ACLs for IAM clients) one
+     * IAM policy per principal with the equivalent `kafka-cluster:*` actions, assumed through IRSA.
+     */
+    accessControl: "acl" | "iam";
+    /** Services (and sinks) that need Kafka credentials: SCRAM users, Confluent service accounts. */
+    principals: string[];
+    /** Whether the cluster and topics survive removal from the program (always, until decommission). */
+    retainOnDelete: boolean;
+    /** The principal the program itself uses against the cluster. */
+    admin: KafkaAdminPlan;
+}
+
+export interface PulsarEndpoints {
+    serviceUrl: string;
+    httpUrl: string;
+    kopBootstrap: string;
+    /** Kubernetes Service names this program (or the chart) creates. */
+    brokerService: string;
+    kafkaService: string;
+    kafkaPort: number;
+    kafkaListenerProtocol: "PLAINTEXT" | "SASL_PLAINTEXT" | "SASL_SSL";
+}
+
+export interface PulsarTenantPlan {
+    name: string;
+    adminRoles: string[];
+}
+
+export interface PulsarNamespacePlan {
+    /** `tenant/namespace` */
+    name: string;
+    tenant: string;
+    retentionTime: string;
+    retentionSize: string;
+    messageTTL: string;
+    backlogQuotaLimitSize: string;
+    backlogQuotaRetentionPolicy: "producer_request_hold" | "producer_exception";
+    deduplication: boolean;
+    schemaCompatibilityStrategy: "BACKWARD_TRANSITIVE";
+    offloadThresholdSize?: string;
+    offloadThresholdTime?: string;
+}
+
+export interface PulsarTopicPlan {
+    /** `persistent://tenant/namespace/topic` */
+    name: string;
+    namespace: string;
+    stream: string;
+    partitions: number;
+    /** Schema file (under schemas/) to register, when schemas are registered in this phase. */
+    schema?: string;
+}
+
+export interface PulsarPermissionPlan {
+    resourceType: "topic";
+    resourceName: string;
+    role: string;
+    actions: ("produce" | "consume")[];
+}
+
+export interface PulsarPlan {
+    /** `standalone`: one StatefulSet (local); `helm`: the Apache Pulsar chart. */
+    mode: "standalone" | "helm";
+    version: string;
+    image: string;
+    chartVersion: string;
+    brokers: number;
+    bookies: number;
+    tls: PlatformConfig["pulsar"]["tls"];
+    tokenAuth: boolean;
+    /** JWT signing key and super-user tokens the program provisions (token auth only). */
+    auth: PulsarAuthPlan | null;
+    kop: PlatformConfig["pulsar"]["kop"] & {
+        /** broker.conf entries for the handler (Helm `broker.configData`; KoP-only keys carry PULSAR_PREFIX_). */
+        brokerConfig: Record<string, string>;
+        allowedNamespaces: string[];
+        /** The SASL_SSL listener's keystore (TLS only). */
+        tls: KopTlsPlan | null;
+    };
+    endpoints: PulsarEndpoints;
+    tenants: PulsarTenantPlan[];
+    namespaces: PulsarNamespacePlan[];
+    topics: PulsarTopicPlan[];
+    permissions: PulsarPermissionPlan[];
+}
+
+/**
+ * KoP's TLS listener: a cert-manager Certificate from the chart's CA issuer with a PKCS#12 keystore and truststore
+ * (cert-manager `keystores.pkcs12`), mounted into the brokers; the store passwords reach broker.conf as
+ * PULSAR_PREFIX_ env vars from a Secret, so they are never in the chart values.
+ */
+export interface KopTlsPlan {
+    certificate: string;
+    /** The Secret cert-manager writes (`keystore.p12`, `truststore.p12`). */
+    secret: string;
+    issuer: string;
+    dnsNames: string[];
+    mountPath: string;
+    password: SecretKeyRef;
+    /** broker.conf keys (PULSAR_PREFIX_) that take the password. */
+    passwordKeys: string[];
+}
+
+export type EnvVarPlan =
+    | { name: string; value: string }
+    | { name: string; secretRef: { name: string; key: string } }
+    /** Filled by the component from a provisioned cluster's output (e.g. MSK bootstrap brokers). */
+    | { name: string; fromOutput: "kafkaBootstrap" };
+
+/** Keys of a credential Secret mounted as files (one file per key), e.g. the per-tenant Pulsar tokens. */
+export interface SecretVolumePlan {
+    name: string;
+    secret: string;
+    mountPath: string;
+    items: { key: string; path: string }[];
+}
+
+export interface DeploymentPlan {
+    service: string;
+    image: string;
+    replicas: number;
+    port: number;
+    env: EnvVarPlan[];
+    secretVolumes: SecretVolumePlan[];
+}
+
+export interface PulsarFunctionPlan {
+    name: string;
+    tenant: string;
+    namespace: string;
+    service: string;
+    inputs: string[];
+    output: string;
+    packageUrl: string;
+    role: string;
+    /** Function Mesh `pulsar.authSecret` (token auth only). */
+    authSecret?: string;
+}
+
+export interface SinkPlan {
+    name: string;
+    stream: string;
+    input: string;
+    kafkaTopic: string;
+    className: "org.apache.pulsar.io.kafka.KafkaBytesSink";
+    /** The Kafka principal the sink writes with (has its own ACLs). */
+    principal: string;
+    role: string;
+    /** Function Mesh `pulsar.authSecret` (token auth only). */
+    authSecret?: string;
+    /** The sink's `saslJaasConfig` secret (Kafka SASL only). */
+    jaas?: SecretKeyRef;
+}
+
+export interface RabbitQueuePlan {
+    name: string;
+    type: "quorum";
+    durable: true;
+    /** Dead-letter exchange (every work queue has one; the dead-letter queue itself does not). */
+    deadLetterExchange?: string;
+}
+
+export interface RabbitUserPlan {
+    name: string;
+    /** Regular expressions, as RabbitMQ permissions take them. */
+    configure: string;
+    write: string;
+    read: string;
+}
+
+export interface RabbitPlan {
+    vhost: string;
+    exchanges: { name: string; type: "topic" | "fanout"; durable: true }[];
+    queues: RabbitQueuePlan[];
+    bindings: { exchange: string; queue: string; routingKey: string }[];
+    policies: { name: string; pattern: string; applyTo: "queues"; priority: number; definition: Record<string, string | number> }[];
+    users: RabbitUserPlan[];
+    /**
+     * The existing user the program manages the control plane as (`rabbitmq.username`): not created here, but
+     * granted full permissions on the vhost, which it needs to declare exchanges, queues and bindings in it.
+     */
+    admin: RabbitUserPlan;
+}
+
+export interface OffloadPlan {
+    driver: "aws-s3" | "google-cloud-storage";
+    bucket: string;
+    prefix: string;
+    region: string;
+    thresholdBytes: number;
+    thresholdSeconds: number;
+    noncurrentVersionDays: number;
+    /**
+     * Kubernetes ServiceAccount of the brokers that gets the bucket's workload identity (GKE WI / EKS IRSA):
+     * the Pulsar chart's own name for it (`<fullname>-broker-acct`, release `pulsar`).
+     */
+    brokerServiceAccount: string;
+}
+
+export interface Topology {
+    phase: PhaseId;
+    phaseName: PhaseName;
+    environment: Environment;
+    cloud: Cloud;
+    capabilities: PhaseCapabilities;
+    /** `protect` on everything that holds data (prod). retainOnDelete is on everywhere regardless. */
+    protectData: boolean;
+    kafka: KafkaPlan | null;
+    pulsar: PulsarPlan | null;
+    routes: StreamRoute[];
+    deployments: DeploymentPlan[];
+    functions: PulsarFunctionPlan[];
+    sinks: SinkPlan[];
+    rabbitmq: RabbitPlan;
+    offload: OffloadPlan | null;
+    /** Credential Secrets and what each key holds; exactly the keys something in this plan references. */
+    credentials: CredentialSecretPlan[];
+    kubernetes: { namespace: string; renderYamlTo?: string };
+    observability: { enabled: boolean };
+}

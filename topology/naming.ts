@@ -1,0 +1,27 @@
+/** Naming rules and the fixed names other systems give things (the chart's release, roles, principals), in one place. */
+
+/** The Pulsar role of a service within a tenant: `<tenant>.<service>`, so isolation is checkable by prefix. */
+export function pulsarRole(tenant: string, service: string): string {
+    return `${tenant}.${service}`;
+}
+
+export function kafkaPrincipal(service: string): string {
+    return `User:${service}`;
+}
+
+export function pulsarTopicName(tenant: string, namespace: string, topic: string): string {
+    return `persistent://${tenant}/${namespace}/${topic}`;
+}
+
+/** The Pulsar chart's Helm release name; the chart names its Secrets and ServiceAccounts after it. */
+export const PULSAR_RELEASE = "pulsar";
+/** The chart's default super users besides the client one (`auth.superUsers` in charts/pulsar/values.yaml). */
+export const CHART_SUPER_USERS = ["broker-admin", "proxy-admin"] as const;
+
+export const PLATFORM_ADMIN_ROLE = "platform-admin";
+/** The Kafka user the program manages MSK (SCRAM) and Confluent Cloud (service account) clusters as. */
+export const KAFKA_ADMIN_USER = PLATFORM_ADMIN_ROLE;
+/** The Pulsar chart's broker ServiceAccount (`pulsar.broker.serviceAccount` with release name `pulsar`). */
+export const PULSAR_BROKER_SERVICE_ACCOUNT = "pulsar-broker-acct";
+export const KAFKA_SINK_SERVICE = "kafka-sink";
+export const TENANT_ORCHESTRATOR_NAMESPACE = "orchestrator";
