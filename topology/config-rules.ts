@@ -1,0 +1,204 @@
+/** The config rules that span several keys (environment guard rails, pairings, tenants, streams). Pure. */
+import { GATE_NAMES, SERVICES, STREAMS } from "./catalog";
+import type { ConfigProblem, PlatformConfig } from "./config-schema";
+import { kopPairingProblem } from "./kop";
+import { MAX_PHASE, PHASE_CAPABILITIES } from "./phases";
+
+/** Rules that span several keys. */
+export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const add = (key: string, value: unknown, allowed: string) => problems.push({ key, value, allowed });
+    const k = c.kafka;
+
+    // Kafka provider vs cloud.
+    if (k.provider === "msk" && c.cloud !== "aws") {
+        add("kafka.provider", k.provider, `msk exists only on AWS but cloud is "${c.cloud}": use confluent or external, or set cloud: aws`);
+    }
+    if (k.provider === "msk" && k.brokerCount % k.subnetIds.length !== 0) {
+        add("kafka.brokerCount", k.brokerCount, `a multiple of the ${k.subnetIds.length} subnets in kafka.subnetIds`);
+    }
+    if (k.provider === "msk" && k.replicationFactor > k.brokerCount) {
+        add("kafka.replicationFactor", k.replicationFactor, `at most kafka.brokerCount (${k.brokerCount})`);
+    }
+    if (k.minInsyncReplicas > k.replicationFactor) {
+        add("kafka.minInsyncReplicas", k.minInsyncReplicas, `at most kafka.replicationFactor (${k.replicationFactor})`);
+    }
+    if (k.provider === "external" && k.sasl && c.kafkaSaslPassword === undefined) {
+        add("kafkaSaslPassword", undefined, `required when kafka.sasl is set: run \`pulumi config set --secret kafkaSaslPassword <password>\``);
+    }
+    if (c.rabbitmqPassword === undefined) {
+        add("rabbitmqPassword", undefined, "required: run `pulumi config set --secret rabbitmqPassword <password>`");
+    }
+    if (c.credentialSeed === undefined) {
+        add("credentialSeed", undefined, "required: run `pulumi config set --secret credentialSeed \"$(openssl rand -hex 32)\"`");
+    }
+
+    // Environment guard rails.
+    if (c.environment === "prod") {
+        if (!c.pulsar.tls.enabled) {
+            add("pulsar.tls.enabled", c.pulsar.tls.enabled, "true in prod: brokers, proxy and KoP listeners must use TLS");
+        }
+        if (!c.pulsar.auth.token) {
+            add("pulsar.auth.token", c.pulsar.auth.token, "true in prod: token authentication and authorization");
+        }
+        if (k.replicationFactor < 3) {
+            add("kafka.replicationFactor", k.replicationFactor, "at least 3 in prod");
+        }
+        if (k.minInsyncReplicas < 2) {
+            add("kafka.minInsyncReplicas", k.minInsyncReplicas, "at least 2 in prod");
+        }
+        if (c.pulsar.brokers < 3) {
+            add("pulsar.brokers", c.pulsar.brokers, "at least 3 in prod");
+        }
+        if (c.orchestrator.replicas < 2) {
+            add("orchestrator.replicas", c.orchestrator.replicas, "at least 2 in prod");
+        }
+        if (k.provider === "external" && (!k.tls || !k.sasl)) {
+            add("kafka.tls", k.tls, "an external Kafka in prod needs tls: true and sasl credentials");
+        }
+    }
+    if (c.environment === "local" && (c.pulsar.tls.enabled || c.pulsar.auth.token)) {
+        add(c.pulsar.tls.enabled ? "pulsar.tls.enabled" : "pulsar.auth.token", true,
+            "false for the local environment: its standalone broker runs without TLS and token auth");
+    }
+    if (c.environment === "local" && c.cloud !== "none") {
+        add("cloud", c.cloud, `none for the local environment (it runs on a local Kubernetes, nothing in a cloud)`);
+    }
+    if (c.environment === "prod" && c.kubernetes.renderYamlTo !== undefined) {
+        add("kubernetes.renderYamlTo", c.kubernetes.renderYamlTo, "unset in prod: manifests are applied to the cluster, not written to a folder");
+    }
+
+    // KoP pairing: refused whatever the phase, so a bump to 1 never discovers it.
+    const pairing = kopPairingProblem(c.pulsar.kop.distribution, c.pulsar.kop.version, c.pulsar.version);
+    if (pairing) {
+        add("pulsar.kop.version", c.pulsar.kop.version, pairing);
+    }
+
+    // Tiered storage.
+    const ts = c.tieredStorage;
+    if (ts.enabled) {
+        if (c.cloud === "none") {
+            add("tieredStorage.enabled", ts.enabled, `false when cloud is "none": offload needs a GCS (cloud: gcp) or S3 (cloud: aws) bucket`);
+        }
+        if (ts.bucket === undefined) {
+            add("tieredStorage.bucket", ts.bucket, "a bucket name, required when tieredStorage.enabled is true");
+        }
+        if (ts.region === undefined) {
+            add("tieredStorage.region", ts.region, "the bucket's region, required when tieredStorage.enabled is true");
+        }
+        if (c.cloud === "aws") {
+            for (const key of ["oidcProviderArn", "oidcProviderUrl"] as const) {
+                if (c.kubernetes[key] === undefined) {
+                    add(`kubernetes.${key}`, undefined, "the EKS cluster's IAM OIDC provider, required for S3 offload (the brokers assume their IAM role through it)");
+                }
+            }
+        }
+    }
+
+    if (k.provider === "msk" && k.auth === "iam") {
+        for (const key of ["oidcProviderArn", "oidcProviderUrl"] as const) {
+            if (c.kubernetes[key] === undefined) {
+                add(`kubernetes.${key}`, undefined, "the EKS cluster's IAM OIDC provider, required with kafka.auth iam (each service assumes its MSK IAM role through it)");
+            }
+        }
+    }
+
+    // Tenants. Phase 3 routes each tenant to `<tenant>/orchestrator`; without tenants there is nothing to isolate and the
+    // services would get an empty tenant list, so the phase needs at least one.
+    if (PHASE_CAPABILITIES[c.phase].tenantIsolation && c.tenants.length === 0) {
+        add("tenants", c.tenants, `at least one tenant at phase ${c.phase} (per-tenant isolation): e.g. [{ name: team-a, adminRoles: [team-a.admin] }], or stay at phase ${c.phase - 1}`);
+    }
+    const seen = new Set<string>();
+    c.tenants.forEach((t, i) => {
+        if (seen.has(t.name)) {
+            add(`tenants[${i}].name`, t.name, "a tenant name not used by another entry of tenants");
+        }
+        seen.add(t.name);
+        t.adminRoles.forEach((role, j) => {
+            if (role.includes("*")) {
+                add(`tenants[${i}].adminRoles[${j}]`, role, "a concrete role, not a wildcard");
+            }
+        });
+        if (new Set(t.namespaces).size !== t.namespaces.length || t.namespaces.includes("orchestrator")) {
+            add(`tenants[${i}].namespaces`, t.namespaces, "distinct names other than `orchestrator` (created for every tenant)");
+        }
+    });
+
+    problems.push(...streamProblems(c));
+    return problems;
+}
+
+function streamProblems(c: PlatformConfig): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const add = (key: string, value: unknown, allowed: string) => problems.push({ key, value, allowed });
+    const clientOf = new Map(SERVICES.map((s) => [s.name, s.client]));
+    const builtIn = new Map(STREAMS.map((s) => [s.name, s]));
+    for (const s of c.streams) {
+        const key = `streams.${s.name}`;
+        const base = builtIn.get(s.name);
+        if (base?.criticality === "critical" && s.criticality !== "critical") {
+            add(`${key}.criticality`, s.criticality, `critical: ${s.name} is a critical stream; it cuts over only through gates.${base.gate}`);
+        }
+        if (s.criticality === "critical" && s.gate === undefined) {
+            add(`${key}.gate`, s.gate, `one of ${GATE_NAMES.join(" | ")}: a critical stream cuts over only when its gate is true`);
+        }
+        if (base?.gate !== undefined && s.gate !== base.gate) {
+            add(`${key}.gate`, s.gate, `${base.gate}: the gate of a critical stream cannot be swapped by an override`);
+        }
+        if (s.bridge === "kop" && base && (s.pulsarFrom !== base.pulsarFrom || s.cutoverAt !== base.cutoverAt)) {
+            add(`${key}.${s.pulsarFrom !== base.pulsarFrom ? "pulsarFrom" : "cutoverAt"}`, s.pulsarFrom !== base.pulsarFrom ? s.pulsarFrom : s.cutoverAt,
+                `unset: ${s.name} is bridged through KoP and moves with the orchestrator services (phase 1 KoP, phase 2 native)`);
+        }
+        if (s.cutoverAt < s.pulsarFrom) {
+            add(`${key}.cutoverAt`, s.cutoverAt, `at least pulsarFrom (${s.pulsarFrom}): a stream reaches Pulsar before it cuts over`);
+        }
+        if (s.producers.length === 0) {
+            add(`${key}.producers`, s.producers, "at least one producing service");
+        }
+        const dup = (list: string[]) => list.length !== new Set(list).size;
+        if (dup(s.producers) || dup(s.consumers)) {
+            add(`${key}.${dup(s.producers) ? "producers" : "consumers"}`, dup(s.producers) ? s.producers : s.consumers, "each service once");
+        }
+        // A KoP-bridged stream moves with the orchestrator's KAFKA_BROKERS switch, so all of its clients must be
+        // orchestrator services, and orchestrator services may only use KoP-bridged streams.
+        for (const svc of [...s.producers, ...s.consumers]) {
+            const client = clientOf.get(svc);
+            if (s.bridge === "kop" && client !== "orchestrator") {
+                add(`${key}.${s.producers.includes(svc) ? "producers" : "consumers"}`, svc,
+                    `orchestrator services only (${SERVICES.filter((x) => x.client === "orchestrator").map((x) => x.name).join(", ")}): ${s.name} is bridged through KoP with them`);
+            }
+            if (s.bridge === "dual-publish" && client === "orchestrator") {
+                add(`${key}.${s.producers.includes(svc) ? "producers" : "consumers"}`, svc,
+                    `a non-orchestrator service: orchestrator services point all their Kafka traffic at KoP in phase 1, so they cannot dual-publish ${s.name}`);
+            }
+            if (client === "kafka-only" && s.producers.includes(svc)) {
+                add(`${key}.producers`, svc, "a service that can write to Pulsar: kafka-only services only consume");
+            }
+        }
+    }
+
+    // Kafka decommission: explicit, gated, and only when nothing still needs Kafka.
+    const k = c.kafka;
+    if (k.decommission) {
+        if (c.phase !== MAX_PHASE) {
+            add("kafka.decommission", true, `only at phase ${MAX_PHASE}; the stack is at phase ${c.phase}`);
+        }
+        const notCutOver = c.streams.filter((s) => c.phase < s.cutoverAt || (s.gate !== undefined && !c.gates[s.gate]));
+        if (notCutOver.length > 0) {
+            add("kafka.decommission", true,
+                `only when every stream is cut over; not yet: ${notCutOver.map((s) => (s.gate && !c.gates[s.gate] ? `${s.name} (gates.${s.gate} is false)` : s.name)).join(", ")}`);
+        }
+        const kafkaReaders = c.streams.flatMap((s) => s.consumers.filter((svc) => clientOf.get(svc) === "kafka-only").map((svc) => `${svc} on ${s.name}`));
+        if (kafkaReaders.length > 0) {
+            add("kafka.decommission", true,
+                `only when no kafka-only service still reads Kafka: ${kafkaReaders.join(", ")} (move them, or drop them from streams.<name>.consumers)`);
+        }
+        if (!k.decommissionConfirmed) {
+            add("kafka.decommissionConfirmed", k.decommissionConfirmed, "true together with kafka.decommission: it deletes the Kafka cluster and its topics");
+        }
+    } else if (k.decommissionConfirmed) {
+        add("kafka.decommissionConfirmed", true, "false unless kafka.decommission is true");
+    }
+    return problems;
+}
+
