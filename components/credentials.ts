@@ -8,12 +8,12 @@
  * without state of its own; the chart skips its hook when the signing-key Secret exists
  * (apache/pulsar-helm-chart templates/jwt-secret-init.yaml), and PulsarCluster turns the hook off.
  */
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SignJWT } from "jose";
 import { derivedPassword } from "./derived-password";
-import type { CredentialSecretPlan, CredentialValue, Topology } from "../topology";
+import type { CredentialSecretPlan, CredentialValue, TokenValidity, Topology } from "../topology";
 import type { KafkaCredential } from "./kafka";
 
 export interface ServiceCredentialsArgs {
@@ -47,12 +47,38 @@ export function pulsarSigningKey(seed: string): Buffer {
 }
 
 /**
- * A Pulsar token: a JWT with only a `sub` claim (the role) and no expiry, signed HS256 — what
- * `pulsar tokens create --secret-key ... --subject <role>` produces (Pulsar docs, "Token authentication").
+ * A Pulsar token: a JWT whose subject is the role, signed HS256, as `pulsar tokens create --secret-key ... --subject
+ * <role>` makes it, with `iat` and `exp` (Pulsar's AuthenticationProviderToken refuses an expired token). The
+ * validity is the plan's (topology/credentials.ts `tokenValidity`), so the same config always signs the same token.
  */
-export function pulsarToken(key: Uint8Array, role: string): Promise<string> {
-    return new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(role).sign(key);
+export function pulsarToken(key: Uint8Array, role: string, validity?: TokenValidity): Promise<string> {
+    const jwt = new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(role);
+    if (validity) {
+        jwt.setIssuedAt(validity.issuedAt).setExpirationTime(validity.expiresAt);
+    }
+    return jwt.sign(key);
 }
+
+/** sha256 of a Secret's content, unwrapped from secrecy (a digest of random material discloses none of it). */
+export function contentChecksum(stringData: Record<string, pulumi.Input<string>>, data?: Record<string, pulumi.Input<string>>): pulumi.Output<string> {
+    return pulumi.unsecret(
+        pulumi.all([pulumi.all(stringData), pulumi.all(data ?? {})]).apply(([a, b]) =>
+            createHash("sha256").update(JSON.stringify([Object.entries(a).sort(), Object.entries(b).sort()])).digest("hex"),
+        ),
+    );
+}
+
+/** One checksum for the Secrets a workload reads (those the map has), in a stable order. */
+export function workloadChecksum(checksums: Record<string, pulumi.Input<string>>, secretNames: string[]): pulumi.Output<string> | undefined {
+    const read = [...new Set(secretNames)].filter((n) => checksums[n] !== undefined).sort();
+    if (read.length === 0) {
+        return undefined;
+    }
+    return pulumi.all(read.map((n) => checksums[n] as pulumi.Input<string>)).apply((sums) => createHash("sha256").update(sums.join(",")).digest("hex"));
+}
+
+/** The pod annotation that carries the checksum of the Secrets a workload reads at start. */
+export const SECRETS_CHECKSUM_ANNOTATION = "messaging-platform/secrets-checksum";
 
 /** A Kafka client `sasl.jaas.config` line. Pure. */
 export function jaasConfig(mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512", username: string, password: string): string {
@@ -66,6 +92,12 @@ export class ServiceCredentials extends pulumi.ComponentResource {
     readonly secretNames: string[];
     /** Everything the credential Secrets consist of, for `dependsOn` (workloads must not start without them). */
     readonly resources: pulumi.Resource[];
+    /**
+     * A sha256 of each Secret's content, by Secret name (not secret: it reveals nothing of the values). Workloads that
+     * read a Secret into their environment, or only when they start, put it on their pod template, so a rotation
+     * rolls them (an env var from a Secret never changes in a running pod).
+     */
+    readonly checksums: Record<string, pulumi.Output<string>>;
 
     constructor(name: string, args: ServiceCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("messaging-platform:credentials:ServiceCredentials", name, {}, opts);
@@ -80,6 +112,7 @@ export class ServiceCredentials extends pulumi.ComponentResource {
         // Carried as base64: pulumi.output() deep-copies values and would turn a Buffer into a plain object.
         const key = needsKey ? pulumi.secret(pulumi.output(args.seed as pulumi.Input<string>).apply((s) => pulsarSigningKey(s).toString("base64"))) : undefined;
         this.resources = [];
+        this.checksums = {};
 
         const secret = (resourceName: string, secretName: string, stringData: Record<string, pulumi.Input<string>>, data?: Record<string, pulumi.Input<string>>) => {
             const s = new k8s.core.v1.Secret(
@@ -94,6 +127,7 @@ export class ServiceCredentials extends pulumi.ComponentResource {
                 { parent: this, additionalSecretOutputs: ["data", "stringData"] },
             );
             this.resources.push(s);
+            this.checksums[secretName] = contentChecksum(stringData, data);
             return s;
         };
 
@@ -101,7 +135,7 @@ export class ServiceCredentials extends pulumi.ComponentResource {
             // The key file holds the raw bytes (`data`, base64 in the API).
             secret(`${name}-${auth.signingKey.name}`, auth.signingKey.name, {}, { [auth.signingKey.key]: key });
             for (const t of auth.superUserTokens) {
-                secret(`${name}-${t.secret}`, t.secret, { TOKEN: pulumi.secret(key.apply((k) => pulsarToken(Buffer.from(k, "base64"), t.role))) });
+                secret(`${name}-${t.secret}`, t.secret, { TOKEN: pulumi.secret(key.apply((k) => pulsarToken(Buffer.from(k, "base64"), t.role, auth.validity))) });
             }
         }
         for (const s of topology.credentials) {
@@ -147,14 +181,20 @@ export class ServiceCredentials extends pulumi.ComponentResource {
                 return pulumi.secret(kafkaLogin(v.principal).password);
             case "kafka-jaas": {
                 const l = kafkaLogin(v.principal);
-                return pulumi.secret(pulumi.all([l.username, l.password]).apply(([u, p]) => jaasConfig(v.mechanism, u, p)));
+                // As a properties file (FileConfigProvider) the value's backslashes are escapes: they are doubled.
+                return pulumi.secret(
+                    pulumi.all([l.username, l.password]).apply(([u, p]) =>
+                        v.format === "properties" ? `sasl.jaas.config=${jaasConfig(v.mechanism, u, p).replace(/\\/g, "\\\\")}\n` : jaasConfig(v.mechanism, u, p),
+                    ),
+                );
             }
             case "pulsar-token": {
                 if (!signingKey) {
                     throw new Error(`ServiceCredentials: ${s.name}/${dataKey} is a Pulsar token but the plan has no signing key (pulsar.auth)`);
                 }
                 const prefix = v.prefix ?? "";
-                return pulumi.secret(signingKey.apply(async (k) => `${prefix}${await pulsarToken(Buffer.from(k, "base64"), v.role)}`));
+                const validity = args.topology.pulsar?.auth?.validity;
+                return pulumi.secret(signingKey.apply(async (k) => `${prefix}${await pulsarToken(Buffer.from(k, "base64"), v.role, validity)}`));
             }
         }
     }

@@ -12,7 +12,7 @@ import type { Topology } from "../topology";
 
 /** Resolved provider arguments for a topology. Pure; exported for testing. */
 export function kubernetesProviderArgs(topology: Pick<Topology, "kubernetes">): k8s.ProviderArgs {
-    const { namespace, renderYamlTo } = topology.kubernetes;
+    const { namespace, renderYamlTo, context } = topology.kubernetes;
     if (renderYamlTo !== undefined) {
         return {
             renderYamlToDirectory: renderYamlTo,
@@ -21,8 +21,15 @@ export function kubernetesProviderArgs(topology: Pick<Topology, "kubernetes">): 
             namespace,
         };
     }
-    // Server-side apply is the provider's default since v4 (pulumi-kubernetes#2398); stated so a reader sees it.
-    return { enableServerSideApply: true, namespace };
+    // Server-side apply is the provider's default since v4 (pulumi-kubernetes#2398); stated so a reader sees it. The
+    // context is the stack's own (config kubernetes.context, required in dev and prod): without it the provider takes
+    // the kubeconfig's current context, whatever cluster that is on the machine that runs the update.
+    //
+    // Secrets are mutable: without enableSecretMutable the provider replaces a Secret whose data changes (diff.go
+    // forceNewProperties: `.type`, `.stringData`, `.data`), deleting it first since it keeps its name, so a credential
+    // rotation would leave every pod that starts in that window without its Secret. With it, only `.type` replaces.
+    // The flag is marked beta in the provider's schema; scripts/provider-diff.ts models the behaviour it gives.
+    return { enableServerSideApply: true, enableSecretMutable: true, namespace, ...(context !== undefined ? { context } : {}) };
 }
 
 /**

@@ -5,7 +5,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Topology } from "../topology";
+import { CA_MOUNT_PATH, PULSAR_CA_TRUST_SECRET, type LagExporterPlan, type Topology } from "../topology";
+import { SECRETS_CHECKSUM_ANNOTATION, workloadChecksum } from "./credentials";
+import { SCRAPE_NAMESPACE_LABEL } from "./orchestrator";
 import { brokerSelector } from "./pulsar-cluster";
 
 export const MONITORING_API = "monitoring.coreos.com/v1";
@@ -37,6 +39,10 @@ export interface ObservabilityArgs {
      * @default "30s"
      */
     interval?: string;
+    /** The provisioned Kafka cluster's bootstrap servers, for a lag exporter planned with `{ fromOutput: "kafkaBootstrap" }`. */
+    kafkaBootstrap?: pulumi.Input<string>;
+    /** The content checksum of each Secret by name (ServiceCredentials.checksums): an exporter rolls when its login changes. */
+    secretChecksums?: Record<string, pulumi.Input<string>>;
 }
 
 /** Every default of the args, in one place. */
@@ -69,8 +75,9 @@ export function alertRules(topology: Topology, t: AlertThresholds): { name: stri
             rules: [
                 {
                     alert: "KafkaConsumerLagHigh",
-                    // kafka_consumergroup_lag: kafka-exporter's per-partition lag metric.
-                    expr: `sum by (consumergroup, topic) (kafka_consumergroup_lag{topic=~"${topics}"}) > ${t.kafkaConsumerLag}`,
+                    // kafka_consumergroup_lag: kafka_exporter's per-partition lag. Each exporter replica reports the same
+                    // partition (told apart by instance): the max per partition first, or the sum counts it twice.
+                    expr: `sum by (consumergroup, topic) (max by (consumergroup, topic, partition) (kafka_consumergroup_lag{topic=~"${topics}"})) > ${t.kafkaConsumerLag}`,
                     for: "10m",
                     labels: page("warning"),
                     annotations: { summary: "Kafka consumer group {{ $labels.consumergroup }} lags {{ $value }} messages on {{ $labels.topic }}" },
@@ -120,6 +127,25 @@ export function alertRules(topology: Topology, t: AlertThresholds): { name: stri
     return groups;
 }
 
+/** The exporter's HTTP port (kafka_exporter's `--web.listen-address` default :9308). */
+const EXPORTER_PORT = 9308;
+
+/** kafka_exporter's arguments for a planned exporter (its README flag names); passwords come from env. Pure. */
+export function lagExporterArgs(e: LagExporterPlan): string[] {
+    const servers = Array.isArray(e.bootstrap) ? e.bootstrap : ["$(KAFKA_BOOTSTRAP)"];
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return [
+        ...servers.flatMap((b) => b.split(",")).map((b) => `--kafka.server=${b}`),
+        // Only the services' own groups and topics: a smoke test's or a developer's group must not page anyone.
+        `--group.filter=^(${e.groups.map(escape).join("|")})$`,
+        `--topic.filter=^(${e.topics.map(escape).join("|")})$`,
+        ...(e.tls ? ["--tls.enabled", ...(e.caFile ? [`--tls.ca-file=${e.caFile}`] : [])] : []),
+        ...(e.saslMechanism
+            ? ["--sasl.enabled", `--sasl.mechanism=${e.saslMechanism}`, ...(e.username ? ["--sasl.username=$(KAFKA_SASL_USERNAME)", "--sasl.password=$(KAFKA_SASL_PASSWORD)"] : [])]
+            : []),
+    ];
+}
+
 export class Observability extends pulumi.ComponentResource {
     /** Names of the alert rules. */
     readonly alerts: pulumi.Output<string[]>;
@@ -165,6 +191,23 @@ export class Observability extends pulumi.ComponentResource {
                     { parent: this },
                 );
             }
+            for (const e of topology.observability.lagExporters) {
+                this.lagExporter(name, e, topology.observability.exporterImage, namespace, labels, selectorLabels, interval, args.kafkaBootstrap, args.secretChecksums);
+            }
+            const rabbit = topology.observability.rabbitmqMetrics;
+            if (rabbit) {
+                // The external broker's per-object endpoint, as a static target (prometheus-operator ScrapeConfig).
+                new k8s.apiextensions.CustomResource(
+                    `${name}-rabbitmq`,
+                    {
+                        apiVersion: "monitoring.coreos.com/v1alpha1",
+                        kind: "ScrapeConfig",
+                        metadata: { name: "rabbitmq-per-object", namespace, labels },
+                        spec: { staticConfigs: [{ targets: [`${rabbit.host}:${rabbit.port}`] }], metricsPath: rabbit.path, scheme: rabbit.scheme.toUpperCase(), scrapeInterval: interval },
+                    },
+                    { parent: this },
+                );
+            }
             new k8s.apiextensions.CustomResource(
                 `${name}-alerts`,
                 {
@@ -178,5 +221,110 @@ export class Observability extends pulumi.ComponentResource {
         }
         this.alerts = pulumi.output(groups.flatMap((g) => g.rules.map((r) => r.alert)));
         this.registerOutputs({ alerts: this.alerts });
+    }
+
+    /** One kafka_exporter Deployment, its Service and ServiceMonitor. */
+    private lagExporter(
+        name: string,
+        e: LagExporterPlan,
+        image: string,
+        namespace: string,
+        labels: Record<string, string>,
+        selectorLabels: Record<string, string>,
+        interval: string,
+        kafkaBootstrap: pulumi.Input<string> | undefined,
+        secretChecksums: Record<string, pulumi.Input<string>> | undefined,
+    ): void {
+        const appLabels = { "app.kubernetes.io/name": e.name, "app.kubernetes.io/component": "lag-exporter", "app.kubernetes.io/part-of": "messaging-platform" };
+        const env: k8s.types.input.core.v1.EnvVar[] = [];
+        if (!Array.isArray(e.bootstrap)) {
+            if (kafkaBootstrap === undefined) {
+                throw new Error(`Observability: ${e.name} needs the provisioned Kafka cluster's bootstrap servers: pass kafkaBootstrap`);
+            }
+            env.push({ name: "KAFKA_BOOTSTRAP", value: kafkaBootstrap });
+        }
+        if (e.username) {
+            env.push("value" in e.username ? { name: "KAFKA_SASL_USERNAME", value: e.username.value } : { name: "KAFKA_SASL_USERNAME", valueFrom: { secretKeyRef: { ...e.username.secretRef } } });
+        }
+        if (e.password) {
+            env.push({ name: "KAFKA_SASL_PASSWORD", valueFrom: { secretKeyRef: { ...e.password } } });
+        }
+        const read = [...(e.username && "secretRef" in e.username ? [e.username.secretRef.name] : []), ...(e.password ? [e.password.name] : [])];
+        const checksum = secretChecksums ? workloadChecksum(secretChecksums, read) : undefined;
+        const ca = e.caFile ? [{ name: "pulsar-ca", secret: { secretName: PULSAR_CA_TRUST_SECRET, items: [{ key: "ca.crt", path: "ca.crt" }] } }] : [];
+        new k8s.apps.v1.Deployment(
+            `${name}-${e.name}`,
+            {
+                metadata: { name: e.name, namespace, labels: appLabels },
+                spec: {
+                    replicas: e.replicas,
+                    selector: { matchLabels: { "app.kubernetes.io/name": e.name } },
+                    template: {
+                        metadata: { labels: appLabels, ...(checksum ? { annotations: { [SECRETS_CHECKSUM_ANNOTATION]: checksum } } : {}) },
+                        spec: {
+                            topologySpreadConstraints: ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+                                maxSkew: 1,
+                                topologyKey,
+                                whenUnsatisfiable: "ScheduleAnyway",
+                                labelSelector: { matchLabels: { "app.kubernetes.io/name": e.name } },
+                            })),
+                            automountServiceAccountToken: false,
+                            securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
+                            containers: [
+                                {
+                                    name: "kafka-exporter",
+                                    image,
+                                    args: lagExporterArgs(e),
+                                    env,
+                                    ports: [{ name: "metrics", containerPort: EXPORTER_PORT, protocol: "TCP" }],
+                                    readinessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 10 },
+                                    livenessProbe: { httpGet: { path: "/healthz", port: "metrics" }, initialDelaySeconds: 30, periodSeconds: 20 },
+                                    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+                                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                                    volumeMounts: ca.map((v) => ({ name: v.name, mountPath: CA_MOUNT_PATH, readOnly: true })),
+                                },
+                            ],
+                            volumes: ca,
+                        },
+                    },
+                },
+            },
+            { parent: this },
+        );
+        new k8s.core.v1.Service(
+            `${name}-${e.name}-service`,
+            { metadata: { name: e.name, namespace, labels: appLabels }, spec: { type: "ClusterIP", selector: { "app.kubernetes.io/name": e.name }, ports: [{ name: "metrics", port: EXPORTER_PORT, targetPort: "metrics", protocol: "TCP" }] } },
+            { parent: this },
+        );
+        if (e.replicas > 1) {
+            new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-${e.name}-pdb`,
+                { metadata: { name: e.name, namespace, labels: appLabels }, spec: { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": e.name } } } },
+                { parent: this },
+            );
+        }
+        // Only the monitoring namespace scrapes it; nothing else may reach it.
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-${e.name}-ingress`,
+            {
+                metadata: { name: e.name, namespace, labels: appLabels },
+                spec: {
+                    podSelector: { matchLabels: { "app.kubernetes.io/name": e.name } },
+                    policyTypes: ["Ingress"],
+                    ingress: [{ from: [{ namespaceSelector: { matchLabels: { ...SCRAPE_NAMESPACE_LABEL } } }], ports: [{ protocol: "TCP", port: EXPORTER_PORT }] }],
+                },
+            },
+            { parent: this },
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-${e.name}-monitor`,
+            {
+                apiVersion: MONITORING_API,
+                kind: "ServiceMonitor",
+                metadata: { name: e.name, namespace, labels: { ...selectorLabels, ...labels } },
+                spec: { selector: { matchLabels: { "app.kubernetes.io/name": e.name } }, endpoints: [{ port: "metrics", interval }] },
+            },
+            { parent: this },
+        );
     }
 }

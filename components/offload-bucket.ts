@@ -1,7 +1,8 @@
 /**
  * OffloadBucket: the bucket Pulsar's tiered storage offloads ledgers to (GCS or S3, from the plan's driver), hardened
- * (no public access, encryption, versioning, noncurrent versions expire) and reachable only by the brokers'
- * workload identity (GKE Workload Identity / EKS IRSA), with permissions on this bucket alone.
+ * (no public access, encryption, versioning, noncurrent versions expire) and reachable only by the brokers' identity
+ * (EKS IRSA for S3; a service-account key for GCS, whose offloader reads a key file), with permissions on this
+ * bucket alone.
  */
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
@@ -122,8 +123,10 @@ export function brokerAccountId(stack: string): string {
 export class OffloadBucket extends pulumi.ComponentResource {
     /** The bucket's name. */
     public readonly bucketName: pulumi.Output<string>;
-    /** Who the brokers are in the cloud: the GCP service account email, or the IRSA role ARN. */
+    /** Who the brokers are in the cloud: the IRSA role ARN (S3), or the id of the service-account key (GCS). */
     public readonly brokerIdentity: pulumi.Output<string>;
+    /** The GCS offloader's service-account key (JSON, base64; secret). Undefined for S3 (IRSA needs no key). */
+    public readonly brokerKey: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: OffloadBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("messaging-platform:storage:OffloadBucket", name, {}, opts);
@@ -137,6 +140,7 @@ export class OffloadBucket extends pulumi.ComponentResource {
             offload.driver === "aws-s3" ? this.s3(name, offload, args, dataOpts) : this.gcs(name, offload, args, dataOpts);
         this.bucketName = out.bucketName;
         this.brokerIdentity = out.brokerIdentity;
+        this.brokerKey = "brokerKey" in out ? (out.brokerKey as pulumi.Output<string>) : undefined;
         this.registerOutputs({ bucketName: this.bucketName, brokerIdentity: this.brokerIdentity });
     }
 
@@ -145,7 +149,7 @@ export class OffloadBucket extends pulumi.ComponentResource {
         if (project === undefined) {
             throw new Error(
                 "OffloadBucket: the offload driver is google-cloud-storage (cloud: gcp) but gcpProject is not set: pass the GCP project " +
-                    "whose Workload Identity pool the GKE cluster uses",
+                    "of the bucket and of the brokers' service account",
             );
         }
         // Everything else is retained too: a rollback that drops the bucket from the program must not strip the
@@ -177,21 +181,17 @@ export class OffloadBucket extends pulumi.ComponentResource {
             { project, accountId: brokerAccountId(stack), displayName: `Pulsar brokers: tiered storage offload (${stack})` },
             parent,
         );
-        new gcp.serviceaccount.IAMMember(
-            `${name}-workload-identity`,
-            {
-                serviceAccountId: account.name,
-                role: "roles/iam.workloadIdentityUser",
-                member: pulumi.interpolate`serviceAccount:${project}.svc.id.goog[${args.kubernetesNamespace}/${offload.brokerServiceAccount}]`,
-            },
-            parent,
-        );
+        // The offloader authenticates with a JSON key file only (topology/offload-plan.ts): a key of this account,
+        // which may use this bucket and nothing else. Rotate it with `pulumi up --replace <the key's URN>`: the brokers
+        // roll, since the key's id is their pod annotation.
+        // Not retained like the rest: a key the program no longer declares must stop working, not stay valid unseen.
+        const key = new gcp.serviceaccount.Key(`${name}-broker-key`, { serviceAccountId: account.name }, { parent: this, additionalSecretOutputs: ["privateKey"] });
         new gcp.storage.BucketIAMMember(
             `${name}-broker-object-admin`,
             { bucket: bucket.name, role: "roles/storage.objectAdmin", member: account.member },
             parent,
         );
-        return { bucketName: bucket.name, brokerIdentity: account.email };
+        return { bucketName: bucket.name, brokerIdentity: key.name, brokerKey: pulumi.secret(key.privateKey) };
     }
 
     private s3(name: string, offload: OffloadPlan, args: OffloadBucketArgs, dataOpts: pulumi.CustomResourceOptions) {

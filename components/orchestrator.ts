@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { SECRETS_CHECKSUM_ANNOTATION, workloadChecksum } from "./credentials";
 import type { DeploymentPlan, EnvVarPlan, Topology } from "../topology";
 
 export interface OrchestratorResources {
@@ -25,7 +26,13 @@ export interface OrchestratorArgs {
      * Annotations per service's ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for MSK IAM (KafkaPlatform.serviceRoleArns).
      * @default {}
      */
-    serviceAccountAnnotations?: Record<string, pulumi.Input<Record<string, pulumi.Input<string>>>>;
+    serviceAccountAnnotations?: Record<string, Record<string, pulumi.Input<string>>>;
+    /**
+     * The content checksum of each Secret by name (ServiceCredentials.checksums): a Deployment's pods roll when a Secret
+     * they read changes.
+     * @default {} (no checksum annotation)
+     */
+    secretChecksums?: Record<string, pulumi.Input<string>>;
     /**
      * CPU/memory per container.
      * @default { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } }
@@ -92,10 +99,36 @@ export function containerEnv(
     });
 }
 
-type Resolved = Required<Omit<OrchestratorArgs, "topology" | "kafkaBootstrap" | "serviceAccountAnnotations">>;
+type Resolved = Required<Omit<OrchestratorArgs, "topology" | "kafkaBootstrap" | "serviceAccountAnnotations" | "secretChecksums">>;
 
 /** The Deployment spec of one planned service. Pure; exported for testing. */
-export function deploymentSpec(d: DeploymentPlan, r: Resolved, kafkaBootstrap?: pulumi.Input<string>): k8s.types.input.apps.v1.DeploymentSpec {
+/**
+ * The pod annotation that mirrors the ServiceAccount's cloud role: the role is injected into a pod when it is created
+ * (EKS IRSA's webhook), so a changed role must change the pod template to reach running pods.
+ */
+export const SERVICE_ACCOUNT_ROLE_ANNOTATION = "messaging-platform/service-account-role";
+
+/**
+ * The pod template's annotations: the ServiceAccount's cloud role (injected at pod creation) and a checksum of the
+ * Secrets the pod reads (an env var from a Secret never changes in a running pod), so a change to either rolls it.
+ */
+export function podAnnotations(
+    d: DeploymentPlan,
+    accountAnnotations: Record<string, pulumi.Input<string>> | undefined,
+    secretChecksums: Record<string, pulumi.Input<string>> | undefined,
+): Record<string, pulumi.Input<string>> {
+    const role = accountAnnotations ? Object.values(accountAnnotations)[0] : undefined;
+    const read = [...d.env.flatMap((e) => ("secretRef" in e ? [e.secretRef.name] : [])), ...d.secretVolumes.map((v) => v.secret)];
+    const checksum = secretChecksums ? workloadChecksum(secretChecksums, read) : undefined;
+    return { ...(role !== undefined ? { [SERVICE_ACCOUNT_ROLE_ANNOTATION]: role } : {}), ...(checksum ? { [SECRETS_CHECKSUM_ANNOTATION]: checksum } : {}) };
+}
+
+export function deploymentSpec(
+    d: DeploymentPlan,
+    r: Resolved,
+    kafkaBootstrap?: pulumi.Input<string>,
+    annotations: Record<string, pulumi.Input<string>> = {},
+): k8s.types.input.apps.v1.DeploymentSpec {
     const labels = orchestratorLabels(d.service);
     const probe = (path: string, initialDelaySeconds: number) => ({
         httpGet: { path, port: "http" },
@@ -104,12 +137,21 @@ export function deploymentSpec(d: DeploymentPlan, r: Resolved, kafkaBootstrap?: 
         timeoutSeconds: 3,
         failureThreshold: 3,
     });
+    const selector = { matchLabels: { "app.kubernetes.io/name": d.service } };
     return {
         replicas: d.replicas,
-        selector: { matchLabels: { "app.kubernetes.io/name": d.service } },
+        selector,
         template: {
-            metadata: { labels },
+            metadata: { labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
             spec: {
+                // Replicas spread over zones and hosts where the cluster has them (ScheduleAnyway: a single-zone
+                // cluster still schedules); with a PodDisruptionBudget, a drain never takes every replica at once.
+                topologySpreadConstraints: ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+                    maxSkew: 1,
+                    topologyKey,
+                    whenUnsatisfiable: "ScheduleAnyway",
+                    labelSelector: selector,
+                })),
                 serviceAccountName: d.service,
                 automountServiceAccountToken: false,
                 securityContext: { runAsNonRoot: true, runAsUser: r.runAsUser, runAsGroup: r.runAsUser, fsGroup: r.runAsUser, seccompProfile: { type: "RuntimeDefault" } },
@@ -149,6 +191,24 @@ export function deploymentSpec(d: DeploymentPlan, r: Resolved, kafkaBootstrap?: 
     };
 }
 
+/** The services other workloads call from outside the namespace (ingress controllers, clients). */
+export const PUBLIC_SERVICES: readonly string[] = ["ingress-gateway"];
+/** Namespaces with this label may scrape every service's metrics port (the monitoring namespace). */
+export const SCRAPE_NAMESPACE_LABEL = { "messaging-platform/scrape": "true" } as const;
+
+/**
+ * Who may reach a service: its own namespace and the monitoring namespace on its HTTP port; the public services from
+ * anywhere on it. Nothing else (a NetworkPolicy that selects a pod denies the rest of its ingress). Pure; exported for
+ * testing.
+ */
+export function networkPolicySpec(d: DeploymentPlan): k8s.types.input.networking.v1.NetworkPolicySpec {
+    const port = [{ protocol: "TCP", port: d.port }];
+    const from = PUBLIC_SERVICES.includes(d.service)
+        ? [{ namespaceSelector: {} }]
+        : [{ podSelector: {} }, { namespaceSelector: { matchLabels: { ...SCRAPE_NAMESPACE_LABEL } } }];
+    return { podSelector: { matchLabels: { "app.kubernetes.io/name": d.service } }, policyTypes: ["Ingress"], ingress: [{ from, ports: port }] };
+}
+
 export class Orchestrator extends pulumi.ComponentResource {
     /** Deployed services. */
     readonly services: pulumi.Output<string[]>;
@@ -183,8 +243,20 @@ export class Orchestrator extends pulumi.ComponentResource {
             );
             new k8s.apps.v1.Deployment(
                 `${name}-${d.service}`,
-                { metadata: { name: d.service, namespace, labels }, spec: deploymentSpec(d, resolved, args.kafkaBootstrap) },
+                { metadata: { name: d.service, namespace, labels }, spec: deploymentSpec(d, resolved, args.kafkaBootstrap, podAnnotations(d, args.serviceAccountAnnotations?.[d.service], args.secretChecksums)) },
                 { parent: this, dependsOn: [account] },
+            );
+            if (d.replicas > 1) {
+                new k8s.policy.v1.PodDisruptionBudget(
+                    `${name}-${d.service}-pdb`,
+                    { metadata: { name: d.service, namespace, labels }, spec: { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": d.service } } } },
+                    { parent: this },
+                );
+            }
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${d.service}-ingress`,
+                { metadata: { name: d.service, namespace, labels }, spec: networkPolicySpec(d) },
+                { parent: this },
             );
             new k8s.core.v1.Service(
                 `${name}-${d.service}-service`,

@@ -137,7 +137,11 @@ export class MessagingPlatform extends pulumi.ComponentResource {
         if (topology.pulsar) {
             const cluster = new PulsarCluster(
                 `${name}-pulsar`,
-                { topology, ...(bucket ? { brokerIdentity: bucket.brokerIdentity } : {}) },
+                {
+                    topology,
+                    secretChecksums: credentials.checksums,
+                    ...(bucket ? { brokerIdentity: bucket.brokerIdentity, ...(bucket.brokerKey ? { offloadKey: bucket.brokerKey } : {}) } : {}),
+                },
                 // With token auth the chart mounts the signing key Secret: it must exist before the release installs.
                 withCredentials,
             );
@@ -151,8 +155,7 @@ export class MessagingPlatform extends pulumi.ComponentResource {
                     `${name}-pulsar-functions`,
                     {
                         topology,
-                        ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}),
-                        ...(cluster.caSecret ? { caSecret: cluster.caSecret } : {}),
+                        ...(kafka && !topology.kafka?.clientBootstrapServers ? { kafkaBootstrap: kafka.bootstrapServers } : {}),
                     },
                     { ...onKubernetes, dependsOn: [namespace, cluster, ...credentials.resources] },
                 );
@@ -165,12 +168,16 @@ export class MessagingPlatform extends pulumi.ComponentResource {
         );
         new Orchestrator(
             `${name}-orchestrator`,
-            { topology, serviceAccountAnnotations, ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}) },
+            { topology, serviceAccountAnnotations, secretChecksums: credentials.checksums, ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}) },
             withCredentials,
         );
 
         if (topology.observability.enabled) {
-            new Observability(`${name}-observability`, { topology }, onKubernetes);
+            new Observability(
+                `${name}-observability`,
+                { topology, secretChecksums: credentials.checksums, ...(kafka && !topology.kafka?.clientBootstrapServers ? { kafkaBootstrap: kafka.bootstrapServers } : {}) },
+                withCredentials,
+            );
         }
 
         // Absent things are left out rather than exported as undefined (the engine warns "Undefined value (bucketName)

@@ -5,8 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CREDENTIAL_KEYS, type KafkaPlan, type PulsarPlan, type Topology } from "../topology";
-import type { SecretKeyRef } from "./pulsar-cluster";
+import { type KafkaPlan, type PulsarPlan, type Topology } from "../topology";
 import { kubernetesName } from "./pulsar-tenancy";
 
 export const FUNCTION_MESH_API = "compute.functionmesh.io/v1alpha1";
@@ -16,18 +15,14 @@ export const FUNCTION_MESH_PULSAR_CONFIG = "pulsar-function-mesh";
 export function kafkaConnectorJar(pulsarVersion: string): string {
     return `connectors/pulsar-io-kafka-${pulsarVersion}.nar`;
 }
-/** Key of the sink's credential Secret holding `sasl.jaas.config` (a Kafka SASL login line with the password). */
-export const SINK_JAAS_SECRET_KEY = CREDENTIAL_KEYS.sinkJaas;
 
 export interface ComputeResources {
     requests: { cpu: string; memory: string };
     limits: { cpu: string; memory: string };
 }
 
-/** The Python entry point inside a function package. */
+/** The Python entry point inside a function's code. */
 export interface PythonEntrypoint {
-    /** File the package is downloaded to and run from (Function Mesh `python.py`). */
-    py: string;
     /** `module.function` or `module.Class` (Function Mesh `className`). */
     className: string;
 }
@@ -48,13 +43,8 @@ export interface PulsarFunctionsArgs {
      */
     authSecretName?: string;
     /**
-     * CA certificate Secret for TLS (`PulsarCluster.caSecret`). Required when the plan has TLS.
-     * @default undefined
-     */
-    caSecret?: SecretKeyRef;
-    /**
-     * Entry point of the function packages (seed 000: functions/mcp-matcher/function.py).
-     * @default { py: "function.py", className: "function.process" }
+     * Entry point of the function code (seed 000: functions/mcp-matcher/function.py); the file is the plan's `py`.
+     * @default { className: "function.process" }
      */
     entrypoint?: PythonEntrypoint;
     /**
@@ -76,7 +66,7 @@ export interface PulsarFunctionsArgs {
 
 /** Every default of the args, in one place. */
 export const PULSAR_FUNCTIONS_DEFAULTS = {
-    entrypoint: { py: "function.py", className: "function.process" },
+    entrypoint: { className: "function.process" },
     replicas: 1,
     maxReplicas: 3,
     resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
@@ -84,16 +74,23 @@ export const PULSAR_FUNCTIONS_DEFAULTS = {
 
 type Resolved = Required<Pick<PulsarFunctionsArgs, "entrypoint" | "replicas" | "maxReplicas" | "resources">>;
 
-/** The Function Mesh `pulsar` block (connection, auth, TLS). */
-function messaging(p: PulsarPlan, authSecret: string | undefined, caSecret: SecretKeyRef | undefined): Record<string, unknown> {
+/** The Function Mesh `pulsar` block (connection, auth, TLS: the platform's CA, issued into the namespace). */
+function messaging(p: PulsarPlan, authSecret: string | undefined): Record<string, unknown> {
     return {
         pulsarConfig: FUNCTION_MESH_PULSAR_CONFIG,
         ...(p.tokenAuth && authSecret ? { authSecret } : {}),
-        ...(p.tls.enabled && caSecret
-            ? { tlsConfig: { enabled: true, allowInsecure: false, hostnameVerification: true, certSecretName: caSecret.name, certSecretKey: caSecret.key } }
+        ...(p.tls
+            ? { tlsConfig: { enabled: true, allowInsecure: false, hostnameVerification: true, certSecretName: p.tls.trust.secret, certSecretKey: p.tls.trust.key } }
             : {}),
     };
 }
+
+/**
+ * Where a new subscription of a function or sink starts: at the earliest retained message, so nothing published
+ * before it attached (while the phase moved it from a Deployment or brought the sink up) is skipped. Function Mesh's
+ * CRD takes the lower-case enum (compute.functionmesh.io_functions.yaml `subscriptionPosition`).
+ */
+export const SUBSCRIPTION_POSITION = "earliest";
 
 /** The cluster name Function Mesh registers instances under: the chart's (release fullname) or standalone's. */
 function clusterName(p: PulsarPlan): string {
@@ -101,7 +98,7 @@ function clusterName(p: PulsarPlan): string {
 }
 
 /** Function specs for a plan. Pure; exported for testing. */
-export function functionSpecs(topology: Topology, r: Resolved, authSecretName?: string, caSecret?: SecretKeyRef) {
+export function functionSpecs(topology: Topology, r: Resolved, authSecretName?: string) {
     const p = topology.pulsar as PulsarPlan;
     return topology.functions.map((f) => ({
         name: kubernetesName(f.name),
@@ -111,36 +108,35 @@ export function functionSpecs(topology: Topology, r: Resolved, authSecretName?: 
             tenant: f.tenant,
             namespace: f.namespace,
             clusterName: clusterName(p),
-            image: p.image,
+            // The code is in the image: `python.py` is a file in it and nothing is downloaded (no pyLocation), so
+            // neither package management nor a `packages` grant is needed (function-mesh controllers/spec/function.go).
+            image: f.image,
             replicas: r.replicas,
             maxReplicas: r.maxReplicas,
             input: { topics: [...f.inputs] },
             output: { topic: f.output },
             subscriptionName: f.service,
+            subscriptionPosition: SUBSCRIPTION_POSITION,
             processingGuarantee: "atleast_once",
             autoAck: true,
             resources: structuredClone(r.resources),
-            pulsar: messaging(p, authSecretName ?? f.authSecret, caSecret),
-            // `pyLocation` is where the package is fetched from, `py` the local file it runs (function-mesh
-            // controllers/spec: MakePythonFunctionCommand(spec.Python.PyLocation, spec.Python.Py, ...)).
-            python: { py: r.entrypoint.py, pyLocation: f.packageUrl },
+            pulsar: messaging(p, authSecretName ?? f.authSecret),
+            python: { py: f.py },
         },
     }));
 }
 
+/** The sink pod's volume with its Kafka login file. */
+const SINK_CREDENTIALS_VOLUME = "kafka-client";
+
 /** Sink specs for a plan. Pure; exported for testing. `kafkaBootstrap` may be an Output. */
-export function sinkSpecs(
-    topology: Topology,
-    r: Resolved,
-    kafkaBootstrap: pulumi.Input<string>,
-    authSecretName?: string,
-    caSecret?: SecretKeyRef,
-) {
+export function sinkSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pulumi.Input<string>, authSecretName?: string) {
     const p = topology.pulsar as PulsarPlan;
     const kafka = topology.kafka as KafkaPlan;
     const security = kafka.clientSecurity;
     return topology.sinks.map((s) => {
         const [tenant, namespace] = s.input.replace(/^persistent:\/\//, "").split("/") as [string, string];
+        const jaas = s.jaasFile;
         return {
             name: kubernetesName(s.name),
             spec: {
@@ -154,6 +150,7 @@ export function sinkSpecs(
                 maxReplicas: r.maxReplicas,
                 input: { topics: [s.input] },
                 subscriptionName: s.name,
+                subscriptionPosition: SUBSCRIPTION_POSITION,
                 processingGuarantee: "atleast_once",
                 autoAck: true,
                 resources: structuredClone(r.resources),
@@ -164,11 +161,26 @@ export function sinkSpecs(
                     acks: "all",
                     ...(security.protocol !== "PLAINTEXT" ? { securityProtocol: security.protocol } : {}),
                     ...(security.saslMechanism ? { saslMechanism: security.saslMechanism } : {}),
+                    // The login is a mounted file read through Kafka's FileConfigProvider: saslJaasConfig is not a
+                    // sensitive KafkaSinkConfig field, so no secretsMap entry reaches it, and a literal would sit in the
+                    // pod's command line (topology/model.ts SinkPlan.jaasFile).
+                    ...(jaas
+                        ? {
+                              producerConfigProperties: {
+                                  "config.providers": "file",
+                                  "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+                                  "sasl.jaas.config": `\${file:${jaas.file}:sasl.jaas.config}`,
+                              },
+                          }
+                        : {}),
                 },
-                // saslJaasConfig is a sensitive KafkaSinkConfig field: it is read through the instance's secrets
-                // provider from this Secret, never written into the CR.
-                ...(s.jaas ? { secretsMap: { saslJaasConfig: { path: s.jaas.name, key: s.jaas.key } } } : {}),
-                pulsar: messaging(p, authSecretName ?? s.authSecret, caSecret),
+                ...(jaas
+                    ? {
+                          pod: { volumes: [{ name: SINK_CREDENTIALS_VOLUME, secret: { secretName: jaas.secret.name, items: [{ key: jaas.secret.key, path: jaas.secret.key }], defaultMode: 0o400 } }] },
+                          volumeMounts: [{ name: SINK_CREDENTIALS_VOLUME, mountPath: jaas.mountPath, readOnly: true }],
+                      }
+                    : {}),
+                pulsar: messaging(p, authSecretName ?? s.authSecret),
                 // jarLocation empty: the connector NAR comes with the image.
                 java: { jar: kafkaConnectorJar(p.version), jarLocation: "" },
             },
@@ -189,10 +201,7 @@ export class PulsarFunctions extends pulumi.ComponentResource {
         if (!p) {
             throw new Error(`PulsarFunctions "${name}": topology.pulsar is null (phase ${topology.phase}); construct it only when the plan has Pulsar`);
         }
-        if (p.tls.enabled && !args.caSecret) {
-            throw new Error(`PulsarFunctions "${name}": the plan has TLS but caSecret is missing: pass PulsarCluster.caSecret`);
-        }
-        const kafkaBootstrap = args.kafkaBootstrap ?? topology.kafka?.bootstrapServers?.join(",");
+        const kafkaBootstrap = args.kafkaBootstrap ?? topology.kafka?.clientBootstrapServers?.join(",");
         if (topology.sinks.length > 0 && (kafkaBootstrap === undefined || !topology.kafka)) {
             throw new Error(
                 `PulsarFunctions "${name}": the plan has sinks (${topology.sinks.map((s) => s.name).join(", ")}) but no Kafka bootstrap: ` +
@@ -216,7 +225,7 @@ export class PulsarFunctions extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        for (const f of functionSpecs(topology, resolved, args.authSecretName, args.caSecret)) {
+        for (const f of functionSpecs(topology, resolved, args.authSecretName)) {
             new k8s.apiextensions.CustomResource(
                 `${name}-function-${f.name}`,
                 { apiVersion: FUNCTION_MESH_API, kind: "Function", metadata: { name: f.name, namespace, labels }, spec: f.spec },
@@ -224,7 +233,7 @@ export class PulsarFunctions extends pulumi.ComponentResource {
             );
         }
         if (topology.sinks.length > 0) {
-            for (const s of sinkSpecs(topology, resolved, kafkaBootstrap as pulumi.Input<string>, args.authSecretName, args.caSecret)) {
+            for (const s of sinkSpecs(topology, resolved, kafkaBootstrap as pulumi.Input<string>, args.authSecretName)) {
                 new k8s.apiextensions.CustomResource(
                     `${name}-sink-${s.name}`,
                     { apiVersion: FUNCTION_MESH_API, kind: "Sink", metadata: { name: s.name, namespace, labels }, spec: s.spec },

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PulsarPlan, Topology } from "../topology";
+import { avroRecordFromJsonSchema, type JsonSchemaNode, type PulsarPlan, type Topology } from "../topology";
 import type { SecretKeyRef } from "./pulsar-cluster";
 
 export const PULSAR_RESOURCES_API = "resource.streamnative.io/v1alpha1";
@@ -55,10 +55,23 @@ export function kubernetesName(pulsarName: string): string {
     return head ? `${head}-${suffix}` : `x-${suffix}`;
 }
 
-/** The PulsarConnection spec for a plan. Pure; exported for testing. */
+/**
+ * The PulsarConnection spec for a plan. Pure; exported for testing.
+ *
+ * With TLS the operator's admin client trusts `tlsTrustCertsFilePath`, a file inside the operator's own pod: the CRD
+ * has no Secret-based CA field, and the TLS settings apply only with `adminServiceSecureURL` (pulsar-resources-operator
+ * MakePulsarAdminConfig). The program issues the CA into the operator's namespace (`pulsar.tls.trustNamespaces`, the
+ * Secret `pulsar-ca-trust`); the operator's Deployment mounts it at /etc/pulsar-ca (README, cluster prerequisites).
+ */
 export function connectionSpec(p: PulsarPlan, adminToken?: SecretKeyRef): Record<string, unknown> {
-    const spec: Record<string, unknown> = p.tls.enabled
-        ? { adminServiceSecureURL: p.endpoints.httpUrl, brokerServiceSecureURL: p.endpoints.serviceUrl, tlsAllowInsecureConnection: false, tlsEnableHostnameVerification: true }
+    const spec: Record<string, unknown> = p.tls
+        ? {
+              adminServiceSecureURL: p.endpoints.httpUrl,
+              brokerServiceSecureURL: p.endpoints.serviceUrl,
+              tlsAllowInsecureConnection: false,
+              tlsEnableHostnameVerification: true,
+              tlsTrustCertsFilePath: p.tls.trust.file,
+          }
         : { adminServiceURL: p.endpoints.httpUrl, brokerServiceURL: p.endpoints.serviceUrl };
     if (adminToken) {
         spec.authentication = { token: { secretRef: { name: adminToken.name, key: adminToken.key } } };
@@ -100,9 +113,7 @@ export function tenancySpecs(p: PulsarPlan, schemasDir: string, connectionName =
             connectionRef,
             persistent: true,
             partitions: t.partitions,
-            ...(t.schema !== undefined
-                ? { schemaInfo: { type: "JSON", schema: readSchema(schemasDir, t.schema) } }
-                : {}),
+            ...(t.schema !== undefined ? { schemaInfo: pulsarSchemaInfo(schemasDir, t.schema) } : {}),
             lifecyclePolicy: KEEP,
         },
     }));
@@ -121,8 +132,11 @@ export function tenancySpecs(p: PulsarPlan, schemasDir: string, connectionName =
     return { tenants, namespaces, topics, permissions };
 }
 
-/** The schema file's content, compacted (the operator stores it as the schema definition string). */
-function readSchema(dir: string, file: string): string {
+/**
+ * The Pulsar schema of a topic from its JSON Schema file: type JSON with the Avro record Pulsar checks compatibility
+ * with (topology/avro-schema.ts); the JSON Schema's `$id` goes with it as a property, naming the contract.
+ */
+export function pulsarSchemaInfo(dir: string, file: string): { type: "JSON"; schema: string; properties: Record<string, string> } {
     const path = resolve(dir, file);
     let text: string;
     try {
@@ -130,7 +144,12 @@ function readSchema(dir: string, file: string): string {
     } catch (e) {
         throw new Error(`schema file ${file} for a Pulsar topic is missing: expected it at ${path}`, { cause: e });
     }
-    return JSON.stringify(JSON.parse(text));
+    const doc = JSON.parse(text) as JsonSchemaNode & { $id?: string };
+    return {
+        type: "JSON",
+        schema: JSON.stringify(avroRecordFromJsonSchema(doc, file)),
+        properties: { jsonSchema: doc.$id ?? file },
+    };
 }
 
 export class PulsarTenancy extends pulumi.ComponentResource {

@@ -29,6 +29,12 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, u
             const email = `${String(inputs.accountId ?? name)}@${String(inputs.project ?? "project")}.iam.gserviceaccount.com`;
             return { email, member: `serviceAccount:${email}`, name: `projects/${String(inputs.project ?? "project")}/serviceAccounts/${email}` };
         }
+        case "gcp:serviceaccount/key:Key":
+            // privateKey is the key file's JSON, base64-encoded (as a Secret's `data` takes it).
+            return {
+                name: `projects/project/serviceAccounts/offload/keys/${name}-id`,
+                privateKey: Buffer.from(JSON.stringify({ type: "service_account", client_email: `offload@project.iam.gserviceaccount.com` })).toString("base64"),
+            };
         case "confluentcloud:index/kafkaCluster:KafkaCluster":
             return {
                 bootstrapEndpoint: "SASL_SSL://pkc-00000.europe-west4.gcp.confluent.cloud:9092",

@@ -89,8 +89,9 @@ const KUBERNETES_KINDS: Record<string, ReplaceRules> = {
     "apps/v1:DaemonSet": k8s(labelSelector(".spec.selector")),
     "batch/v1:Job": k8s([".spec.completions", ".spec.parallelism", ".spec.template", ...labelSelector(".spec.selector")]),
     "core/v1:Service": k8s([".spec.clusterIP"]),
-    // forceNewProperties: Secret data and type; ConfigMap data (neither enableSecretMutable nor enableConfigMapMutable is set).
-    "core/v1:Secret": k8s([".type", ".stringData", ".data"]),
+    // forceNewProperties: with enableSecretMutable (components/kubernetes-provider.ts sets it) a Secret is replaced
+    // only when its type changes; ConfigMap data replaces (enableConfigMapMutable is not set).
+    "core/v1:Secret": k8s([".type"]),
     "core/v1:ConfigMap": k8s([".data", ".binaryData"]),
     "core/v1:PersistentVolumeClaim": k8s([".spec.accessModes", ".spec.storageClassName", ".spec.volumeName", ...labelSelector(".spec.selector")]),
     "rbac.authorization.k8s.io/v1:RoleBinding": k8s([".roleRef"]),

@@ -1,8 +1,9 @@
 /** The config rules that span several keys (environment guard rails, pairings, tenants, streams). Pure. */
-import { GATE_NAMES, SERVICES, STREAMS } from "./catalog";
+import { GATE_NAMES, MATCHER_SERVICE, SERVICES, STREAMS } from "./catalog";
 import type { ConfigProblem, PlatformConfig } from "./config-schema";
-import { kopPairingProblem } from "./kop";
+import { kopImageTag, kopPairingProblem } from "./kop";
 import { MAX_PHASE, PHASE_CAPABILITIES } from "./phases";
+import { JVM_OVERHEAD_MIB, jvmFitProblem, jvmReservedMiB, pulsarMem } from "./sizing";
 
 /** Rules that span several keys. */
 export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
@@ -72,6 +73,13 @@ export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
     const pairing = kopPairingProblem(c.pulsar.kop.distribution, c.pulsar.kop.version, c.pulsar.version);
     if (pairing) {
         add("pulsar.kop.version", c.pulsar.kop.version, pairing);
+    }
+    problems.push(...kopSourceProblems(c));
+    problems.push(...imagePinProblems(c));
+    problems.push(...sizingProblems(c));
+    problems.push(...reachabilityProblems(c));
+    if (c.pulsar.auth.token && c.pulsar.auth.tokenEpoch === undefined) {
+        add("pulsar.auth.tokenEpoch", undefined, "the month the Pulsar tokens are issued (YYYY-MM), required with token auth: they expire pulsar.auth.tokenLifetimeDays later; rotate by setting the current month");
     }
 
     // Tiered storage.
@@ -200,5 +208,148 @@ function streamProblems(c: PlatformConfig): ConfigProblem[] {
         add("kafka.decommissionConfirmed", true, "false unless kafka.decommission is true");
     }
     return problems;
+}
+
+/**
+ * Where the KoP handler comes from. No Kafka protocol handler for Pulsar 4.0 is published as a downloadable release
+ * asset (streamnative/kop stops at 3.1.x; datastax/starlight-for-kafka's 4.0 line ships inside DataStax Luna
+ * Streaming 4.0, whose release notes list pulsar-protocol-handler-kafka-4.0.3.3.nar), so the default is an image that
+ * carries it (images/pulsar-kop/Dockerfile); a download must name its URL and checksum.
+ */
+function kopSourceProblems(c: PlatformConfig): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const kop = c.pulsar.kop;
+    if (kop.source === "download") {
+        if (kop.narUrl === undefined) {
+            problems.push({ key: "pulsar.kop.narUrl", value: undefined, allowed: "the NAR's URL, required with pulsar.kop.source download" });
+        }
+        if (kop.sha256 === undefined) {
+            problems.push({
+                key: "pulsar.kop.sha256",
+                value: undefined,
+                allowed: "the NAR's sha256 (sha256sum of the file), required with pulsar.kop.source download: every broker start checks the download against it",
+            });
+        }
+        return problems;
+    }
+    if (STOCK_PULSAR_IMAGES.includes(c.pulsar.imageRepository)) {
+        problems.push({
+            key: "pulsar.imageRepository",
+            value: c.pulsar.imageRepository,
+            allowed:
+                "an image that carries the Kafka protocol handler in /pulsar/protocols, since pulsar.kop.source is image: the stock Apache images carry none " +
+                "(build images/pulsar-kop/Dockerfile and push it), or set pulsar.kop.source: download with narUrl and sha256",
+        });
+    }
+    const tag = kopImageTag(c.pulsar.version, kop.distribution, kop.version);
+    if (c.pulsar.imageTag !== tag) {
+        problems.push({
+            key: "pulsar.imageTag",
+            value: c.pulsar.imageTag,
+            allowed: `${tag} (<pulsar.version>-<kop.distribution>-<kop.version>, as images/pulsar-kop/Dockerfile tags it): the tag says which handler the image carries`,
+        });
+    }
+    return problems;
+}
+
+/** Apache's published Pulsar images: none of them contains a Kafka protocol handler. */
+export const STOCK_PULSAR_IMAGES: readonly string[] = ["apachepulsar/pulsar", "apachepulsar/pulsar-all", "docker.io/apachepulsar/pulsar", "docker.io/apachepulsar/pulsar-all"];
+
+/** The image names `orchestrator.digests` takes: the orchestrator services' and the matcher Function's. */
+export const ORCHESTRATOR_IMAGES: readonly string[] = [...SERVICES.filter((s) => s.client === "orchestrator").map((s) => s.name), `${MATCHER_SERVICE}-function`];
+
+/** prod runs every image by digest: a tag can be moved, a digest cannot. */
+function imagePinProblems(c: PlatformConfig): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    for (const name of Object.keys(c.orchestrator.digests)) {
+        if (!ORCHESTRATOR_IMAGES.includes(name)) {
+            problems.push({ key: `orchestrator.digests.${name}`, value: c.orchestrator.digests[name], allowed: `one of the images the program runs: ${ORCHESTRATOR_IMAGES.join(", ")}` });
+        }
+    }
+    if (c.environment !== "prod") {
+        return problems;
+    }
+    const missing = ORCHESTRATOR_IMAGES.filter((n) => c.orchestrator.digests[n] === undefined);
+    if (missing.length > 0) {
+        problems.push({
+            key: "orchestrator.digests",
+            value: c.orchestrator.digests,
+            allowed: `a digest for every image in prod (missing: ${missing.join(", ")}): pulumi config set --path 'orchestrator.digests.<image>' sha256:<64 hex>`,
+        });
+    }
+    if (c.pulsar.imageDigest === undefined) {
+        problems.push({ key: "pulsar.imageDigest", value: undefined, allowed: "the broker image's digest (sha256:<64 hex>), required in prod" });
+    }
+    if (c.observability.enabled && !c.observability.kafkaExporterImage.includes("@sha256:")) {
+        problems.push({ key: "observability.kafkaExporterImage", value: c.observability.kafkaExporterImage, allowed: "an image pinned by digest in prod: <repository>:<tag>@sha256:<64 hex>" });
+    }
+    return problems;
+}
+
+/** Quorums that BookKeeper accepts and that survive what the environment must survive; every JVM fits its container. */
+function sizingProblems(c: PlatformConfig): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const s = c.pulsar.sizing;
+    const add = (key: string, value: unknown, allowed: string) => problems.push({ key: `pulsar.sizing.${key}`, value, allowed });
+    const bookies = c.environment === "local" ? 1 : c.pulsar.bookies;
+    if (s.ensemble > bookies) {
+        add("ensemble", s.ensemble, `at most the bookie count (${bookies}): a ledger is written across ensemble bookies`);
+    }
+    if (s.writeQuorum > s.ensemble) {
+        add("writeQuorum", s.writeQuorum, `at most the ensemble (${s.ensemble})`);
+    }
+    if (s.ackQuorum > s.writeQuorum) {
+        add("ackQuorum", s.ackQuorum, `at most the write quorum (${s.writeQuorum})`);
+    }
+    if (c.environment === "prod" && (s.writeQuorum < 3 || s.ackQuorum < 2)) {
+        add(s.writeQuorum < 3 ? "writeQuorum" : "ackQuorum", s.writeQuorum < 3 ? s.writeQuorum : s.ackQuorum,
+            "write quorum 3 and ack quorum 2 in prod: every entry is acknowledged by two bookies and stored on three, so the loss of one bookie (or zone) loses nothing");
+    }
+    if (c.environment === "prod" && !s.zoneSpread) {
+        add("zoneSpread", s.zoneSpread, "true in prod: brokers, bookies and ZooKeeper spread over zones, not only hosts");
+    }
+    for (const component of ["broker", "bookie", "zookeeper", "proxy", "autorecovery", "toolset", "standalone"] as const) {
+        const j = s[component];
+        const options = pulsarMem(j);
+        const problem = jvmFitProblem(options, `${j.memoryMiB}Mi`);
+        if (problem) {
+            const needed = (jvmReservedMiB(options) as number) + JVM_OVERHEAD_MIB;
+            add(`${component}.memoryMiB`, j.memoryMiB, `at least heapMiB + directMiB + ${JVM_OVERHEAD_MIB} (${needed}): the JVM ${problem}`);
+        }
+    }
+    return problems;
+}
+
+/** Addresses the pods are given must be reachable from a pod: the host's loopback is the pod's own. */
+function reachabilityProblems(c: PlatformConfig): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const k = c.kafka;
+    if (k.provider === "external") {
+        const forPods = k.clientBootstrapServers ?? k.bootstrapServers;
+        const loopback = forPods.filter(isLoopback);
+        if (loopback.length > 0) {
+            problems.push({
+                key: k.clientBootstrapServers ? "kafka.clientBootstrapServers" : "kafka.bootstrapServers",
+                value: forPods,
+                allowed:
+                    `addresses a pod can reach: ${loopback.join(", ")} is the pod's own loopback; set kafka.clientBootstrapServers to the host as pods see it ` +
+                    "(e.g. host.docker.internal:19092 on Docker Desktop, host.k3d.internal on k3d, the node's gateway address on kind)",
+            });
+        }
+    }
+    if (c.environment !== "local" && c.kubernetes.renderYamlTo === undefined && c.kubernetes.context === undefined) {
+        problems.push({
+            key: "kubernetes.context",
+            value: undefined,
+            allowed: `the kubeconfig context of the ${c.environment} cluster: an update must never land on whatever cluster is current (pulumi config set --path kubernetes.context <context>)`,
+        });
+    }
+    return problems;
+}
+
+/** A host:port on the loopback interface. */
+export function isLoopback(hostPort: string): boolean {
+    const host = hostPort.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+    return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { CRITICALITIES, GATE_NAMES, SERVICE_NAMES, type StreamSpec } from "./catalog";
 import { KOP_DISTRIBUTIONS } from "./kop";
 import { MAX_PHASE, type PhaseId } from "./phases";
+import type { PulsarSizing } from "./sizing";
 
 export const ENVIRONMENTS = ["local", "dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -92,6 +93,11 @@ const kafkaSchema = z.discriminatedUnion("provider", [
     z.strictObject({
         provider: z.literal("external"),
         bootstrapServers: z.array(hostPort).min(1),
+        /**
+         * The bootstrap servers as the pods reach them, when that differs from what the program (on the deploy host)
+         * uses: a host-side 127.0.0.1 is the pod's own loopback. @default bootstrapServers
+         */
+        clientBootstrapServers: z.array(hostPort).min(1).optional(),
         /** @default false */
         tls: z.boolean().default(false),
         /** SASL credentials; the password is the secret config key `kafkaSaslPassword`. */
@@ -105,22 +111,48 @@ const kafkaSchema = z.discriminatedUnion("provider", [
     }),
 ]);
 
+const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "an image digest: sha256: and 64 hex digits" });
+const jvmSizing = z.strictObject({
+    heapMiB: z.number().int().min(64),
+    directMiB: z.number().int().min(64),
+    memoryMiB: z.number().int().min(128),
+    cpu: nonEmpty,
+});
+
+/** KoP: where its protocol handler comes from. */
+export const KOP_SOURCES = ["image", "download"] as const;
+
 const pulsarSchema = z.strictObject({
-    /** Apache Pulsar version (the image tag). @default "4.0.12" (Pulsar chart 4.7.0's default) */
+    /** Apache Pulsar version (of the image). @default "4.0.12" (Pulsar chart 4.7.0's default) */
     version: z.string().default("4.0.12"),
-    /** Broker image repository. @default "apachepulsar/pulsar-all" */
+    /**
+     * Broker image repository. With `kop.source: image` (the default) it must carry the Kafka protocol handler in
+     * /pulsar/protocols: the stock Apache images do not (images/pulsar-kop/Dockerfile builds one). @default "apachepulsar/pulsar-all"
+     */
     imageRepository: nonEmpty.default("apachepulsar/pulsar-all"),
+    /** Broker image tag. @default `version` */
+    imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional(),
+    /** Broker image digest; required in prod (the image is pinned by content). @default undefined */
+    imageDigest: digest.optional(),
     /** Pulsar Helm chart version (dev/prod). @default "4.7.0" */
     chartVersion: nonEmpty.default("4.7.0"),
     kop: z
         .strictObject({
             /** @default "starlight" */
             distribution: z.enum(KOP_DISTRIBUTIONS).default("starlight"),
-            /** @default "4.0.3.3" */
+            /** The handler's version (x.y.z.m); checked against `pulsar.version`. @default "4.0.3.3" */
             version: z.string().default("4.0.3.3"),
-            /** Where the init container downloads the NAR from. @default the release asset of `version` */
+            /**
+             * `image`: the broker image carries the handler (nothing is fetched when a broker starts; the prod path).
+             * `download`: an init container fetches `narUrl` at every broker start and checks it against `sha256`.
+             * @default "image"
+             */
+            source: z.enum(KOP_SOURCES).default("image"),
+            /** Where the init container downloads the NAR from (`source: download` only, required there). */
             narUrl: z.url({ protocol: /^https?$/ }).optional(),
-            /** Image of the init container that fetches the NAR. @default "curlimages/curl:8.11.1" */
+            /** The NAR's sha256 (`source: download`, required there: no upstream publishes one, compute it once). */
+            sha256: z.string().regex(/^[0-9a-f]{64}$/, { message: "64 lowercase hex digits (sha256sum of the NAR)" }).optional(),
+            /** Image of the init container that fetches the NAR (`source: download`). @default "curlimages/curl:8.11.1" */
             fetchImage: nonEmpty.default("curlimages/curl:8.11.1"),
         })
         .prefault({}),
@@ -128,18 +160,52 @@ const pulsarSchema = z.strictObject({
     brokers: z.number().int().min(1).max(50).optional(),
     /** @default 4 in prod, 3 in dev, 1 local (standalone) */
     bookies: z.number().int().min(1).max(50).optional(),
+    /** JVM, disk and quorum sizing, by component. @default SIZING_DEFAULTS[environment] (topology/sizing.ts) */
+    sizing: z
+        .strictObject({
+            broker: jvmSizing.optional(),
+            bookie: jvmSizing.extend({ journalGi: z.number().int().min(1), ledgersGi: z.number().int().min(1) }).optional(),
+            zookeeper: jvmSizing.extend({ dataGi: z.number().int().min(1) }).optional(),
+            proxy: jvmSizing.optional(),
+            autorecovery: jvmSizing.optional(),
+            toolset: jvmSizing.optional(),
+            standalone: jvmSizing.extend({ dataGi: z.number().int().min(1) }).optional(),
+            ensemble: z.number().int().min(1).max(10).optional(),
+            writeQuorum: z.number().int().min(1).max(10).optional(),
+            ackQuorum: z.number().int().min(1).max(10).optional(),
+            topicRetentionGi: z.number().min(0.1).optional(),
+            zoneSpread: z.boolean().optional(),
+        })
+        .prefault({}),
+    /** Storage class of the bookie and ZooKeeper volumes. @default undefined (the cluster's default class) */
+    storageClassName: name.optional(),
     tls: z
         .strictObject({
             /** @default false (required true in prod) */
             enabled: z.boolean().default(false),
-            /** cert-manager issuer the chart's certificates come from. @default "pulsar-ca-issuer" */
+            /** The cert-manager ClusterIssuer of the platform's CA (created by this program). @default "pulsar-ca-issuer" */
             certManagerIssuer: nonEmpty.default("pulsar-ca-issuer"),
+            /** Namespace of cert-manager (where a ClusterIssuer's CA Secret lives). @default "cert-manager" */
+            certManagerNamespace: name.default("cert-manager"),
+            /**
+             * Other namespaces that get the CA certificate (a Secret `pulsar-ca-trust` with `ca.crt`), e.g. the Pulsar
+             * resources operator's, which must mount it at /etc/pulsar-ca. @default []
+             */
+            trustNamespaces: z.array(name).default([]),
         })
         .prefault({}),
     auth: z
         .strictObject({
             /** JWT token authentication and authorization. @default false (required true in prod) */
             token: z.boolean().default(false),
+            /**
+             * The month the tokens were issued (YYYY-MM): every token carries iat = its first day and expires
+             * `tokenLifetimeDays` later; rotating is setting this to the current month (docs/runbooks.md). Required with
+             * token auth.
+             */
+            tokenEpoch: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { message: "a month, YYYY-MM" }).optional(),
+            /** @default 400 */
+            tokenLifetimeDays: z.number().int().min(1).max(800).default(400),
         })
         .prefault({}),
 });
@@ -215,6 +281,12 @@ export const configSchema = z.strictObject({
         username: nonEmpty,
         /** @default "control" */
         vhost: name.default("control"),
+        /**
+         * Ready messages a control queue may hold before publishers are refused (policy max-length with overflow
+         * reject-publish), so a stalled consumer never grows a queue into the memory or disk alarm that blocks every
+         * publisher. @default 100000
+         */
+        maxQueueLength: z.number().int().min(1).default(100_000),
     }),
     orchestrator: z
         .strictObject({
@@ -228,8 +300,11 @@ export const configSchema = z.strictObject({
                 .default("1.0.0"),
             /** @default 2 in prod, 1 elsewhere */
             replicas: z.number().int().min(1).max(50).optional(),
-            /** Package of the mcp-matcher Pulsar Function (Function Mesh `python.py`). */
-            matcherPackage: nonEmpty.default("function://public/default/mcp-matcher@1.0.0"),
+            /**
+             * Image digest per image name (`ingress-gateway`, ..., `mcp-matcher-function`): the images run by digest.
+             * Required in prod for every image a phase runs. @default {}
+             */
+            digests: z.record(z.string(), digest).default({}),
         })
         .prefault({}),
     /** Overrides of the built-in stream catalog, by stream name. */
@@ -240,6 +315,11 @@ export const configSchema = z.strictObject({
             namespace: name.default("messaging"),
             /** Write manifests to this folder instead of applying them to a cluster. */
             renderYamlTo: nonEmpty.optional(),
+            /**
+             * The kubeconfig context of the stack's cluster, so an update never lands on whatever cluster is current.
+             * Required in dev and prod (unless rendering to a folder).
+             */
+            context: nonEmpty.optional(),
             /** EKS IAM OIDC provider ARN, for the brokers' IRSA role (cloud aws with tiered storage). */
             oidcProviderArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/).optional(),
             /** EKS OIDC issuer without https:// (e.g. oidc.eks.<region>.amazonaws.com/id/<id>). */
@@ -250,6 +330,8 @@ export const configSchema = z.strictObject({
         .strictObject({
             /** ServiceMonitors and PrometheusRules (needs the Prometheus operator CRDs). @default false */
             enabled: z.boolean().default(false),
+            /** Image of the consumer-lag exporter (danielqsj/kafka_exporter). @default "danielqsj/kafka-exporter:v1.9.0" */
+            kafkaExporterImage: nonEmpty.default("danielqsj/kafka-exporter:v1.9.0"),
         })
         .prefault({}),
     /**
@@ -309,10 +391,11 @@ export function configValueKind(key: string): ConfigValueKind {
 export interface PlatformConfig extends Omit<ParsedConfig, "phase" | "kafka" | "pulsar" | "orchestrator" | "streams"> {
     phase: PhaseId;
     kafka: ParsedConfig["kafka"] & { replicationFactor: number; minInsyncReplicas: number };
-    pulsar: Omit<ParsedConfig["pulsar"], "kop"> & {
+    pulsar: Omit<ParsedConfig["pulsar"], "sizing" | "imageTag"> & {
         brokers: number;
         bookies: number;
-        kop: ParsedConfig["pulsar"]["kop"] & { narUrl: string };
+        imageTag: string;
+        sizing: PulsarSizing;
     };
     orchestrator: ParsedConfig["orchestrator"] & { replicas: number };
     /** The stream catalog with the stack's overrides applied. */

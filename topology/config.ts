@@ -8,6 +8,7 @@
 import type { z } from "zod";
 import { OVERRIDABLE_STREAM_FIELDS, STREAMS, STREAM_NAMES, type StreamSpec } from "./catalog";
 import { crossFieldProblems } from "./config-rules";
+import { kopImageTag } from "./kop";
 import {
     CONFIG_NAMESPACE,
     ENVIRONMENT_DEFAULTS,
@@ -18,7 +19,7 @@ import {
     type PlatformConfig,
     type SecretKey,
 } from "./config-schema";
-import { defaultNarUrl } from "./kop";
+import { SIZING_DEFAULTS, type PulsarSizing } from "./sizing";
 import { PHASES, type PhaseId } from "./phases";
 
 export * from "./config-schema";
@@ -144,13 +145,40 @@ function resolve(c: ParsedConfig): { config: PlatformConfig; problems: ConfigPro
             ...c.pulsar,
             brokers: c.pulsar.brokers ?? d.brokers,
             bookies: c.pulsar.bookies ?? d.bookies,
-            kop: { ...c.pulsar.kop, narUrl: c.pulsar.kop.narUrl ?? defaultNarUrl(c.pulsar.kop.distribution, c.pulsar.kop.version) },
+            imageTag: c.pulsar.imageTag ?? defaultPulsarImageTag(c.pulsar),
+            sizing: resolveSizing(c.environment, c.pulsar.sizing),
         },
         orchestrator: { ...c.orchestrator, replicas: c.orchestrator.replicas ?? d.orchestratorReplicas },
         streams,
     };
     problems.push(...crossFieldProblems(config));
     return { config, problems };
+}
+
+/**
+ * The broker image's tag unless the stack sets one: the Pulsar version, and for an image that carries the KoP handler
+ * also the handler it carries (`4.0.12-starlight-4.0.3.3`, images/pulsar-kop/Dockerfile), which is how the policy pack
+ * tells the pairing from the release alone.
+ */
+export function defaultPulsarImageTag(p: Pick<ParsedConfig["pulsar"], "version" | "kop">): string {
+    return p.kop.source === "image" ? kopImageTag(p.version, p.kop.distribution, p.kop.version) : p.version;
+}
+
+/** The environment's sizing with the stack's overrides, component by component. */
+function resolveSizing(environment: ParsedConfig["environment"], o: ParsedConfig["pulsar"]["sizing"]): PulsarSizing {
+    const d = SIZING_DEFAULTS[environment];
+    const defined = <T extends object>(x: T) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as Partial<T>;
+    return {
+        ...d,
+        ...defined(o),
+        broker: { ...d.broker, ...o.broker },
+        bookie: { ...d.bookie, ...o.bookie },
+        zookeeper: { ...d.zookeeper, ...o.zookeeper },
+        proxy: { ...d.proxy, ...o.proxy },
+        autorecovery: { ...d.autorecovery, ...o.autorecovery },
+        toolset: { ...d.toolset, ...o.toolset },
+        standalone: { ...d.standalone, ...o.standalone },
+    };
 }
 
 function applyStreamOverrides(overrides: ParsedConfig["streams"], problems: ConfigProblem[]): StreamSpec[] {

@@ -9,6 +9,9 @@ export const DEAD_LETTER_EXCHANGE = "control.dlx";
 export const DEAD_LETTER_QUEUE = "control.dead-letter";
 export const AUDIT_QUEUE = "control.audit";
 
+/** The default exchange, as RabbitMQ names it in permission checks. */
+export const DEFAULT_EXCHANGE = "amq.default";
+
 export interface WorkQueueSpec {
     name: string;
     /** Topic-exchange routing key bound to the control exchange. */
@@ -16,6 +19,8 @@ export interface WorkQueueSpec {
     publishers: string[];
     consumers: string[];
     description: string;
+    /** Requests whose consumers reply through direct reply-to (`reply_to: amq.rabbitmq.reply-to`). */
+    rpc?: boolean;
 }
 
 export const WORK_QUEUES: readonly WorkQueueSpec[] = [
@@ -38,7 +43,8 @@ export const WORK_QUEUES: readonly WorkQueueSpec[] = [
         routingKey: "rpc.#",
         publishers: ["operator-ui"],
         consumers: ["governance-api"],
-        description: "RPC requests from the operator UI",
+        description: "RPC requests from the operator UI, answered through direct reply-to",
+        rpc: true,
     },
 ];
 

@@ -11,8 +11,11 @@ export type CredentialValue =
     | { from: "kafka-username"; principal: string }
     /** The Kafka password of a principal: SCRAM password, API key secret, or the secret `kafkaSaslPassword`. */
     | { from: "kafka-password"; principal: string }
-    /** A Kafka client `sasl.jaas.config` line for a principal (the login module follows the mechanism). */
-    | { from: "kafka-jaas"; principal: string; mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512" }
+    /**
+     * A Kafka client `sasl.jaas.config` for a principal (the login module follows the mechanism): the bare line, or a
+     * properties file `sasl.jaas.config=<line>` for Kafka's FileConfigProvider.
+     */
+    | { from: "kafka-jaas"; principal: string; mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512"; format?: "line" | "properties" }
     /** A Pulsar JWT whose subject is `role`, signed with the cluster's key; `prefix` e.g. `token:` for KoP/Function Mesh. */
     | { from: "pulsar-token"; role: string; prefix?: string }
     /** A password derived from the stack's secret seed under `label` (e.g. the KoP keystore password). */
@@ -47,8 +50,8 @@ export const CREDENTIAL_KEYS = {
     pulsarToken: "pulsar-token",
     /** A tenant's token (phase 3): one key per tenant, mounted as files named after the tenant. */
     tenantToken: (tenant: string) => `pulsar-token-${tenant}`,
-    /** `sasl.jaas.config` of the Pulsar->Kafka sinks (KafkaSinkConfig, read through the instance's secrets provider). */
-    sinkJaas: "kafka-sasl-jaas-config",
+    /** The Pulsar->Kafka sinks' Kafka login, a properties file with `sasl.jaas.config` (read by FileConfigProvider). */
+    sinkJaas: "kafka-client.properties",
     /** Function Mesh `pulsar.authSecret` keys (function-mesh api/compute/v1alpha1 PulsarMessaging.AuthSecret). */
     authPlugin: "clientAuthenticationPlugin",
     authParameters: "clientAuthenticationParameters",
@@ -89,8 +92,39 @@ export class CredentialBook {
     }
 }
 
+/** When the Pulsar tokens are valid, unix seconds: issued on the first day of `pulsar.auth.tokenEpoch`. */
+export interface TokenValidity {
+    issuedAt: number;
+    expiresAt: number;
+}
+
+/** The validity of the tokens of an epoch (YYYY-MM). Pure: the same config always signs the same tokens. */
+export function tokenValidity(epoch: string, lifetimeDays: number): TokenValidity {
+    const [year, month] = epoch.split("-").map(Number) as [number, number];
+    const issuedAt = Date.UTC(year, month - 1, 1) / 1000;
+    return { issuedAt, expiresAt: issuedAt + lifetimeDays * 86_400 };
+}
+
+/**
+ * Whether the tokens of a deployment are (nearly) expired at `nowSeconds`: an error once they are, a warning in
+ * their last 30 days, with the command that rotates them. Pure.
+ */
+export function tokenExpiryProblem(v: TokenValidity, nowSeconds: number, stack: string): { level: "error" | "warning"; message: string } | undefined {
+    const rotate = `rotate them: pulumi config set --path pulsar.auth.tokenEpoch ${new Date(nowSeconds * 1000).toISOString().slice(0, 7)} --stack ${stack} (docs/runbooks.md, "Rotate credentials")`;
+    const expires = new Date(v.expiresAt * 1000).toISOString().slice(0, 10);
+    if (nowSeconds >= v.expiresAt) {
+        return { level: "error", message: `the Pulsar tokens expired on ${expires}: every client is refused until they are rotated; ${rotate}` };
+    }
+    if (v.expiresAt - nowSeconds < 30 * 86_400) {
+        return { level: "warning", message: `the Pulsar tokens expire on ${expires}; ${rotate}` };
+    }
+    return undefined;
+}
+
 /** The Pulsar chart's JWT material when the program, not the chart's hook, owns it. */
 export interface PulsarAuthPlan {
+    /** Every token's iat and exp. */
+    validity: TokenValidity;
     /**
      * The HS256 signing key Secret the chart mounts when `auth.authentication.jwt.usingSecretKey` is true:
      * `<release>-token-symmetric-key`, key `SECRETKEY` (apache/pulsar-helm-chart templates/jwt-secret-init.yaml).

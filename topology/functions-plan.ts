@@ -3,6 +3,7 @@ import { MATCHER_SERVICE, type StreamSpec } from "./catalog";
 import type { PlatformConfig } from "./config";
 import { CREDENTIAL_KEYS, type CredentialBook } from "./credentials";
 import type { KafkaClientSecurity, PulsarFunctionPlan, PulsarPlan, SinkPlan, StreamRoute } from "./model";
+import { orchestratorImage } from "./naming";
 import { KAFKA_SINK_SERVICE, TENANT_ORCHESTRATOR_NAMESPACE, kafkaPrincipal, pulsarRole, pulsarTopicName } from "./naming";
 
 export function planSinks(
@@ -24,8 +25,8 @@ export function planSinks(
                 mechanism === undefined
                     ? undefined
                     : mechanism === "AWS_MSK_IAM"
-                      ? book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "literal", value: MSK_IAM_JAAS })
-                      : book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "kafka-jaas", principal: KAFKA_SINK_SERVICE, mechanism });
+                      ? book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "literal", value: `sasl.jaas.config=${MSK_IAM_JAAS}\n` })
+                      : book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "kafka-jaas", principal: KAFKA_SINK_SERVICE, mechanism, format: "properties" });
             return {
                 name,
                 stream: s.name,
@@ -35,10 +36,13 @@ export function planSinks(
                 principal: kafkaPrincipal(KAFKA_SINK_SERVICE),
                 role,
                 ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(name, role) } : {}),
-                ...(jaas ? { jaas } : {}),
+                ...(jaas ? { jaasFile: { secret: jaas, mountPath: SINK_CREDENTIALS_DIR, file: `${SINK_CREDENTIALS_DIR}/${jaas.key}` } } : {}),
             };
         });
 }
+
+/** Where a sink's Kafka login file is mounted. */
+export const SINK_CREDENTIALS_DIR = "/etc/kafka-client";
 
 /**
  * MSK IAM login for Kafka clients (aws/aws-msk-iam-auth README): no password, the AWS credentials of the pod sign
@@ -65,10 +69,20 @@ export function planFunctions(config: PlatformConfig, tenantNames: string[], pul
             service: MATCHER_SERVICE,
             inputs: consumed.map((s) => pulsarTopicName(tenant, namespace, s.pulsarTopic.topic)),
             output: pulsarTopicName(tenant, namespace, output.pulsarTopic.topic),
-            packageUrl: config.orchestrator.matcherPackage,
+            image: matcherFunctionImage(config),
+            py: MATCHER_FUNCTION_PY,
             role,
             // One Secret per function instance: each tenant's copy runs as that tenant's role.
             ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(name, role) } : {}),
         };
     });
 }
+
+/** Where the matcher's code is in its image (seed 000: functions/mcp-matcher/function.py). */
+export const MATCHER_FUNCTION_PY = "/pulsar/functions/mcp-matcher/function.py";
+
+/** The matcher Function's image: the orchestrator registry's `mcp-matcher-function`, by digest where one is set. */
+export function matcherFunctionImage(config: PlatformConfig): string {
+    return orchestratorImage(config, `${MATCHER_SERVICE}-function`);
+}
+

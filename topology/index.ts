@@ -1,4 +1,5 @@
 /** The pure core: config contract, phases, catalog and planner. No Pulumi imports below this folder. */
+export * from "./avro-schema";
 export * from "./catalog";
 export * from "./config";
 export * from "./control-plane";
@@ -9,6 +10,8 @@ export * from "./kafka-plan";
 export * from "./kop";
 export * from "./model";
 export * from "./naming";
+export * from "./observability-plan";
+export * from "./offload-plan";
 export * from "./orchestrator-plan";
 export * from "./phases";
 export * from "./plan";
@@ -16,5 +19,6 @@ export * from "./project-config";
 export * from "./pulsar-plan";
 export * from "./rabbit-plan";
 export * from "./routes";
+export * from "./sizing";
 export * from "./stack-file";
 export * from "./transition";

@@ -2,7 +2,7 @@
 import type { StreamSpec } from "./catalog";
 import type { PlatformConfig } from "./config";
 import type { KafkaAclOperation, KafkaAclPlan, KafkaAdminAclPlan, KafkaAdminPlan, KafkaClientSecurity, KafkaPlan, KafkaTopicPlan, SinkPlan, StreamRoute } from "./model";
-import { KAFKA_ADMIN_USER, KAFKA_SINK_SERVICE, kafkaPrincipal } from "./naming";
+import { KAFKA_ADMIN_USER, KAFKA_SINK_SERVICE, LAG_EXPORTER_SERVICE, kafkaPrincipal } from "./naming";
 
 export function planKafka(
     config: PlatformConfig,
@@ -56,6 +56,15 @@ export function planKafka(
         grant(KAFKA_SINK_SERVICE, "Topic", sink.kafkaTopic, "Write");
         grant(KAFKA_SINK_SERVICE, "Topic", sink.kafkaTopic, "Describe");
     }
+    // The lag exporter reads committed offsets (OffsetFetch, DescribeGroups: Describe on the group) and the log ends
+    // (ListOffsets: Describe on the topic) of every group consuming from Kafka, and nothing else.
+    if (config.observability.enabled) {
+        const consumed = routes.flatMap((r) => r.consume.filter((c) => c.broker === "kafka" && c.protocol === "kafka").map((c) => ({ topic: c.topic, group: c.service })));
+        for (const { topic, group } of consumed) {
+            grant(LAG_EXPORTER_SERVICE, "Topic", topic, "Describe");
+            grant(LAG_EXPORTER_SERVICE, "Group", group, "Describe");
+        }
+    }
     const sorted = [...acls.values()].sort((a, b) =>
         `${a.principal}|${a.resourceType}|${a.resourceName}|${a.operation}`.localeCompare(
             `${b.principal}|${b.resourceType}|${b.resourceName}|${b.operation}`,
@@ -65,7 +74,7 @@ export function planKafka(
         provider: k.provider,
         settings: k,
         clientSecurity: kafkaClientSecurity(k),
-        ...(k.provider === "external" ? { bootstrapServers: k.bootstrapServers } : {}),
+        ...(k.provider === "external" ? { bootstrapServers: k.bootstrapServers, clientBootstrapServers: k.clientBootstrapServers ?? k.bootstrapServers } : {}),
         topics,
         acls: sorted,
         accessControl: k.provider === "msk" && k.auth === "iam" ? "iam" : "acl",

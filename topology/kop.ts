@@ -6,8 +6,11 @@
  *   Pulsar x.y.z (its README, "version compatibility"); the last open-source line is 3.1.x
  *   (research/anchors-mission.md, section 1.8; streamnative/kop#2020).
  * - `starlight`: DataStax Starlight for Kafka, the maintained fork. Release line x.y runs on Pulsar x.y.*
- *   ("Starlight for Kafka version 2.10 is compatible with Pulsar version 2.10.x", DataStax installation
- *   guide); 4.0.3.3 is the handler shipped with Luna Streaming 4.0 (datastax/pulsar release notes).
+ *   ("Starlight for Kafka version 4.0 is compatible with ... Pulsar version 4.0.x", DataStax installation guide); its
+ *   4.0.3.x pom builds against org.apache.pulsar 4.0.3. 4.0.3.3 is the handler shipped in Luna Streaming 4.0.7.1
+ *   (datastax/release-notes Luna_Streaming_4.0_Release_Notes.md); the public repository's releases page carries no
+ *   4.x asset, so the handler reaches the brokers in an image (images/pulsar-kop/Dockerfile) or from a URL the stack
+ *   names with its checksum (topology/config-rules.ts).
  */
 
 export const KOP_DISTRIBUTIONS = ["starlight", "streamnative"] as const;
@@ -15,12 +18,6 @@ export type KopDistribution = (typeof KOP_DISTRIBUTIONS)[number];
 
 /** The newest open-source streamnative/kop line; anything later was only released privately. */
 export const LAST_OSS_STREAMNATIVE_KOP = "3.1";
-
-/** Default NAR location for a release; overridable with `pulsar.kop.narUrl`. */
-export function defaultNarUrl(distribution: KopDistribution, version: string): string {
-    const repo = distribution === "starlight" ? "datastax/starlight-for-kafka" : "streamnative/kop";
-    return `https://github.com/${repo}/releases/download/v${version}/pulsar-protocol-handler-kafka-${version}.nar`;
-}
 
 const FOUR_PART = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/;
 const THREE_PART = /^(\d+)\.(\d+)\.(\d+)$/;
@@ -69,4 +66,18 @@ export function kopPairingProblem(
         );
     }
     return undefined;
+}
+
+/**
+ * The tag of a broker image that carries the handler: `<pulsar>-<distribution>-<kop>` (`4.0.12-starlight-4.0.3.3`).
+ * images/pulsar-kop/Dockerfile documents it; the policy pack reads the pairing back from it with parseKopImageTag.
+ */
+export function kopImageTag(pulsarVersion: string, distribution: KopDistribution, kopVersion: string): string {
+    return `${pulsarVersion}-${distribution}-${kopVersion}`;
+}
+
+/** The pairing a `kopImageTag` tag names (a digest after it is ignored), or undefined when the tag is not one. */
+export function parseKopImageTag(tag: string): { pulsar: string; distribution: KopDistribution; kop: string } | undefined {
+    const m = /^(\d+\.\d+\.\d+)-(starlight|streamnative)-(\d+\.\d+\.\d+\.\d+)(?:@sha256:[0-9a-f]{64})?$/.exec(tag);
+    return m ? { pulsar: m[1] as string, distribution: m[2] as KopDistribution, kop: m[3] as string } : undefined;
 }

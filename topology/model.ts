@@ -6,6 +6,8 @@ import type { Criticality, GateName } from "./catalog";
 import type { Cloud, Environment, PlatformConfig } from "./config";
 import type { CredentialSecretPlan, PulsarAuthPlan, SecretKeyRef } from "./credentials";
 import type { PhaseCapabilities, PhaseId, PhaseName } from "./phases";
+import type { ObservabilityPlan } from "./observability-plan";
+import type { PulsarSizing } from "./sizing";
 
 export type Broker = "kafka" | "pulsar";
 export type Protocol = "kafka" | "pulsar";
@@ -103,8 +105,10 @@ export interface KafkaPlan {
     provider: PlatformConfig["kafka"]["provider"];
     settings: PlatformConfig["kafka"];
     clientSecurity: KafkaClientSecurity;
-    /** Known bootstrap servers (external), or undefined when the cluster provides them (MSK, Confluent). */
+    /** Known bootstrap servers (external), as the program reaches them; undefined when the cluster provides them. */
     bootstrapServers?: string[];
+    /** The same servers as pods reach them (external: `kafka.clientBootstrapServers`, else `bootstrapServers`). */
+    clientBootstrapServers?: string[];
     topics: KafkaTopicPlan[];
     acls: KafkaAclPlan[];
     /**
@@ -126,10 +130,60 @@ export interface PulsarEndpoints {
     kopBootstrap: string;
     /** Kubernetes Service names this program (or the chart) creates. */
     brokerService: string;
+    /**
+     * The headless Service the broker pods' DNS names live under (chart >= 4.6: `<fullname>-broker-headless`, the
+     * StatefulSet's serviceName; templates/broker-statefulset.yaml), or the standalone's own Service.
+     */
+    brokerPodService: string;
     kafkaService: string;
     kafkaPort: number;
     kafkaListenerProtocol: "PLAINTEXT" | "SASL_PLAINTEXT" | "SASL_SSL";
+    /**
+     * The address each broker advertises to Pulsar and Kafka clients (broker.conf advertisedAddress), as the broker
+     * container's env gives it: `$(POD_NAME)` is the pod's own name. Set explicitly, so the certificate's names and the
+     * advertised names are the same by construction.
+     */
+    advertisedAddress: string;
+    /** Every concrete host a client may be sent to (each broker's advertised address, the bootstrap and service hosts). */
+    clientHosts: string[];
 }
+
+/**
+ * TLS of the cluster: one CA for everything, as a cert-manager ClusterIssuer this program creates (a self-signed root
+ * whose Secret lives in cert-manager's namespace), so the CA certificate can be issued into every namespace whose
+ * clients must trust it (cert-manager writes `ca.crt` next to every certificate it issues from a CA issuer).
+ */
+export interface PulsarTlsPlan {
+    /** The ClusterIssuer of the CA. */
+    issuer: string;
+    /** cert-manager's namespace (a ClusterIssuer's CA Secret must be there). */
+    certManagerNamespace: string;
+    /** The CA as clients read it: the Secret (in each of `namespaces`), its key, where pods mount it. */
+    trust: { secret: string; key: string; mountPath: string; file: string; namespaces: string[] };
+    /**
+     * SANs added to the chart's broker and proxy certificates (`tls.broker.dnsNames`, `tls.proxy.dnsNames`): the
+     * chart's template adds only wildcards under the Services and the bare short names (templates/_certs.tpl), not
+     * the Service FQDN clients connect to.
+     */
+    brokerDnsNames: string[];
+    proxyDnsNames: string[];
+}
+
+/** How the brokers get the Kafka protocol handler. */
+export type KopHandlerPlan =
+    | { source: "image" }
+    | {
+          source: "download";
+          narUrl: string;
+          sha256: string;
+          /** Image of the init container that fetches it. */
+          fetchImage: string;
+          /** File name in the protocols directory. */
+          file: string;
+          /** The fetch image's user as a number (the kubelet cannot check a named USER against runAsNonRoot). */
+          runAsUser: number;
+          runAsGroup: number;
+      };
 
 export interface PulsarTenantPlan {
     name: string;
@@ -141,6 +195,8 @@ export interface PulsarNamespacePlan {
     name: string;
     tenant: string;
     retentionTime: string;
+    /** `retentionTime` in seconds. */
+    retentionSeconds: number;
     retentionSize: string;
     messageTTL: string;
     backlogQuotaLimitSize: string;
@@ -172,21 +228,30 @@ export interface PulsarPlan {
     /** `standalone`: one StatefulSet (local); `helm`: the Apache Pulsar chart. */
     mode: "standalone" | "helm";
     version: string;
+    /** `repository:tag`, with `@sha256:...` when pinned by digest. */
     image: string;
     chartVersion: string;
     brokers: number;
     bookies: number;
-    tls: PlatformConfig["pulsar"]["tls"];
+    /** TLS everywhere (null: plaintext, local only). */
+    tls: PulsarTlsPlan | null;
     tokenAuth: boolean;
     /** JWT signing key and super-user tokens the program provisions (token auth only). */
     auth: PulsarAuthPlan | null;
-    kop: PlatformConfig["pulsar"]["kop"] & {
+    kop: {
+        distribution: PlatformConfig["pulsar"]["kop"]["distribution"];
+        version: string;
+        handler: KopHandlerPlan;
         /** broker.conf entries for the handler (Helm `broker.configData`; KoP-only keys carry PULSAR_PREFIX_). */
         brokerConfig: Record<string, string>;
         allowedNamespaces: string[];
         /** The SASL_SSL listener's keystore (TLS only). */
         tls: KopTlsPlan | null;
     };
+    /** JVM, disk and quorum sizing of every component. */
+    sizing: PulsarSizing;
+    /** Storage class of the bookie and ZooKeeper volumes (undefined: the cluster's default). */
+    storageClassName?: string;
     endpoints: PulsarEndpoints;
     tenants: PulsarTenantPlan[];
     namespaces: PulsarNamespacePlan[];
@@ -203,6 +268,7 @@ export interface KopTlsPlan {
     certificate: string;
     /** The Secret cert-manager writes (`keystore.p12`, `truststore.p12`). */
     secret: string;
+    /** The ClusterIssuer (PulsarTlsPlan.issuer). */
     issuer: string;
     dnsNames: string[];
     mountPath: string;
@@ -241,7 +307,13 @@ export interface PulsarFunctionPlan {
     service: string;
     inputs: string[];
     output: string;
-    packageUrl: string;
+    /**
+     * The code: an image that carries it (Function Mesh `image`) and the file in it (`python.py`, an absolute path).
+     * Nothing is downloaded: a `function://` package would need package management on the brokers, an upload step and a
+     * `packages` grant (function-mesh controllers/spec/common.go `GetDownloadCommandWithEnv`).
+     */
+    image: string;
+    py: string;
     role: string;
     /** Function Mesh `pulsar.authSecret` (token auth only). */
     authSecret?: string;
@@ -258,8 +330,13 @@ export interface SinkPlan {
     role: string;
     /** Function Mesh `pulsar.authSecret` (token auth only). */
     authSecret?: string;
-    /** The sink's `saslJaasConfig` secret (Kafka SASL only). */
-    jaas?: SecretKeyRef;
+    /**
+     * The sink's Kafka login (Kafka SASL only), as a properties file with `sasl.jaas.config`, mounted into the sink pod
+     * and read through Kafka's FileConfigProvider: KafkaSinkConfig marks only sslTruststorePassword `sensitive`, and
+     * IOConfigUtils.loadWithSecrets reads only sensitive fields from the instance's secrets, so a `secretsMap` entry
+     * for saslJaasConfig is never read (apache/pulsar pulsar-io/kafka KafkaSinkConfig, pulsar-io/common IOConfigUtils).
+     */
+    jaasFile?: { secret: SecretKeyRef; mountPath: string; file: string };
 }
 
 export interface RabbitQueuePlan {
@@ -305,6 +382,8 @@ export interface OffloadPlan {
      * the Pulsar chart's own name for it (`<fullname>-broker-acct`, release `pulsar`).
      */
     brokerServiceAccount: string;
+    /** How the brokers authenticate to the bucket (topology/offload-plan.ts). */
+    credentials: { kind: "workload-identity" } | { kind: "key-file"; secret: string; file: string };
 }
 
 export interface Topology {
@@ -325,6 +404,6 @@ export interface Topology {
     offload: OffloadPlan | null;
     /** Credential Secrets and what each key holds; exactly the keys something in this plan references. */
     credentials: CredentialSecretPlan[];
-    kubernetes: { namespace: string; renderYamlTo?: string };
-    observability: { enabled: boolean };
+    kubernetes: { namespace: string; renderYamlTo?: string; context?: string };
+    observability: ObservabilityPlan;
 }

@@ -1,4 +1,12 @@
 /** Naming rules and the fixed names other systems give things (the chart's release, roles, principals), in one place. */
+import type { PlatformConfig } from "./config-schema";
+
+/** An image of the orchestrator registry: `<registry>/<name>:<tag>`, with `@<digest>` when the stack pins one. */
+export function orchestratorImage(config: Pick<PlatformConfig, "orchestrator">, name: string): string {
+    const o = config.orchestrator;
+    const digest = o.digests[name];
+    return `${o.registry}/${name}:${o.tag}${digest ? `@${digest}` : ""}`;
+}
 
 /** The Pulsar role of a service within a tenant: `<tenant>.<service>`, so isolation is checkable by prefix. */
 export function pulsarRole(tenant: string, service: string): string {
@@ -24,4 +32,11 @@ export const KAFKA_ADMIN_USER = PLATFORM_ADMIN_ROLE;
 /** The Pulsar chart's broker ServiceAccount (`pulsar.broker.serviceAccount` with release name `pulsar`). */
 export const PULSAR_BROKER_SERVICE_ACCOUNT = "pulsar-broker-acct";
 export const KAFKA_SINK_SERVICE = "kafka-sink";
+/** The consumer-lag exporter's principal and Deployment (observability). */
+export const LAG_EXPORTER_SERVICE = "kafka-exporter";
 export const TENANT_ORCHESTRATOR_NAMESPACE = "orchestrator";
+
+/** The CA certificate clients trust, as a Secret (key `ca.crt`) cert-manager issues into each namespace that needs it. */
+export const PULSAR_CA_TRUST_SECRET = "pulsar-ca-trust";
+/** Where pods mount that Secret (and where the resources operator is expected to). */
+export const CA_MOUNT_PATH = "/etc/pulsar-ca";

@@ -3,7 +3,7 @@ import { MATCHER_SERVICE, SERVICES } from "./catalog";
 import type { PlatformConfig } from "./config";
 import { CREDENTIAL_KEYS, credentialSecretName, type CredentialBook, type SecretKeyRef } from "./credentials";
 import type { DeploymentPlan, EnvVarPlan, KafkaPlan, PulsarPlan, SecretVolumePlan } from "./model";
-import { TENANT_ORCHESTRATOR_NAMESPACE, pulsarRole } from "./naming";
+import { TENANT_ORCHESTRATOR_NAMESPACE, orchestratorImage, pulsarRole } from "./naming";
 import type { PhaseCapabilities } from "./phases";
 
 export function planDeployments(
@@ -19,7 +19,7 @@ export function planDeployments(
     );
     return services.map((s) => ({
         service: s.name,
-        image: `${config.orchestrator.registry}/${s.name}:${config.orchestrator.tag}`,
+        image: orchestratorImage(config, s.name),
         replicas: config.orchestrator.replicas,
         port: s.port ?? 8080,
         ...orchestratorEnv(s.name, config, caps, pulsar, kafka, tenantNames, book),
@@ -53,8 +53,8 @@ function orchestratorEnv(
                 throw new Error("orchestrator on Kafka needs a Kafka cluster");
             }
             set("ENABLE_KAFKA", "true");
-            if (kafka.bootstrapServers) {
-                set("KAFKA_BROKERS", kafka.bootstrapServers.join(","));
+            if (kafka.clientBootstrapServers) {
+                set("KAFKA_BROKERS", kafka.clientBootstrapServers.join(","));
             } else {
                 env.push({ name: "KAFKA_BROKERS", fromOutput: "kafkaBootstrap" });
             }
@@ -91,6 +91,10 @@ function orchestratorEnv(
             } else if (p.endpoints.kafkaListenerProtocol !== "PLAINTEXT") {
                 set("KAFKA_SECURITY_PROTOCOL", p.endpoints.kafkaListenerProtocol);
             }
+            if (p.tls) {
+                // KoP's TLS listener has a certificate of the platform's CA: the client trusts exactly that CA.
+                set("KAFKA_SSL_CA_LOCATION", trustCa(p, secretVolumes));
+            }
             break;
         }
         case "pulsar": {
@@ -100,6 +104,10 @@ function orchestratorEnv(
             set("PULSAR_SERVICE_URL", p.endpoints.serviceUrl);
             set("PULSAR_HTTP_URL", p.endpoints.httpUrl);
             set("PULSAR_NAMESPACE", "public/default");
+            if (p.tls) {
+                set("PULSAR_TLS_TRUST_CERTS_FILE_PATH", trustCa(p, secretVolumes));
+                set("PULSAR_TLS_VALIDATE_HOSTNAME", "true");
+            }
             if (p.tokenAuth) {
                 secret("PULSAR_AUTH_TOKEN", book.ref(service, CREDENTIAL_KEYS.pulsarToken, { from: "pulsar-token", role: pulsarRole("public", service) }));
             }
@@ -124,3 +132,11 @@ function orchestratorEnv(
     }
     return { env, secretVolumes };
 }
+
+/** Mounts the platform's CA certificate (the trust Secret cert-manager issues into the namespace); returns its file. */
+function trustCa(p: PulsarPlan, secretVolumes: SecretVolumePlan[]): string {
+    const trust = (p.tls as NonNullable<PulsarPlan["tls"]>).trust;
+    secretVolumes.push({ name: "pulsar-ca", secret: trust.secret, mountPath: trust.mountPath, items: [{ key: trust.key, path: trust.key }] });
+    return trust.file;
+}
+

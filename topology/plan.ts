@@ -11,13 +11,15 @@ import { CredentialBook } from "./credentials";
 import { planFunctions, planSinks } from "./functions-plan";
 import { kafkaClientSecurity, planKafka } from "./kafka-plan";
 import type { Topology } from "./model";
-import { PULSAR_BROKER_SERVICE_ACCOUNT, pulsarTopicName } from "./naming";
+import { pulsarTopicName } from "./naming";
+import { planObservability } from "./observability-plan";
+import { applyOffloadThresholds, planOffload } from "./offload-plan";
 import { planDeployments } from "./orchestrator-plan";
 import { PHASE_CAPABILITIES, phaseName } from "./phases";
 import { planPulsar } from "./pulsar-plan";
 import { planRabbit } from "./rabbit-plan";
 import { routeOf, streamState } from "./routes";
-import { offloadRetained, retainedStorageProblems, type DeployedState } from "./transition";
+import { retainedStorageProblems, type DeployedState } from "./transition";
 
 /**
  * Plans the whole platform for a validated config.
@@ -49,27 +51,11 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
     const kafka = kafkaPresent ? planKafka(config, routes, streamsByName, sinks) : null;
     const deployments = planDeployments(config, caps, pulsar, kafka, tenantNames, book);
     const functions = pulsar && caps.matcher === "function" ? planFunctions(config, tenantNames, pulsar, book) : [];
-    const offloadWanted = caps.offload && config.tieredStorage.enabled && config.cloud !== "none";
-    const offload =
-        offloadWanted || offloadRetained(config, deployed)
-            ? {
-                  driver: config.cloud === "aws" ? ("aws-s3" as const) : ("google-cloud-storage" as const),
-                  bucket: config.tieredStorage.bucket as string,
-                  prefix: config.tieredStorage.prefix,
-                  region: config.tieredStorage.region as string,
-                  thresholdBytes: config.tieredStorage.thresholdBytes,
-                  thresholdSeconds: config.tieredStorage.thresholdSeconds,
-                  noncurrentVersionDays: config.tieredStorage.noncurrentVersionDays,
-                  brokerServiceAccount: PULSAR_BROKER_SERVICE_ACCOUNT,
-              }
-            : null;
+    const observability = planObservability(config, routes, kafka, pulsar, book);
+    const offload = planOffload(config, caps, deployed);
     if (pulsar && offload) {
-        for (const ns of pulsar.namespaces) {
-            ns.offloadThresholdSize = String(offload.thresholdBytes);
-            ns.offloadThresholdTime = `${offload.thresholdSeconds}s`;
-        }
+        applyOffloadThresholds(pulsar, offload);
     }
-
     return {
         phase: config.phase,
         phaseName: phaseName(config.phase),
@@ -86,7 +72,11 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
         rabbitmq: planRabbit(config),
         offload,
         credentials: book.list(),
-        kubernetes: { namespace: config.kubernetes.namespace, ...(config.kubernetes.renderYamlTo ? { renderYamlTo: config.kubernetes.renderYamlTo } : {}) },
-        observability: { enabled: config.observability.enabled },
+        kubernetes: {
+            namespace: config.kubernetes.namespace,
+            ...(config.kubernetes.renderYamlTo ? { renderYamlTo: config.kubernetes.renderYamlTo } : {}),
+            ...(config.kubernetes.context ? { context: config.kubernetes.context } : {}),
+        },
+        observability,
     };
 }

@@ -1,13 +1,35 @@
 /** The Pulsar side of a topology: the cluster, KoP, tenants, namespaces, topics and per-role permissions. */
 import type { StreamSpec } from "./catalog";
-import type { Environment, PlatformConfig } from "./config";
-import type { CredentialBook } from "./credentials";
-import type { KopTlsPlan, PulsarEndpoints, PulsarNamespacePlan, PulsarPermissionPlan, PulsarPlan, PulsarTenantPlan, PulsarTopicPlan, StreamRoute } from "./model";
-import { CHART_SUPER_USERS, KAFKA_SINK_SERVICE, PLATFORM_ADMIN_ROLE, PULSAR_RELEASE, TENANT_ORCHESTRATOR_NAMESPACE, pulsarRole, pulsarTopicName } from "./naming";
+import type { PlatformConfig } from "./config";
+import { tokenValidity, type CredentialBook } from "./credentials";
+import type {
+    KopHandlerPlan,
+    KopTlsPlan,
+    PulsarEndpoints,
+    PulsarNamespacePlan,
+    PulsarPermissionPlan,
+    PulsarPlan,
+    PulsarTenantPlan,
+    PulsarTlsPlan,
+    PulsarTopicPlan,
+    StreamRoute,
+} from "./model";
+import {
+    CA_MOUNT_PATH,
+    CHART_SUPER_USERS,
+    KAFKA_SINK_SERVICE,
+    LAG_EXPORTER_SERVICE,
+    PLATFORM_ADMIN_ROLE,
+    PULSAR_CA_TRUST_SECRET,
+    PULSAR_RELEASE,
+    TENANT_ORCHESTRATOR_NAMESPACE,
+    pulsarRole,
+    pulsarTopicName,
+} from "./naming";
 import type { PhaseCapabilities } from "./phases";
 
-/** Namespace storage limits by environment (retention size and backlog quota). */
-const NAMESPACE_STORAGE: Record<Environment, string> = { local: "1Gi", dev: "20Gi", prod: "200Gi" };
+/** The Service of the standalone broker (local). */
+const STANDALONE_SERVICE = "pulsar";
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
     const groups = new Map<string, T[]>();
@@ -34,21 +56,41 @@ export function planPulsar(
     const p = config.pulsar;
     const ns = config.kubernetes.namespace;
     const mode = config.environment === "local" ? "standalone" : "helm";
-    const brokerService = mode === "standalone" ? "pulsar" : "pulsar-broker";
-    const host = `${brokerService}.${ns}.svc.cluster.local`;
+    const standalone = mode === "standalone";
+    const brokers = standalone ? 1 : p.brokers;
+    const domain = `${ns}.svc.cluster.local`;
+    const brokerService = standalone ? STANDALONE_SERVICE : `${PULSAR_RELEASE}-broker`;
+    const brokerPodService = standalone ? STANDALONE_SERVICE : `${PULSAR_RELEASE}-broker-headless`;
+    const host = `${brokerService}.${domain}`;
     const kafkaService = "pulsar-kafka";
     const tls = p.tls.enabled;
     const kafkaListenerProtocol = tls ? "SASL_SSL" : p.auth.token ? "SASL_PLAINTEXT" : "PLAINTEXT";
     const kafkaPort = tls ? 9093 : 9092;
+    // Standalone: the pod's own name does not resolve, so it advertises its Service. Under the chart each broker
+    // advertises its pod FQDN under the headless Service (the chart sets no advertisedAddress; the JVM's canonical
+    // host name would be the same, but not by contract).
+    const brokerHosts = standalone ? [host] : Array.from({ length: brokers }, (_, i) => `${PULSAR_RELEASE}-broker-${i}.${brokerPodService}.${domain}`);
     const endpoints: PulsarEndpoints = {
         serviceUrl: tls ? `pulsar+ssl://${host}:6651` : `pulsar://${host}:6650`,
         httpUrl: tls ? `https://${host}:8443` : `http://${host}:8080`,
-        kopBootstrap: `${kafkaService}.${ns}.svc.cluster.local:${kafkaPort}`,
+        kopBootstrap: `${kafkaService}.${domain}:${kafkaPort}`,
         brokerService,
+        brokerPodService,
         kafkaService,
         kafkaPort,
         kafkaListenerProtocol,
+        advertisedAddress: standalone ? host : `$(POD_NAME).${brokerPodService}.${domain}`,
+        clientHosts: [...new Set([host, ...brokerHosts, `${kafkaService}.${domain}`])],
     };
+    const tlsPlan: PulsarTlsPlan | null = tls
+        ? {
+              issuer: p.tls.certManagerIssuer,
+              certManagerNamespace: p.tls.certManagerNamespace,
+              trust: { secret: PULSAR_CA_TRUST_SECRET, key: "ca.crt", mountPath: CA_MOUNT_PATH, file: `${CA_MOUNT_PATH}/ca.crt`, namespaces: [ns, ...p.tls.trustNamespaces] },
+              brokerDnsNames: [host],
+              proxyDnsNames: [`${PULSAR_RELEASE}-proxy.${domain}`],
+          }
+        : null;
 
     // Topics: every stream that has reached Pulsar, plus per-tenant copies of the orchestrator streams.
     const topics: PulsarTopicPlan[] = [];
@@ -82,7 +124,9 @@ export function planPulsar(
             t.namespaces.forEach((n) => namespaceNames.add(`${t.name}/${n}`));
         }
     }
-    const storage = NAMESPACE_STORAGE[config.environment];
+    // Each topic partition's retention (and its backlog quota), in MiB (a Kubernetes quantity): a partition is a managed
+    // ledger of its own, and retention applies to each.
+    const storage = `${Math.round(p.sizing.topicRetentionGi * 1024)}Mi`;
     // Grouped once: a filter per namespace (and per route below) made plan() quadratic in the tenant count.
     const topicsByNamespace = groupBy(topics, (t) => t.namespace);
     const topicsByStream = groupBy(topics, (t) => t.stream);
@@ -90,12 +134,14 @@ export function planPulsar(
         const inNs = (topicsByNamespace.get(name) ?? []).map((t) => streams.get(t.stream) as StreamSpec);
         const critical = inNs.some((s) => s.criticality === "critical");
         const retentionMs = Math.max(7 * 24 * 3600 * 1000, ...inNs.map((s) => s.retentionMs));
-        const retention = `${Math.ceil(retentionMs / 3_600_000)}h`;
+        const retentionHours = Math.ceil(retentionMs / 3_600_000);
+        const retention = `${retentionHours}h`;
         return {
             name,
             tenant: name.split("/")[0] as string,
             // KoP does not move a durable cursor, so its namespaces need both retention and a TTL (KoP docs).
             retentionTime: retention,
+            retentionSeconds: retentionHours * 3600,
             retentionSize: storage,
             messageTTL: retention,
             backlogQuotaLimitSize: storage,
@@ -134,45 +180,87 @@ export function planPulsar(
             if (r.sink && tenant === s.pulsarTopic.tenant && t.namespace === `${s.pulsarTopic.tenant}/${s.pulsarTopic.namespace}`) {
                 allow(t.name, pulsarRole(tenant, KAFKA_SINK_SERVICE), "consume");
             }
+            // The KoP lag exporter reads the groups' committed offsets and the log ends of these topics; KoP authorizes
+            // both against the topic's consume permission (its Kafka-to-Pulsar ACL mapping has no describe-only action).
+            if (config.observability.enabled && r.state === "kop" && tenant === "public") {
+                allow(t.name, pulsarRole(tenant, LAG_EXPORTER_SERVICE), "consume");
+            }
         }
     }
     const permissions = [...perms.values()].sort((a, b) => `${a.resourceName}|${a.role}`.localeCompare(`${b.resourceName}|${b.role}`));
 
     const allowedNamespaces = namespaces.map((n) => n.name);
-    const kopTls: KopTlsPlan | null = tls
+    const kopTls: KopTlsPlan | null = tlsPlan
         ? {
               certificate: "pulsar-kop",
               secret: "pulsar-kop-tls",
-              issuer: p.tls.certManagerIssuer,
-              // The bootstrap Service and every broker's own name (the advertised listener of each broker).
-              dnsNames: [`${kafkaService}.${ns}.svc.cluster.local`, `*.${brokerService}.${ns}.svc.cluster.local`],
+              issuer: tlsPlan.issuer,
+              // The bootstrap Service, and every broker's advertised name (one label under the headless Service).
+              dnsNames: [`${kafkaService}.${domain}`, `*.${brokerPodService}.${domain}`],
               mountPath: "/pulsar/certs/kop",
               password: book.ref("pulsar-kop-keystore", "password", { from: "derived-password", label: "kop-keystore" }),
               passwordKeys: ["PULSAR_PREFIX_kopSslKeystorePassword", "PULSAR_PREFIX_kopSslKeyPassword", "PULSAR_PREFIX_kopSslTruststorePassword"],
           }
         : null;
+    const handler: KopHandlerPlan =
+        p.kop.source === "image"
+            ? { source: "image" }
+            : {
+                  source: "download",
+                  narUrl: p.kop.narUrl as string,
+                  sha256: p.kop.sha256 as string,
+                  fetchImage: p.kop.fetchImage,
+                  file: narFileName(p.kop.narUrl as string),
+                  runAsUser: FETCH_UID,
+                  runAsGroup: FETCH_GID,
+              };
     return {
         mode,
         version: p.version,
-        image: `${p.imageRepository}:${p.version}`,
+        image: `${p.imageRepository}:${p.imageTag}${p.imageDigest ? `@${p.imageDigest}` : ""}`,
         chartVersion: p.chartVersion,
-        brokers: mode === "standalone" ? 1 : p.brokers,
-        bookies: mode === "standalone" ? 1 : p.bookies,
-        tls: p.tls,
+        brokers,
+        bookies: standalone ? 1 : p.bookies,
+        tls: tlsPlan,
         tokenAuth: p.auth.token,
         auth: p.auth.token
             ? {
+                  validity: tokenValidity(p.auth.tokenEpoch as string, p.auth.tokenLifetimeDays),
                   signingKey: { name: `${PULSAR_RELEASE}-token-symmetric-key`, key: "SECRETKEY" },
                   superUserTokens: [...CHART_SUPER_USERS, PLATFORM_ADMIN_ROLE].map((role) => ({ secret: `${PULSAR_RELEASE}-token-${role}`, role })),
               }
             : null,
-        kop: { ...p.kop, brokerConfig: kopBrokerConfig(endpoints, allowedNamespaces, p.auth.token, kopTls), allowedNamespaces, tls: kopTls },
+        kop: {
+            distribution: p.kop.distribution,
+            version: p.kop.version,
+            handler,
+            brokerConfig: kopBrokerConfig(endpoints, allowedNamespaces, p.auth.token, kopTls),
+            allowedNamespaces,
+            tls: kopTls,
+        },
+        sizing: p.sizing,
+        ...(p.storageClassName ? { storageClassName: p.storageClassName } : {}),
         endpoints,
         tenants,
         namespaces,
         topics,
         permissions,
     };
+}
+
+/**
+ * The uid and gid the KoP fetch container runs as. curlimages/curl's USER is the name `curl_user`, created by
+ * `adduser -S` without a uid (curl/curl-container create_base_image.sh), which the kubelet cannot check against
+ * runAsNonRoot ("container has runAsNonRoot and image has non-numeric user", curl/curl-docker#62, open); in the image
+ * it is uid 100, gid 101. Any non-zero uid passes the check and can write the emptyDir (created 0777).
+ */
+export const FETCH_UID = 100;
+export const FETCH_GID = 101;
+
+/** The NAR's file name in the protocols directory. */
+export function narFileName(narUrl: string): string {
+    const last = narUrl.split("?")[0]?.split("/").pop() ?? "";
+    return last.endsWith(".nar") ? last : "pulsar-protocol-handler-kafka.nar";
 }
 
 /**

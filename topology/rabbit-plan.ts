@@ -6,6 +6,7 @@ import {
     CONTROL_EXCHANGE,
     DEAD_LETTER_EXCHANGE,
     DEAD_LETTER_QUEUE,
+    DEFAULT_EXCHANGE,
     DELIVERY_LIMIT,
     WORK_QUEUES,
 } from "./control-plane";
@@ -21,6 +22,13 @@ export function planRabbit(config: PlatformConfig): RabbitPlan {
     for (const q of WORK_QUEUES) {
         q.publishers.forEach((p) => user(p).write.add(CONTROL_EXCHANGE));
         q.consumers.forEach((c) => user(c).read.add(q.name));
+        // RPC over direct reply-to: the requester consumes the pseudo-queue amq.rabbitmq.reply-to (no permission is
+        // checked for it: rabbit_channel.erl's basic.consume clause for it has no check_read_permitted), and the
+        // responder publishes the reply to the default exchange, which is checked as write on `amq.default`
+        // (rabbitmq.com/docs/access-control: "maps AMQP 0-9-1's default exchange's blank name to 'amq.default'").
+        if (q.rpc) {
+            q.consumers.forEach((c) => user(c).write.add(DEFAULT_EXCHANGE));
+        }
     }
     user(AUDIT_BRIDGE_SERVICE).read.add(AUDIT_QUEUE);
     const regex = (names: Set<string>) => (names.size === 0 ? "^$" : `^(${[...names].sort().map(escapeRegex).join("|")})$`);
@@ -41,13 +49,31 @@ export function planRabbit(config: PlatformConfig): RabbitPlan {
             { exchange: CONTROL_EXCHANGE, queue: AUDIT_QUEUE, routingKey: "#" },
             { exchange: DEAD_LETTER_EXCHANGE, queue: DEAD_LETTER_QUEUE, routingKey: "" },
         ],
+        // Every queue is bounded: past max-length a publish is refused (nacked to a confirming publisher) instead of the
+        // queue growing into the memory or disk alarm that blocks every publisher of the broker (rabbitmq.com/docs/maxlength).
+        // Dead-lettering from quorum queues is at-least-once, which needs overflow reject-publish and a dead-letter
+        // exchange (rabbitmq.com/docs/quorum-queues, "Dead Lettering"). A queue takes one policy, the highest-priority
+        // match: the dead-letter queue has its own.
         policies: [
             {
                 name: "control-dead-letter",
                 pattern: `^(${[...WORK_QUEUES.map((q) => q.name), AUDIT_QUEUE].map(escapeRegex).join("|")})$`,
                 applyTo: "queues",
                 priority: 10,
-                definition: { "dead-letter-exchange": DEAD_LETTER_EXCHANGE, "delivery-limit": DELIVERY_LIMIT },
+                definition: {
+                    "dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                    "dead-letter-strategy": "at-least-once",
+                    "delivery-limit": DELIVERY_LIMIT,
+                    "max-length": config.rabbitmq.maxQueueLength,
+                    overflow: "reject-publish",
+                },
+            },
+            {
+                name: "control-dead-letter-bounded",
+                pattern: `^${escapeRegex(DEAD_LETTER_QUEUE)}$`,
+                applyTo: "queues",
+                priority: 10,
+                definition: { "max-length": config.rabbitmq.maxQueueLength, overflow: "reject-publish" },
             },
         ],
         users: [...users.entries()]

@@ -94,20 +94,32 @@ export function objectName(props: Record<string, unknown>, resourceName: string)
     return typeof name === "string" ? name : resourceName;
 }
 
+/** The user fields of a pod's or a container's securityContext. */
+export interface UserContext {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    runAsGroup?: number;
+}
+
 export interface Container {
     name?: string;
     image?: string;
+    command?: string[];
+    args?: string[];
     env?: { name: string; value?: string; valueFrom?: unknown }[];
+    envFrom?: { configMapRef?: { name?: string }; secretRef?: { name?: string } }[];
     resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
     readinessProbe?: unknown;
     livenessProbe?: unknown;
-    securityContext?: { runAsNonRoot?: boolean };
+    securityContext?: UserContext;
+    volumeMounts?: { name: string; mountPath: string }[];
 }
 
 export interface PodSpec {
     containers?: Container[];
     initContainers?: Container[];
-    securityContext?: { runAsNonRoot?: boolean };
+    securityContext?: UserContext;
+    volumes?: { name: string; secret?: { secretName?: string }; configMap?: { name?: string } }[];
 }
 
 /** The pod template's spec of a Deployment or StatefulSet (inputs or outputs: the shape is the same). */

@@ -6,7 +6,7 @@ import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy 
 import type * as kafka from "@pulumi/kafka";
 import type * as rabbitmq from "@pulumi/rabbitmq";
 import type { Unwrap } from "@pulumi/pulumi";
-import { KOP_DISTRIBUTIONS, kopPairingProblem, type KopDistribution } from "../../topology/kop";
+import { KOP_DISTRIBUTIONS, kopPairingProblem, parseKopImageTag, type KopDistribution } from "../../topology/kop";
 import { ENVIRONMENT_CONFIG, TYPES, environmentOf, list, objectName, ofType, podSpecOf, record, type Container } from "./common";
 import { isPulsarRelease } from "./security";
 
@@ -297,26 +297,47 @@ function narUrlOf(containers: Container[]): string | undefined {
 }
 
 function imageTag(image: string | undefined): string | undefined {
-    const last = image?.slice(image.lastIndexOf("/") + 1);
+    const noDigest = image?.replace(/@sha256:[0-9a-f]+$/, "");
+    const last = noDigest?.slice(noDigest.lastIndexOf("/") + 1);
     const colon = last?.lastIndexOf(":") ?? -1;
     return last && colon >= 0 ? last.slice(colon + 1) : undefined;
 }
 
-/** The Pulsar version and KoP NAR URL a Pulsar workload runs, or undefined when it is not one. */
-export function kopPairingOf(type: string, props: Record<string, unknown>): { pulsar?: string; narUrl?: string } | undefined {
+/**
+ * What a Pulsar workload pairs: the Pulsar version and the KoP handler, read from the NAR it downloads
+ * (`pulsar-protocol-handler-kafka-<v>.nar`) or, when it downloads none, from its image's tag
+ * (`<pulsar>-<distribution>-<kop>`, topology/kop.ts kopImageTag). Undefined when it is not a Pulsar workload.
+ */
+export function kopPairingOf(type: string, props: Record<string, unknown>): { pulsar?: string; kop?: { distribution: KopDistribution; version: string }; source: string } | undefined {
+    let image: string | undefined;
+    let narUrl: string | undefined;
     if (type === TYPES.helmRelease && isPulsarRelease(props)) {
         const values = record(props.values) ?? {};
-        const broker = record(values.broker) ?? {};
         const tag = values.defaultPulsarImageTag;
-        return { pulsar: typeof tag === "string" ? tag : undefined, narUrl: narUrlOf(list(broker.initContainers) as Container[]) };
-    }
-    if (type === TYPES.statefulSet) {
+        image = typeof tag === "string" ? `pulsar:${tag}` : undefined;
+        narUrl = narUrlOf(list(record(values.broker)?.initContainers) as Container[]);
+    } else if (type === TYPES.statefulSet) {
         const pod = podSpecOf(props);
-        const narUrl = narUrlOf(pod.initContainers ?? []);
-        const pulsar = (pod.containers ?? []).find((c) => /pulsar/.test(c.image ?? ""));
-        return narUrl === undefined || pulsar === undefined ? undefined : { pulsar: imageTag(pulsar.image), narUrl };
+        const pulsar = (pod.containers ?? []).find((c) => [...(c.command ?? []), ...(c.args ?? [])].some((a) => /bin\/pulsar\b/.test(a)));
+        if (!pulsar) {
+            return undefined;
+        }
+        image = pulsar.image;
+        narUrl = narUrlOf(pod.initContainers ?? []);
+    } else {
+        return undefined;
     }
-    return undefined;
+    const tag = imageTag(image);
+    if (narUrl !== undefined) {
+        const kop = kopFromNarUrl(narUrl);
+        // The Pulsar version leads the tag (`4.0.12`, or `4.0.12-<distribution>-<kop>` for an image with a handler).
+        const pulsar = tag ? (/^\d+\.\d+\.\d+(?=$|-)/.exec(tag)?.[0] ?? tag) : undefined;
+        return { ...(pulsar ? { pulsar } : {}), ...(kop ? { kop } : {}), source: `NAR ${narUrl}` };
+    }
+    const parsed = tag ? parseKopImageTag(tag) : undefined;
+    return parsed
+        ? { pulsar: parsed.pulsar, kop: { distribution: parsed.distribution, version: parsed.kop }, source: `image tag ${tag}` }
+        : { source: `image tag ${tag ?? "(none)"}` };
 }
 
 export function kopMatchesPulsar(level: EnforcementLevel): ResourceValidationPolicy {
@@ -330,15 +351,14 @@ export function kopMatchesPulsar(level: EnforcementLevel): ResourceValidationPol
                 return;
             }
             const label = `Pulsar workload ${args.name}`;
-            const kop = pairing.narUrl === undefined ? undefined : kopFromNarUrl(pairing.narUrl);
-            if (!kop || pairing.pulsar === undefined) {
+            if (!pairing.kop || pairing.pulsar === undefined) {
                 report(
-                    `${label}: cannot tell the ${kop ? "Pulsar image tag" : "KoP version"} (NAR ${pairing.narUrl ?? "not found"}, ` +
-                        `Pulsar ${pairing.pulsar ?? "unknown"}): use a NAR named pulsar-protocol-handler-kafka-<x.y.z.m>.nar (pulsar.kop.narUrl) and a versioned image`,
+                    `${label}: cannot tell the KoP handler and the Pulsar version from ${pairing.source}: name the NAR pulsar-protocol-handler-kafka-<x.y.z.m>.nar, ` +
+                        `or tag the image <pulsar>-<distribution>-<kop> (images/pulsar-kop)`,
                 );
                 return;
             }
-            const problem = kopPairingProblem(kop.distribution, kop.version, pairing.pulsar);
+            const problem = kopPairingProblem(pairing.kop.distribution, pairing.kop.version, pairing.pulsar);
             if (problem) {
                 report(`${label}: ${problem}`);
             }

@@ -349,11 +349,17 @@ function pathValue(root: Record<string, unknown>, path: string): unknown {
 // Credentials in plain sight.
 
 /** Where in a value tree a credential sits as a literal: `path: why`. Pure; exported for testing. */
+/**
+ * Chart value paths whose value is the name of a Kubernetes Secret, not a credential (chart 4.7.0 values.yaml
+ * `broker.storageOffload.gcsServiceAccountSecret`, `.secret`).
+ */
+const SECRET_NAME_PATHS = /(^|\.)storageOffload\.(gcsServiceAccountSecret|secret)$/;
+
 export function literalSecrets(value: unknown, path = ""): string[] {
     const found: string[] = [];
     const walk = (v: unknown, p: string, key: string) => {
         if (typeof v === "string") {
-            if (v !== "" && isSecretName(key)) {
+            if (v !== "" && isSecretName(key) && !SECRET_NAME_PATHS.test(p)) {
                 found.push(`${p} is a literal value under a credential name`);
             } else if (JWT.test(v)) {
                 found.push(`${p} holds a JSON Web Token`);

@@ -66,6 +66,28 @@ describe("GitHub workflows", () => {
         expect(pulumiSteps[1].with["expect-no-changes"]).toBe(true);
     });
 
+    it.each([".github/workflows/preview.yml", ".github/workflows/up.yml"])("%s runs on the stack's own self-hosted runners and fetches the context the stack pins", (file) => {
+        const wf = parse(read(file));
+        const job = wf.jobs.preview ?? wf.jobs.up;
+        // Hosted runners cannot reach a private MSK, the cluster API or rabbitmq.internal.
+        expect(job["runs-on"]).toEqual(["self-hosted", "linux", "messaging-${{ matrix.stack }}"]);
+        const runs = job.steps.filter((s: { run?: string }) => s.run !== undefined).map((s: { if?: string; run: string }) => ({ if: s.if, run: s.run }));
+        for (const stack of ["dev", "prod"]) {
+            const context = parse(read(`Pulumi.${stack}.yaml`)).config["messaging-platform:kubernetes"].context as string;
+            const step = runs.find((r: { if?: string }) => r.if === `matrix.stack == '${stack}'`);
+            expect(step, `${file}: a kubeconfig step for ${stack}`).toBeDefined();
+            // The context the command writes is the one the stack names: gcloud's gke_<project>_<location>_<cluster>,
+            // or the alias given to aws eks update-kubeconfig.
+            const written = stack === "prod"
+                ? /--alias (\S+)/.exec(step.run)?.[1]
+                : (([, cluster, region, project]) => `gke_${project}_${region}_${cluster}`)(/get-credentials (\S+) --region (\S+) --project (\S+)/.exec(step.run) ?? []);
+            expect(written, `${file} ${stack}`).toBe(context);
+            // ...before any pulumi step.
+            const index = job.steps.findIndex((s: { if?: string; run?: string }) => s.run === step.run);
+            expect(index).toBeLessThan(job.steps.findIndex((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@")));
+        }
+    });
+
     it("policy configs exist for the stacks the workflows name", () => {
         for (const stack of ["dev", "prod"]) {
             expect(() => JSON.parse(read(`policies/config/${stack}.json`))).not.toThrow();

@@ -96,14 +96,17 @@ describe("ServiceCredentials", () => {
         expect(secrets.get("ingress-gateway-credentials")).toEqual({ "kafka-username": "ingress-gateway", "kafka-password": "pw-ingress-gateway" });
     });
 
-    it("dev phase 2 (Confluent): the login is the API key id, and the sinks get a SASL/PLAIN jaas line", async () => {
+    it("dev phase 2 (Confluent): the login is the API key id, and the sinks get a properties file with the SASL/PLAIN jaas line", async () => {
         const topology = planStack("dev", { phase: 2 });
         new ServiceCredentials("c", { topology, seed: SEED, kafkaCredentials: kafkaCredentials(topology, (p) => `KEY-${p}`) });
         await settle(recorded);
         const secrets = secretValues();
         const sink = topology.sinks[0]!;
-        expect(secrets.get(sink.jaas!.name)![sink.jaas!.key]).toBe(
-            'org.apache.kafka.common.security.plain.PlainLoginModule required username="KEY-kafka-sink" password="pw-kafka-sink";',
+        const file = sink.jaasFile!;
+        // FileConfigProvider reads `${file:<path>:sasl.jaas.config}` from a Java properties file at that path.
+        expect(file.file).toBe(`${file.mountPath}/${file.secret.key}`);
+        expect(secrets.get(file.secret.name)![file.secret.key]).toBe(
+            'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="KEY-kafka-sink" password="pw-kafka-sink";\n',
         );
         const kafkaClients = topology.credentials.filter((c) => "kafka-username" in c.data);
         for (const c of kafkaClients) {

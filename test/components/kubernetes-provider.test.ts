@@ -16,6 +16,10 @@ describe("kubernetesProvider", () => {
             const args = kubernetesProviderArgs(planStack(stack, { phase: 1 }));
             expect(args.renderYamlToDirectory).toBeUndefined();
             expect(args.enableServerSideApply).toBe(true);
+            // A credential rotation updates its Secrets in place; without this the provider deletes and recreates them
+            // (diff.go forceNewProperties), and scripts/provider-diff.ts models the mutable behaviour.
+            expect(args.enableSecretMutable).toBe(true);
+            expect(args.context).toBe(stack === "dev" ? "gke_cosmic-ai-dev_europe-west4_messaging-dev" : "messaging-prod");
         }
     });
 });

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { brokerAccountId, irsaTrustPolicy, type OffloadBucket as OffloadBucketType } from "../../components/offload-bucket";
 import type { OffloadPlan, Topology } from "../../topology";
@@ -166,14 +167,16 @@ describe("OffloadBucket", () => {
             expect(plain(capture.one("gcp:storage/bucket:Bucket", "cmek-bucket").inputs)).toMatchObject({ encryption: { defaultKmsKeyName: KMS } });
         });
 
-        it("binds the brokers' Kubernetes ServiceAccount to a GCP service account through Workload Identity", () => {
+        it("gives the brokers a key of their own service account (the GCS offloader reads a JSON key file, not Workload Identity)", () => {
             const account = plain(capture.one("gcp:serviceaccount/account:Account", "gcs-broker-account").inputs) as Record<string, string>;
             expect(account).toMatchObject({ project: "cosmic-ai-dev", accountId: "pulsar-offload-prod" });
-            expect(plain(capture.one("gcp:serviceaccount/iAMMember:IAMMember", "gcs-workload-identity").inputs)).toEqual({
+            expect(plain(capture.one("gcp:serviceaccount/key:Key", "gcs-broker-key").inputs)).toEqual({
                 serviceAccountId: "projects/cosmic-ai-dev/serviceAccounts/pulsar-offload-prod@cosmic-ai-dev.iam.gserviceaccount.com",
-                role: "roles/iam.workloadIdentityUser",
-                member: "serviceAccount:cosmic-ai-dev.svc.id.goog[messaging/pulsar-broker-acct]",
             });
+            // No Workload Identity binding: nothing would read it.
+            expect(capture.ofType("gcp:serviceaccount/iAMMember:IAMMember")).toEqual([]);
+            // A key dropped from the program is deleted, not left valid.
+            expect(capture.options.get("gcs-broker-key")?.retainOnDelete).not.toBe(true);
         });
 
         it("grants objectAdmin on this bucket only", () => {
@@ -185,9 +188,11 @@ describe("OffloadBucket", () => {
             expect(capture.ofType("gcp:projects/iAMMember:IAMMember")).toEqual([]);
         });
 
-        it("outputs the bucket name and the service account email as the broker identity", async () => {
+        it("outputs the bucket name, the key's id as the broker identity, and the key file as a secret", async () => {
             expect(await valueOf(gcs.bucketName)).toBe("cosmic-ai-dev-pulsar-offload");
-            expect(await valueOf(gcs.brokerIdentity)).toBe("pulsar-offload-prod@cosmic-ai-dev.iam.gserviceaccount.com");
+            expect(await valueOf(gcs.brokerIdentity)).toMatch(/\/keys\/gcs-broker-key-id$/);
+            expect(await pulumi.isSecret(gcs.brokerKey as pulumi.Output<string>)).toBe(true);
+            expect(JSON.parse(Buffer.from(String(await valueOf(gcs.brokerKey as pulumi.Output<string>)), "base64").toString("utf8"))).toMatchObject({ type: "service_account" });
         });
     });
 

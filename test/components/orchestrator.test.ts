@@ -24,7 +24,7 @@ const env = (d: any) => Object.fromEntries(d.spec.template.spec.containers[0].en
 describe("env per phase (from the plan)", () => {
     it("phase 0: on Kafka", async () => {
         const d = await deployments("local", 0);
-        expect(env(d.get("ingress-gateway"))).toMatchObject({ ENABLE_KAFKA: "true", KAFKA_BROKERS: "127.0.0.1:19092", USE_PULSAR_KOP: "false", ENABLE_PULSAR: "false" });
+        expect(env(d.get("ingress-gateway"))).toMatchObject({ ENABLE_KAFKA: "true", KAFKA_BROKERS: "host.docker.internal:19092", USE_PULSAR_KOP: "false", ENABLE_PULSAR: "false" });
     });
 
     it("phase 1: KAFKA_BROKERS points at KoP", async () => {
@@ -125,10 +125,22 @@ describe("prod phase 3: per-tenant Pulsar tokens", () => {
         }
     });
 
-    it("gives no token mount before tenant isolation", async () => {
+    it("gives no token mount before tenant isolation (only the CA the TLS clients trust)", async () => {
         const d = await deployments("prod", 2, "b-1:9096");
         for (const [name, dep] of d) {
-            expect(dep.spec.template.spec.volumes.map((v: any) => v.name), name).toEqual(["tmp"]);
+            expect(dep.spec.template.spec.volumes.map((v: any) => v.name), name).toEqual(["tmp", "pulsar-ca"]);
+        }
+    });
+
+    it("mounts the platform's CA and points every TLS client setting at it", async () => {
+        for (const [phase, variable] of [[1, "KAFKA_SSL_CA_LOCATION"], [2, "PULSAR_TLS_TRUST_CERTS_FILE_PATH"]] as const) {
+            const d = await deployments("prod", phase, "b-1:9096");
+            const pod = d.get("execution-coordinator").spec.template.spec;
+            const c = pod.containers[0];
+            const file = c.env.find((e: any) => e.name === variable)?.value;
+            expect(file, `phase ${phase}`).toBe("/etc/pulsar-ca/ca.crt");
+            const mount = c.volumeMounts.find((m: any) => file.startsWith(`${m.mountPath}/`));
+            expect(pod.volumes.find((v: any) => v.name === mount.name).secret).toMatchObject({ secretName: "pulsar-ca-trust", items: [{ key: "ca.crt", path: "ca.crt" }] });
         }
     });
 });

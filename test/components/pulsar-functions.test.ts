@@ -12,8 +12,6 @@ beforeEach(() => {
     recorded.length = 0;
 });
 
-const ca = { name: "pulsar-ca-tls", key: "ca.crt" };
-
 describe("PulsarFunctions", () => {
     it.each([
         ["local", 2],
@@ -23,7 +21,7 @@ describe("PulsarFunctions", () => {
         ["prod", 3],
     ] as const)("%s phase %i: Functions and Sinks validate against the Function Mesh CRDs", async (stack, phase) => {
         const topology = planStack(stack, { phase });
-        new PulsarFunctions("fn", { topology, kafkaBootstrap: pulumi.output("broker-1:9092,broker-2:9092"), caSecret: ca });
+        new PulsarFunctions("fn", { topology, kafkaBootstrap: pulumi.output("broker-1:9092,broker-2:9092") });
         await settle(recorded);
         const crs = customResources(recorded);
         expect(customResources(recorded, "Function")).toHaveLength(topology.functions.length);
@@ -33,9 +31,9 @@ describe("PulsarFunctions", () => {
         }
     });
 
-    it("runs the mcp-matcher package as a Python function on the plan's topics", async () => {
+    it("runs the mcp-matcher from its image (nothing downloaded) as a Python function on the plan's topics", async () => {
         const topology = planStack("dev", { phase: 2 });
-        new PulsarFunctions("fn", { topology, kafkaBootstrap: "k:9092", caSecret: ca });
+        new PulsarFunctions("fn", { topology, kafkaBootstrap: "k:9092" });
         await settle(recorded);
         const [fn] = customResources(recorded, "Function");
         const plan = topology.functions[0]!;
@@ -45,17 +43,27 @@ describe("PulsarFunctions", () => {
             namespace: "default",
             input: { topics: plan.inputs },
             output: { topic: plan.output },
-            python: { pyLocation: plan.packageUrl },
+            image: plan.image,
+            python: { py: plan.py },
             replicas: 1,
             maxReplicas: 3,
-            pulsar: { pulsarConfig: "pulsar-function-mesh", tlsConfig: { enabled: true, certSecretName: "pulsar-ca-tls" } },
+            // A new subscription starts at the earliest retained message: what was published while the phase moved the
+            // matcher from its Deployment is not skipped.
+            subscriptionPosition: "earliest",
+            pulsar: {
+                pulsarConfig: "pulsar-function-mesh",
+                tlsConfig: { enabled: true, allowInsecure: false, hostnameVerification: true, certSecretName: "pulsar-ca-trust", certSecretKey: "ca.crt" },
+            },
         });
+        // pyLocation would make the instance download a package that nothing serves (no package management).
+        expect(fn!.inputs.spec.python.pyLocation).toBeUndefined();
+        expect(plan.image).toBe("europe-west4-docker.pkg.dev/cosmic-ai-dev/orchestrator/mcp-matcher-function:1.4.2");
         expect(fn!.inputs.spec.resources.limits).toEqual({ cpu: "500m", memory: "512Mi" });
     });
 
-    it("sinks write to Kafka with the bootstrap Output and read the SASL login from a Secret", async () => {
+    it("sinks write to Kafka with the bootstrap Output and read the SASL login from a mounted file (FileConfigProvider)", async () => {
         const topology = planStack("dev", { phase: 2 });
-        new PulsarFunctions("fn", { topology, kafkaBootstrap: pulumi.output("pkc-1.confluent.cloud:9092"), caSecret: ca });
+        new PulsarFunctions("fn", { topology, kafkaBootstrap: pulumi.output("pkc-1.confluent.cloud:9092") });
         await settle(recorded);
         const sinks = customResources(recorded, "Sink");
         expect(sinks.length).toBe(topology.sinks.length);
@@ -68,9 +76,20 @@ describe("PulsarFunctions", () => {
                 acks: "all",
                 securityProtocol: "SASL_SSL",
                 saslMechanism: "PLAIN",
+                producerConfigProperties: {
+                    "config.providers": "file",
+                    "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+                    "sasl.jaas.config": `\${file:${planned.jaasFile!.file}:sasl.jaas.config}`,
+                },
             });
-            // Each sink has its own Secret (sinks of different tenants are different Pulsar roles).
-            expect(sink.inputs.spec.secretsMap).toEqual({ saslJaasConfig: { path: `${planned.name}-credentials`, key: "kafka-sasl-jaas-config" } });
+            // KafkaSinkConfig reads only its `sensitive` fields from secretsMap, and saslJaasConfig is not one.
+            expect(sink.inputs.spec.secretsMap).toBeUndefined();
+            // Each sink has its own Secret (sinks of different tenants are different Pulsar roles), mounted where the
+            // properties file is read.
+            const [volume] = sink.inputs.spec.pod.volumes;
+            expect(volume.secret.secretName).toBe(`${planned.name}-credentials`);
+            expect(sink.inputs.spec.volumeMounts).toEqual([{ name: volume.name, mountPath: planned.jaasFile!.mountPath, readOnly: true }]);
+            expect(planned.jaasFile!.file.startsWith(`${planned.jaasFile!.mountPath}/`)).toBe(true);
             expect(sink.inputs.spec.pulsar.authSecret).toBe(planned.authSecret);
             expect(sink.inputs.spec.java.jar).toBe("connectors/pulsar-io-kafka-4.0.12.nar");
         }
@@ -81,11 +100,9 @@ describe("PulsarFunctions", () => {
         new PulsarFunctions("fn", { topology });
         await settle(recorded);
         const [sink] = customResources(recorded, "Sink");
-        expect(sink!.inputs.spec.sinkConfig.bootstrapServers).toBe("127.0.0.1:19092");
-        expect(sink!.inputs.spec.secretsMap).toBeUndefined();
-    });
-
-    it("refuses TLS without the CA Secret", () => {
-        expect(() => new PulsarFunctions("fn", { topology: planStack("prod", { phase: 2 }), kafkaBootstrap: "k:9092" })).toThrow(/caSecret is missing/);
+        // The pods' address of the host's Kafka (kafka.clientBootstrapServers), not the host's loopback.
+        expect(sink!.inputs.spec.sinkConfig.bootstrapServers).toBe("host.docker.internal:19092");
+        expect(sink!.inputs.spec.sinkConfig.producerConfigProperties).toBeUndefined();
+        expect(sink!.inputs.spec.pod).toBeUndefined();
     });
 });

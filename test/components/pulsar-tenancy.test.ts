@@ -1,3 +1,4 @@
+import { Type } from "avsc";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -91,9 +92,15 @@ describe("PulsarTenancy", () => {
             "persistent://public/default/user-requests",
         ]);
         const userRequests = withSchema.find((r) => r.inputs.spec.name.endsWith("user-requests"))!;
+        // Type JSON with an Avro record as its definition (what Pulsar parses and checks compatibility with); the JSON
+        // Schema file stays the services' contract and is named in the schema's properties.
         expect(userRequests.inputs.spec.schemaInfo.type).toBe("JSON");
         const file = JSON.parse(readFileSync(resolve(__dirname, "../../schemas/user-request-schema.json"), "utf8"));
-        expect(JSON.parse(userRequests.inputs.spec.schemaInfo.schema)).toEqual(file);
+        const record = JSON.parse(userRequests.inputs.spec.schemaInfo.schema);
+        expect(record).toMatchObject({ type: "record", name: "UserRequest", namespace: "ai.cosmic.orchestrator" });
+        expect(record.fields.map((f: { name: string }) => f.name).sort()).toEqual(Object.keys(file.properties).sort());
+        expect(userRequests.inputs.spec.schemaInfo.properties).toEqual({ jsonSchema: file.$id });
+        expect(() => Type.forSchema(record)).not.toThrow();
     });
 
     it("sets namespace policies from the plan, with offload thresholds at phase 3", async () => {

@@ -72,16 +72,26 @@ describe("RabbitControlPlane (prod, phase 3)", () => {
         expect(bindings.some((b) => b.destination === "control.audit" && b.routingKey === "#")).toBe(true);
     });
 
-    it("dead-letters every work queue with a delivery limit through one policy, not the dead-letter queue itself", () => {
+    it("dead-letters every work queue at least once, with a delivery limit and a bound, through one policy; the dead-letter queue is bounded by its own", () => {
         const policy = plain(capture.one("rabbitmq:index/policy:Policy", "control-policy-control-dead-letter").inputs) as {
             policy: { pattern: string; applyTo: string; priority: number; definition: Record<string, string> };
         };
         expect(policy.policy.applyTo).toBe("queues");
-        expect(policy.policy.definition).toEqual({ "dead-letter-exchange": "control.dlx", "delivery-limit": "5" });
+        // At-least-once dead-lettering needs overflow reject-publish (rabbitmq.com/docs/quorum-queues, "Dead Lettering").
+        expect(policy.policy.definition).toEqual({
+            "dead-letter-exchange": "control.dlx",
+            "dead-letter-strategy": "at-least-once",
+            "delivery-limit": "5",
+            "max-length": "100000",
+            overflow: "reject-publish",
+        });
         const pattern = new RegExp(policy.policy.pattern);
         for (const q of prod.rabbitmq.queues) {
             expect(pattern.test(q.name), q.name).toBe(q.deadLetterExchange === "control.dlx");
         }
+        const bounded = plain(capture.one("rabbitmq:index/policy:Policy", "control-policy-control-dead-letter-bounded").inputs) as typeof policy;
+        expect(new RegExp(bounded.policy.pattern).test("control.dead-letter")).toBe(true);
+        expect(bounded.policy.definition).toEqual({ "max-length": "100000", overflow: "reject-publish" });
     });
 
     it("gives each service user exactly the plan's permission regexes on the vhost", () => {

@@ -129,8 +129,20 @@ export function documentedStorageOffloadKeys(): Set<string> {
     return new Set(chartReference().storageOffloadKeys);
 }
 
-/** Open maps of the chart: any key is allowed below them. */
-const OPEN_MAPS = new Set(["broker.configData", "broker.service_account.annotations"]);
+/**
+ * Open maps of the chart: any key is allowed below them. configData becomes the component's ConfigMap, annotations
+ * are copied as they are, and each component's `resources` is rendered whole into its container
+ * (`resources: {{ toYaml .Values.<component>.resources }}` in templates/<component>-statefulset.yaml), so `limits`
+ * reaches the pod though values.yaml only shows `requests`.
+ */
+const OPEN_MAPS = new Set([
+    "broker.configData",
+    "broker.service_account.annotations",
+    "broker.annotations",
+    "proxy.annotations",
+    "toolset.annotations",
+    ...["zookeeper", "bookkeeper", "autorecovery", "broker", "proxy", "toolset"].map((c) => `${c}.resources`),
+]);
 
 /** Value paths the program sets that values.yaml does not have. */
 export function unknownHelmKeys(values: Record<string, unknown>): string[] {

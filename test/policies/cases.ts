@@ -330,14 +330,32 @@ export const SPECS: Record<string, PolicySpec> = {
     "kop-matches-pulsar": {
         make: reliability.kopMatchesPulsar,
         cases: [
-            { name: "Starlight 4.0 on Pulsar 4.0.12", resources: [pulsarRelease(prodT)], expect: [] },
+            { name: "the image tag names Starlight 4.0.3.3 on Pulsar 4.0.12 (with its digest)", resources: [pulsarRelease(prodT)], expect: [] },
             {
-                name: "standalone StatefulSet",
-                resources: [res(TYPES.statefulSet, "pulsar", { spec: { template: { spec: { initContainers: [{ name: "fetch", image: "curl:8", env: [{ name: "KOP_NAR_URL", value: NAR_URL }] }], containers: [{ name: "pulsar", image: "apachepulsar/pulsar-all:4.0.12" }] } } } })],
+                name: "a standalone StatefulSet downloading a versioned NAR",
+                resources: [
+                    res(TYPES.statefulSet, "pulsar", {
+                        spec: { template: { spec: { initContainers: [{ name: "fetch", image: "curl:8", env: [{ name: "KOP_NAR_URL", value: NAR_URL }] }], containers: [{ name: "pulsar", image: "apachepulsar/pulsar-all:4.0.12", args: ["exec bin/pulsar standalone"] }] } } },
+                    }),
+                ],
                 expect: [],
             },
-            { name: "Starlight 4.0 on Pulsar 3.3", resources: [set(pulsarRelease(prodT), (p) => (p.values.defaultPulsarImageTag = "3.3.2"))], expect: ["starlight KoP 4.0.3.3 runs on Pulsar 4.0.x, but pulsar.version is 3.3.2"] },
-            { name: "unversioned NAR", resources: [set(pulsarRelease(prodT), (p) => (p.values.broker.initContainers[0].env[0].value = "https://mirror/kop.nar"))], expect: ["cannot tell the KoP version"] },
+            {
+                name: "an image tagged for Pulsar 3.3",
+                resources: [set(pulsarRelease(prodT), (p) => (p.values.defaultPulsarImageTag = "3.3.2-starlight-4.0.3.3"))],
+                expect: ["starlight KoP 4.0.3.3 runs on Pulsar 4.0.x, but pulsar.version is 3.3.2"],
+            },
+            {
+                name: "a NAR download on the wrong Pulsar",
+                resources: [set(pulsarRelease(prodT), (p) => ((p.values.defaultPulsarImageTag = "3.3.2"), (p.values.broker.initContainers = [{ name: "fetch", env: [{ name: "KOP_NAR_URL", value: NAR_URL }] }])))],
+                expect: ["starlight KoP 4.0.3.3 runs on Pulsar 4.0.x, but pulsar.version is 3.3.2"],
+            },
+            { name: "an image tag that names no handler", resources: [set(pulsarRelease(prodT), (p) => (p.values.defaultPulsarImageTag = "4.0.12"))], expect: ["cannot tell the KoP handler and the Pulsar version from image tag 4.0.12"] },
+            {
+                name: "unversioned NAR",
+                resources: [set(pulsarRelease(prodT), (p) => (p.values.broker.initContainers = [{ name: "fetch", env: [{ name: "KOP_NAR_URL", value: "https://mirror/kop.nar" }] }]))],
+                expect: ["cannot tell the KoP handler and the Pulsar version from NAR https://mirror/kop.nar"],
+            },
         ],
     },
 

@@ -4,6 +4,7 @@
  */
 import { kafkaAclArgs } from "../../components/kafka";
 import { tlsOnlyBucketPolicy } from "../../components/offload-bucket";
+import { pulsarHelmValues } from "../../components/pulsar-chart-values";
 import type { CapturedResource } from "../../policies/offline";
 import { TYPES } from "../../policies/rules/common";
 import { planStack, type StackName } from "../support/stacks";
@@ -77,33 +78,16 @@ export function mskCluster(): CapturedResource {
     );
 }
 
-export const NAR_URL = "https://github.com/datastax/starlight-for-kafka/releases/download/v4.0.3.3/pulsar-protocol-handler-kafka-4.0.3.3.nar";
+export const NAR_URL = "https://artifacts.example/kop/pulsar-protocol-handler-kafka-4.0.3.3.nar";
 
+/** The Pulsar chart release as PulsarCluster declares it: the values are the component's own (pulsarHelmValues). */
 export function pulsarRelease(t: Topology): CapturedResource {
     const p = t.pulsar;
     if (!p) {
         throw new Error("no Pulsar in this phase");
     }
-    const values: Record<string, unknown> = {
-        defaultPulsarImageRepository: "apachepulsar/pulsar-all",
-        defaultPulsarImageTag: p.version,
-        broker: {
-            replicaCount: p.brokers,
-            configData: { ...p.kop.brokerConfig },
-            initContainers: [{ name: "fetch-kop-nar", image: "curlimages/curl:8.11.1", env: [{ name: "KOP_NAR_URL", value: NAR_URL }] }],
-        },
-    };
-    if (p.tls.enabled) {
-        values.tls = { enabled: true, broker: { enabled: true }, proxy: { enabled: true } };
-    }
-    if (p.tokenAuth) {
-        values.auth = {
-            authentication: { enabled: true, jwt: { enabled: true, usingSecretKey: false, generateSecrets: { enabled: true } } },
-            authorization: { enabled: true },
-            superUsers: { client: "platform-admin" },
-        };
-    }
-    return res(TYPES.helmRelease, "pulsar-release", { chart: "pulsar", version: p.chartVersion, namespace: t.kubernetes.namespace, values }, { protect: t.protectData, retainOnDelete: true });
+    const values = pulsarHelmValues(p, t.offload, t.offload ? "offload-identity" : undefined);
+    return res(TYPES.helmRelease, "pulsar-release", { name: "pulsar", chart: "pulsar", version: p.chartVersion, namespace: t.kubernetes.namespace, values }, { protect: t.protectData, retainOnDelete: true });
 }
 
 function envVar(e: EnvVarPlan): Record<string, unknown> {

@@ -177,7 +177,7 @@ const BAD: BadFixture[] = [
     { name: "may run as root", policy: "deployment-run-as-non-root", fragment: "root", edit: byName("orchestrator-ingress-gateway", (p) => delete p.spec.template.spec.securityContext) },
     { name: "latest image", policy: "deployment-pinned-images", fragment: "latest", edit: byName("orchestrator-ingress-gateway", (p) => (container(p).image = "ghcr.io/cosmic-ai/ingress-gateway:latest")) },
     { name: "one replica in prod", policy: "deployment-replicas", fragment: "1 replica", edit: byName("orchestrator-ingress-gateway", (p) => (p.spec.replicas = 1)) },
-    { name: "KoP on the wrong Pulsar", policy: "kop-matches-pulsar", fragment: "3.3.2", edit: byName("pulsar-release", (p) => (p.values.defaultPulsarImageTag = "3.3.2")) },
+    { name: "KoP on the wrong Pulsar", policy: "kop-matches-pulsar", fragment: "3.3.2", edit: byName("pulsar-release", (p) => (p.values.defaultPulsarImageTag = "3.3.2-starlight-4.0.3.3")) },
     {
         name: "cross-tenant permission",
         policy: "pulsar-permission-own-tenant",

@@ -161,6 +161,38 @@ describe("index.ts under mocks (local stack)", () => {
         expect(errorText(r.error)).toContain("messaging-platform:tenants = []: at least one tenant at phase 3");
         expect(notStackReference(r)).toEqual([]);
     });
+
+    describe("(i) Pulsar tokens expire: judged at MESSAGING_PLATFORM_NOW (or now)", () => {
+        // The dev stack: token auth, pulsar.auth.tokenEpoch 2026-12, the default 400 days.
+        const dev = readFileSync(resolve(__dirname, "../../Pulumi.dev.yaml"), "utf8");
+        const at = async (now: string) => {
+            process.env.MESSAGING_PLATFORM_NOW = now;
+            try {
+                return await runProgram({ phase: 1 }, 0, dev);
+            } finally {
+                delete process.env.MESSAGING_PLATFORM_NOW;
+            }
+        };
+
+        it("refuses tokens past their exp with the command that rotates them, before registering anything", async () => {
+            // 2026-12-01 + 400 days = 2028-01-05.
+            const r = await at("2028-01-06T00:00:00Z");
+            expect(errorText(r.error)).toContain("messaging-platform:pulsar.auth.tokenEpoch = \"2026-12\"");
+            expect(errorText(r.error)).toContain("the Pulsar tokens expired on 2028-01-05");
+            expect(errorText(r.error)).toContain("pulumi config set --path pulsar.auth.tokenEpoch 2028-01 --stack local");
+            expect(notStackReference(r)).toEqual([]);
+        });
+
+        it("deploys tokens in their validity", async () => {
+            const r = await at("2027-06-01T00:00:00Z");
+            expect(r.error).toBeUndefined();
+        });
+
+        it("refuses a clock that is not an instant, naming the variable", async () => {
+            const r = await at("next tuesday");
+            expect(errorText(r.error)).toContain("MESSAGING_PLATFORM_NOW = \"next tuesday\": allowed: an ISO 8601 instant");
+        });
+    });
 });
 
 describe("the README's phase bump with the values `pulumi config set` writes (strings), end to end", () => {

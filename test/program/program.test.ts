@@ -43,12 +43,12 @@ const run = (stack: StackName, phase: number): Run => runs.get(`${stack}-${phase
  */
 const runAfter = (stack: StackName, from: number, to: number): Run => runs.get(`${stack}-${to}-after-${from}`) ?? run(stack, to);
 
-async function runPlatform(stack: StackName, phase: Phase, deployed: DeployedState = {}): Promise<Run> {
+async function runPlatform(stack: StackName, phase: Phase, deployed: DeployedState = {}, overrides: Record<string, unknown> = {}): Promise<Run> {
     // A fresh mock monitor per run: nothing registered by an earlier run leaks into this one.
     const resources = await installMocks({ stack });
     // Imported once the mocks exist (the module graph reads the runtime settings).
     const { MessagingPlatform } = (await import("../../components/platform")) as { MessagingPlatform: typeof MessagingPlatformType };
-    const platform = validateConfig(rawStack(stack, { phase }));
+    const platform = validateConfig(rawStack(stack, { phase, ...overrides }));
     const topology = plan(platform, deployed);
     new MessagingPlatform("platform", { platform, topology, cloud: CLOUD });
     await settle(resources);
@@ -61,6 +61,11 @@ beforeAll(
             for (const stack of STACKS) {
                 for (const phase of PHASES) {
                     runs.set(`${stack}-${phase}`, await runPlatform(stack, phase));
+                }
+                // A token rotation: the next month's epoch (docs/runbooks.md, "Rotate credentials").
+                if (stack === "prod") {
+                    const pulsar = rawStack(stack).values.pulsar as Record<string, any>;
+                    runs.set("prod-3-rotated", await runPlatform(stack, 3, {}, { pulsar: { ...pulsar, auth: { ...pulsar.auth, tokenEpoch: "2027-01" } } }));
                 }
                 // Rollbacks from an update that offloaded.
                 for (const to of [2] as const) {
@@ -158,8 +163,12 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
             expect(kop).toEqual([]);
             return;
         }
-        expect(kop.map(k8sName)).toEqual([endpoints?.kafkaService]);
-        expect(plain(kop[0]?.inputs).spec.ports.map((p: { port: number }) => p.port)).toEqual([endpoints?.kafkaPort]);
+        // The bootstrap Service, and (standalone) the Service the broker advertises, which clients are sent to next.
+        const advertisedService = endpoints?.advertisedAddress.startsWith("$(POD_NAME).") ? undefined : endpoints?.advertisedAddress.split(".")[0];
+        expect(kop.map(k8sName).sort()).toEqual([endpoints?.kafkaService, ...(advertisedService ? [advertisedService] : [])].sort());
+        for (const k of kop) {
+            expect(plain(k.inputs).spec.ports.map((p: { port: number }) => p.port)).toContain(endpoints?.kafkaPort);
+        }
     });
 
     it(phase < 2 ? "runs mcp-matcher as a Deployment (and not as a Function)" : "runs mcp-matcher as a Function Mesh Function (and not as a Deployment)", () => {
@@ -219,6 +228,9 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
             for (const m of Object.values(spec.secretsMap ?? {}) as { path: string; key: string }[]) {
                 ref(m.path, m.key);
             }
+            for (const v of spec.pod?.volumes ?? []) {
+                (v.secret?.items ?? []).forEach((i: any) => ref(v.secret.secretName, i.key));
+            }
         }
         for (const c of ofType(r(), T.pulsarConnection)) {
             const token = plain(c.inputs).spec.authentication?.token?.secretRef;
@@ -234,7 +246,14 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
         }
         for (const rel of ofType(r(), T.release)) {
             for (const e of plain(rel.inputs).values.broker.extraEnvs ?? []) {
-                ref(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+                if (e.valueFrom?.secretKeyRef) {
+                    ref(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+                }
+            }
+            const offload = plain(rel.inputs).values.broker.storageOffload;
+            if (offload?.gcsServiceAccountSecret) {
+                // The chart mounts this Secret whole; the offloader reads the key file in it.
+                ref(offload.gcsServiceAccountSecret, offload.gcsServiceAccountJsonFile);
             }
             const auth = plain(rel.inputs).values.auth;
             if (auth?.authentication?.jwt?.usingSecretKey) {
@@ -244,9 +263,15 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
                 ["broker-admin", "proxy-admin", auth.superUsers.client].forEach((u: string) => ref(`pulsar-token-${u}`, "TOKEN"));
             }
         }
+        // cert-manager writes each Certificate's Secret: ca.crt, tls.crt and tls.key, plus the PKCS#12 stores it is asked for.
+        const issued = new Map<string, Set<string>>();
+        for (const cert of ofType(r(), T.certificate)) {
+            const spec = plain(cert.inputs).spec;
+            issued.set(spec.secretName, new Set(["ca.crt", "tls.crt", "tls.key", ...(spec.keystores?.pkcs12?.create ? ["keystore.p12", "truststore.p12"] : [])]));
+        }
         const missing = refs.filter((x) => {
             const [name, key] = x.split("/") as [string, string];
-            return !secrets.get(name)?.has(key);
+            return !secrets.get(name)?.has(key) && !issued.get(name)?.has(key);
         });
         expect(missing).toEqual([]);
         const referenced = new Set(refs);
@@ -392,9 +417,15 @@ describe.each(transitions)("%s phase %i -> %i", (stack, from, to) => {
         const a = run(stack, from);
         const b = runAfter(stack, from, to);
         const diff = diffTopology(a.topology, b.topology);
+        // The lag exporters are Deployments too, of the observability plan: exactly the planned ones, by name.
+        const exporters = (x: typeof a) => ofType(x, T.deployment).filter((d) => d.name.startsWith("platform-observability-"));
+        for (const [x, t] of [[a, a.topology], [b, b.topology]] as const) {
+            expect(exporters(x).map(k8sName).sort()).toEqual(t.observability.lagExporters.map((e) => e.name).sort());
+        }
+        const planned = (x: typeof a, type: string) => ofType(x, type).filter((d) => !exporters(x).includes(d));
         for (const item of PLAN_ITEMS) {
-            const before = new Set(ofType(a, item.type).map(planId));
-            const after = new Set(ofType(b, item.type).map(planId));
+            const before = new Set(planned(a, item.type).map(planId));
+            const after = new Set(planned(b, item.type).map(planId));
             const area = diff.areas.find((x) => x.area === item.area);
             expect(area, item.area).toBeDefined();
             expect({ area: item.area, added: [...after].filter((id) => !before.has(id)).sort(), removed: [...before].filter((id) => !after.has(id)).sort() }).toEqual({
@@ -469,5 +500,43 @@ describe("the transition guard itself (negative controls)", () => {
     it("lets resources that hold no data go", () => {
         expect(dataLoss(fake(T.deployment), "prod")).toBeUndefined();
         expect(dataLoss(fake(T.fn), "prod")).toBeUndefined();
+    });
+});
+
+describe("a credential rotation (prod phase 3, pulsar.auth.tokenEpoch 2026-12 -> 2027-01)", () => {
+    const changes = () => predictChanges(diffable(run("prod", 3)), diffable(runs.get("prod-3-rotated") as Run));
+
+    it("updates in place: it creates, replaces and deletes nothing", () => {
+        const other = changes().filter((c) => c.kind !== "update");
+        expect(other.map((c) => `${c.kind} ${keyOf(c.resource)}`)).toEqual([]);
+        expect(changes().length).toBeGreaterThan(0);
+    });
+
+    it("rolls every workload that reads a rotated token, by its pod template's secrets checksum", () => {
+        const updated = new Map(changes().map((c) => [keyOf(c.resource), c.paths ?? []]));
+        const rotated = new Set(changes().filter((c) => c.resource.type === T.secret).map((c) => plain(c.resource.inputs).metadata.name as string));
+        expect(rotated.size).toBeGreaterThan(0);
+        const readers = ofType(run("prod", 3), T.deployment).filter((d) => {
+            const pod = plain(d.inputs).spec.template.spec;
+            const names = [...pod.containers.flatMap((c: any) => (c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name)), ...(pod.volumes ?? []).map((v: any) => v.secret?.secretName)];
+            return names.some((n: string | undefined) => n !== undefined && rotated.has(n));
+        });
+        expect(readers.length).toBeGreaterThan(0);
+        for (const d of readers) {
+            expect(updated.get(keyOf(d)) ?? [], keyOf(d)).toContain(".spec.template.metadata.annotations.messaging-platform/secrets-checksum");
+        }
+        // The brokers, proxies and toolset read the super-users' tokens when they start: the release changes their pods.
+        const release = ofType(run("prod", 3), T.release)[0] as Registered;
+        expect(updated.get(keyOf(release))).toEqual(
+            expect.arrayContaining([".values.broker.annotations.messaging-platform/secrets-checksum", ".values.proxy.annotations.messaging-platform/secrets-checksum"]),
+        );
+    });
+
+    it("changes nothing but credentials and the pods that read them", () => {
+        for (const c of changes()) {
+            const type = c.resource.type;
+            const allowed = type === T.secret ? /^\.(stringData|data)\./ : /secrets-checksum$/;
+            expect((c.paths ?? []).filter((p) => !allowed.test(p)), `${keyOf(c.resource)}`).toEqual([]);
+        }
     });
 });

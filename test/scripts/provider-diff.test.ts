@@ -50,7 +50,9 @@ describe.each([
     ["a Deployment's template", "kubernetes:apps/v1:Deployment", { spec: { template: { spec: { containers: [{ image: "a" }] } } } }, { spec: { template: { spec: { containers: [{ image: "b" }] } } } }, "update"],
     ["a ConfigMap's data", CM, { metadata: { name: "c" }, data: { a: "1" } }, { metadata: { name: "c" }, data: { a: "2" } }, "replace"],
     ["a ConfigMap's labels", CM, { metadata: { name: "c", labels: { a: "1" } }, data: {} }, { metadata: { name: "c", labels: { a: "2" } }, data: {} }, "update"],
-    ["a Secret's stringData", "kubernetes:core/v1:Secret", { stringData: { a: "1" } }, { stringData: { a: "2" } }, "replace"],
+    // The program's provider sets enableSecretMutable (test/components/kubernetes-provider.test.ts holds it to that).
+    ["a Secret's stringData (enableSecretMutable)", "kubernetes:core/v1:Secret", { stringData: { a: "1" } }, { stringData: { a: "2" } }, "update"],
+    ["a Secret's type", "kubernetes:core/v1:Secret", { type: "Opaque", stringData: { a: "1" } }, { type: "kubernetes.io/tls", stringData: { a: "1" } }, "replace"],
     ["a Service's ports", "kubernetes:core/v1:Service", { spec: { ports: [{ port: 1 }] } }, { spec: { ports: [{ port: 2 }] } }, "update"],
     ["a Service's clusterIP", "kubernetes:core/v1:Service", { spec: { clusterIP: "None" } }, { spec: {} }, "replace"],
     ["a Job's template", "kubernetes:batch/v1:Job", { spec: { template: { spec: { containers: [{ image: "a" }] } } } }, { spec: { template: { spec: { containers: [{ image: "b" }] } } } }, "replace"],

@@ -22,7 +22,7 @@ import type { PhaseId } from "../../topology";
 import { planStack } from "../support/stacks";
 import { deployLocalStack, localStackOutputs, type LocalDeployment } from "./fixture/deploy";
 import { freePort, kfakeBinary } from "./fixture/kfake";
-import { ensureRabbitMQ, managementOk, RABBIT } from "./fixture/rabbitmq";
+import { ensureRabbitMQ, managementOk, RABBIT } from "../support/rabbitmq";
 
 const ROOT = resolve(__dirname, "../..");
 const ENV = { MP_RABBITMQ_PASSWORD: RABBIT.password };

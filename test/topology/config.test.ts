@@ -37,9 +37,10 @@ describe("the committed stack files", () => {
         expect(c.tieredStorage.thresholdBytes).toBe(1024 ** 3);
         expect(c.tieredStorage.thresholdSeconds).toBe(7 * 24 * 3600);
         expect(c.pulsar.kop.distribution).toBe("starlight");
-        expect(c.pulsar.kop.narUrl).toBe(
-            "https://github.com/datastax/starlight-for-kafka/releases/download/v4.0.3.3/pulsar-protocol-handler-kafka-4.0.3.3.nar",
-        );
+        // No public download of a 4.x handler exists: by default the broker image carries it.
+        expect(c.pulsar.kop.source).toBe("image");
+        expect(c.pulsar.kop.narUrl).toBeUndefined();
+        expect(c.pulsar.imageTag).toBe("4.0.12-starlight-4.0.3.3");
         expect(c.gates).toEqual({ auditParity: false, lifecycleParity: false });
     });
 });
@@ -108,6 +109,26 @@ const BAD: Case[] = [
     ["rabbitmq amqp endpoint with another scheme", "local", (v) => (v.rabbitmq.amqpEndpoint = "http://127.0.0.1:5672"), "rabbitmq.amqpEndpoint", "Invalid string"],
     ["missing rabbitmq block", "local", (v) => delete v.rabbitmq, "rabbitmq", "expected object"],
     ["missing RabbitMQ password", "local", (v) => delete v.rabbitmqPassword, "rabbitmqPassword", "pulumi config set --secret rabbitmqPassword"],
+    // The rules of the real systems (topology/config-rules.ts): what the review found, and a second case each.
+    ["the stock Apache image, which carries no KoP handler", "dev", (v) => (v.pulsar.imageRepository = "apachepulsar/pulsar-all"), "pulsar.imageRepository", "the stock Apache images carry none"],
+    ["a download with no checksum", "dev", (v) => (v.pulsar.kop = { ...v.pulsar.kop, source: "download", narUrl: "https://a.example/kop.nar" }), "pulsar.kop.sha256", "every broker start checks the download"],
+    ["a download with no URL", "dev", (v) => (v.pulsar.kop = { ...v.pulsar.kop, source: "download", sha256: "a".repeat(64) }), "pulsar.kop.narUrl", "required with pulsar.kop.source download"],
+    ["an image tag that does not say which handler it carries", "dev", (v) => (v.pulsar.imageTag = "4.0.12"), "pulsar.imageTag", "4.0.12-starlight-4.0.3.3"],
+    ["prod without the broker image's digest", "prod", (v) => delete v.pulsar.imageDigest, "pulsar.imageDigest", "required in prod"],
+    ["prod without an orchestrator digest", "prod", (v) => delete v.orchestrator.digests["retry-worker"], "orchestrator.digests", "missing: retry-worker"],
+    ["a digest for an image the program does not run", "dev", (v) => (v.orchestrator.digests = { "job-api": `sha256:${"a".repeat(64)}` }), "orchestrator.digests.job-api", "one of the images the program runs"],
+    ["was: the standalone's default JVM in its container", "local", (v) => (v.pulsar.sizing = { standalone: { heapMiB: 2048, directMiB: 4096, memoryMiB: 2048, cpu: "1", dataGi: 10 } }), "pulsar.sizing.standalone.memoryMiB", "at least heapMiB + directMiB + 512 (6656)"],
+    ["a bookie heap filling its limit", "prod", (v) => (v.pulsar.sizing = { bookie: { heapMiB: 4096, directMiB: 4096, memoryMiB: 8192, cpu: "2", journalGi: 100, ledgersGi: 1000 } }), "pulsar.sizing.bookie.memoryMiB", "(8704)"],
+    ["was: prod on 2/2/2", "prod", (v) => (v.pulsar.sizing = { ensemble: 2, writeQuorum: 2, ackQuorum: 2 }), "pulsar.sizing.writeQuorum", "write quorum 3 and ack quorum 2 in prod"],
+    ["an ensemble larger than the bookies", "dev", (v) => (v.pulsar.sizing = { ensemble: 4, writeQuorum: 2, ackQuorum: 2 }), "pulsar.sizing.ensemble", "at most the bookie count (3)"],
+    ["was: prod spread over hosts only", "prod", (v) => (v.pulsar.sizing = { zoneSpread: false }), "pulsar.sizing.zoneSpread", "true in prod"],
+    ["was: pods given the host's loopback for Kafka", "local", (v) => delete v.kafka.clientBootstrapServers, "kafka.bootstrapServers", "127.0.0.1:19092 is the pod's own loopback"],
+    ["pods given localhost explicitly", "local", (v) => (v.kafka.clientBootstrapServers = ["localhost:19092"]), "kafka.clientBootstrapServers", "localhost:19092 is the pod's own loopback"],
+    ["was: dev on whatever kubeconfig context is current", "dev", (v) => delete v.kubernetes.context, "kubernetes.context", "an update must never land on whatever cluster is current"],
+    ["prod on whatever kubeconfig context is current", "prod", (v) => delete v.kubernetes.context, "kubernetes.context", "the kubeconfig context of the prod cluster"],
+    ["was: tokens with no expiry", "prod", (v) => delete v.pulsar.auth.tokenEpoch, "pulsar.auth.tokenEpoch", "required with token auth"],
+    ["a token epoch that is not a month", "dev", (v) => (v.pulsar.auth.tokenEpoch = "2026-13"), "pulsar.auth.tokenEpoch", "a month, YYYY-MM"],
+    ["a JVM with too little direct memory for Netty", "dev", (v) => (v.pulsar.sizing = { zookeeper: { heapMiB: 512, directMiB: 0, memoryMiB: 1024, cpu: "1", dataGi: 20 } }), "pulsar.sizing.zookeeper.directMiB", ">=64"],
 ];
 
 describe("invalid configs name the key, the value and what is allowed", () => {

@@ -134,11 +134,17 @@ describe("phase 3 (isolated)", () => {
         expect(t.functions.map((f) => f.name)).toEqual(["mcp-matcher", "mcp-matcher-team-a", "mcp-matcher-team-b"]);
     });
 
-    it("offloads to S3 with the default thresholds on every namespace", () => {
+    it("offloads to S3 with the default thresholds on every namespace, always before retention deletes", () => {
         expect(t.offload).toMatchObject({ driver: "aws-s3", bucket: "cosmic-ai-prod-pulsar-offload", thresholdBytes: 1073741824, thresholdSeconds: 604800 });
         for (const ns of t.pulsar?.namespaces ?? []) {
-            expect(ns).toMatchObject({ offloadThresholdSize: "1073741824", offloadThresholdTime: "604800s" });
+            // The time threshold is the stack's, or half the namespace's retention where that is shorter: a ledger
+            // offloads by time only if it is old enough before retention deletes it (7 days of retention and a 7-day
+            // threshold never offloads anything).
+            const seconds = Math.min(604800, Math.floor(ns.retentionSeconds / 2));
+            expect(ns, ns.name).toMatchObject({ offloadThresholdSize: "1073741824", offloadThresholdTime: `${seconds}s` });
+            expect(seconds).toBeLessThan(ns.retentionSeconds);
         }
+        expect(t.pulsar?.namespaces.find((n) => n.name === "public/metrics")?.offloadThresholdTime).toBe("302400s");
     });
 
     it("keeps the critical streams dual-published until their gates are approved", () => {
@@ -253,6 +259,8 @@ describe("credentials", () => {
 
     it("plans the chart's signing key and super-user tokens only with token auth", () => {
         expect(planStack("prod", { phase: 1 }).pulsar!.auth).toEqual({
+            // pulsar.auth.tokenEpoch 2026-12 and the default 400 days.
+            validity: { issuedAt: Date.UTC(2026, 11, 1) / 1000, expiresAt: Date.UTC(2026, 11, 1) / 1000 + 400 * 86400 },
             signingKey: { name: "pulsar-token-symmetric-key", key: "SECRETKEY" },
             superUserTokens: ["broker-admin", "proxy-admin", "platform-admin"].map((role) => ({ secret: `pulsar-token-${role}`, role })),
         });

@@ -126,6 +126,11 @@ describe("planner invariants over generated configs", () => {
                         expectedAcls.add(`${kafkaPrincipal(c.service)} Read Topic ${c.topic}`);
                         expectedAcls.add(`${kafkaPrincipal(c.service)} Describe Topic ${c.topic}`);
                         expectedAcls.add(`${kafkaPrincipal(c.service)} Read Group ${c.service}`);
+                        // The lag exporter only describes: committed offsets of the group, log ends of the topic.
+                        if (config.observability.enabled && c.protocol === "kafka") {
+                            expectedAcls.add(`User:kafka-exporter Describe Topic ${c.topic}`);
+                            expectedAcls.add(`User:kafka-exporter Describe Group ${c.service}`);
+                        }
                     }
                     if (r.sink) {
                         expectedAcls.add(`User:kafka-sink Write Topic ${s.kafkaTopic}`);
@@ -140,6 +145,10 @@ describe("planner invariants over generated configs", () => {
                         r.consume.filter((c) => c.broker === "pulsar").forEach((c) => expectedPerms.add(`${pulsarRole(tenant, c.service)} consume ${pt.name}`));
                         if (r.sink && tenant === s.pulsarTopic.tenant && pt.namespace === `${s.pulsarTopic.tenant}/${s.pulsarTopic.namespace}`) {
                             expectedPerms.add(`${pulsarRole(tenant, "kafka-sink")} consume ${pt.name}`);
+                        }
+                        // KoP authorizes offset and log-end reads by consume: the KoP lag exporter's one grant.
+                        if (config.observability.enabled && r.state === "kop" && tenant === "public") {
+                            expectedPerms.add(`${pulsarRole(tenant, "kafka-exporter")} consume ${pt.name}`);
                         }
                     }
                 }
