@@ -6,7 +6,12 @@ import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import { isolationPolicies } from "./rules/isolation";
 import { migrationPolicies, stackConfigFacts, type MigrationFactsSource } from "./rules/migration";
 import { reliabilityPolicies } from "./rules/reliability";
+import { connectivityPolicies } from "./rules/connectivity";
+import { observabilityPolicies } from "./rules/observability";
+import { pulsarRuntimePolicies } from "./rules/pulsar-runtime";
 import { securityPolicies } from "./rules/security";
+import { tlsPolicies } from "./rules/tls";
+import { workloadPolicies } from "./rules/workloads";
 
 export const PACK_NAME = "messaging-guardrails";
 
@@ -15,5 +20,15 @@ export const PACK_NAME = "messaging-guardrails";
  * @param facts where the migration invariants read phase and gates from @default the stack's config
  */
 export function guardrails(level: EnforcementLevel, facts: MigrationFactsSource = stackConfigFacts): Policies {
-    return [...securityPolicies(level), ...reliabilityPolicies(level), ...isolationPolicies(level), ...migrationPolicies(level, facts)];
+    return [
+        ...securityPolicies(level),
+        ...reliabilityPolicies(level),
+        ...workloadPolicies(level),
+        ...tlsPolicies(level),
+        ...connectivityPolicies(level),
+        ...pulsarRuntimePolicies(level),
+        ...observabilityPolicies(level),
+        ...isolationPolicies(level),
+        ...migrationPolicies(level, facts),
+    ];
 }

@@ -8,7 +8,7 @@
  *
  * Exit codes: 0 no mandatory violation; 1 at least one mandatory violation; 2 usage, config or program error.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { PACK_NAME, guardrails } from "../policies/guardrails";
 import { captureProgram, evaluatePack, type PackConfig, type Violation } from "../policies/offline";
@@ -39,12 +39,13 @@ export function render(violations: Violation[]): string {
     return `Policy Violations (${violations.length}, ${mandatory} mandatory):\n${lines.join("\n")}\n`;
 }
 
-export const USAGE = `usage: npm run -s policy -- --stack <stack> [--phase N] [--config <file>] [--program <file>]
+export const USAGE = `usage: npm run -s policy -- --stack <stack> [--phase N] [--config <file>] [--program <file>] [--dump <file>]
 
   --stack S      the stack whose program is checked (Pulumi.S.yaml; secrets become placeholders)
   --phase N      check phase N instead of the phase in the stack file
   --config F     the policy config (--policy-pack-config format) @default policies/config/<environment>.json
   --program F    the program to run under mocks @default index.ts
+  --dump F       also write the registered resources, as the pack sees them, to F (JSON)
   --help         this text
 
 Exit: 0 no mandatory violation; 1 a mandatory violation; 2 bad usage, a stack file the CLI or the program refuses.
@@ -55,6 +56,7 @@ interface PolicyFlags {
     phase?: string;
     config?: string;
     program?: string;
+    dump?: string;
 }
 
 export async function main(
@@ -68,6 +70,7 @@ export async function main(
             phase: { type: "string" },
             config: { type: "string" },
             program: { type: "string" },
+            dump: { type: "string" },
         });
         if (help) {
             out(USAGE);
@@ -93,6 +96,9 @@ export async function main(
         } catch (e) {
             err(`${COMMAND}: the program failed under mocks: ${(e as Error).message}\n`);
             return 2;
+        }
+        if (values.dump !== undefined) {
+            writeFileSync(resolve(values.dump), `${JSON.stringify(resources, null, 1)}\n`);
         }
         const violations = await evaluatePack(guardrails("advisory"), resources, packConfig);
         out(`${stack.file.stack}${phase === undefined ? "" : ` (phase ${phase})`}: ${resources.length} resources, policy config ${configFile.startsWith(root) ? configFile.slice(root.length + 1) : configFile}\n`);

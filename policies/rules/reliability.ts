@@ -154,6 +154,44 @@ export function rabbitmqDeadLetter(level: EnforcementLevel): StackValidationPoli
     };
 }
 
+/**
+ * The policy RabbitMQ applies to a queue: of the policies of its vhost whose pattern matches and that apply to queues,
+ * the one with the highest priority (a queue takes exactly one policy; rabbitmq.com/docs/policies).
+ */
+export function effectivePolicy(policies: Unwrap<rabbitmq.PolicyArgs>[], vhost: unknown, queue: string): Unwrap<rabbitmq.PolicyArgs> | undefined {
+    return policies
+        .filter((p) => p.vhost === vhost && ["queues", "all", "classic_queues", "quorum_queues"].includes(p.policy?.applyTo ?? "all") && regex(p.policy?.pattern)?.test(queue) === true)
+        .sort((a, b) => Number(b.policy?.priority ?? 0) - Number(a.policy?.priority ?? 0))[0];
+}
+
+export function rabbitmqQueuesBounded(level: EnforcementLevel): StackValidationPolicy {
+    return {
+        name: "rabbitmq-queues-bounded",
+        description:
+            "Every RabbitMQ queue's policy bounds it (max-length or max-length-bytes) and refuses publishes past the bound (overflow reject-publish), so a stalled " +
+            "consumer cannot grow a queue until the broker's memory or disk alarm blocks every publisher; at-least-once dead-lettering has reject-publish as RabbitMQ requires.",
+        enforcementLevel: level,
+        validateStack: (args, report) => {
+            const policies = ofType(args.resources, TYPES.rabbitPolicy).map((r) => r.props as Unwrap<rabbitmq.PolicyArgs>);
+            for (const q of ofType(args.resources, TYPES.rabbitQueue)) {
+                const props = q.props as Unwrap<rabbitmq.QueueArgs>;
+                const name = props.name ?? q.name;
+                const p = effectivePolicy(policies, props.vhost, name);
+                const d = { ...(record(p?.policy?.definition) ?? {}), ...Object.fromEntries(Object.entries(queueArguments(props)).map(([k, v]) => [k.replace(/^x-/, ""), v])) };
+                const label = `RabbitMQ queue ${name}${p ? ` (policy ${p.name})` : ""}`;
+                if (d["max-length"] === undefined && d["max-length-bytes"] === undefined) {
+                    report(`${label}: unbounded: no max-length or max-length-bytes applies to it (rabbitmq.maxQueueLength)`, q.urn);
+                } else if (d.overflow !== "reject-publish" && d.overflow !== "reject-publish-dlx") {
+                    report(`${label}: overflow ${String(d.overflow ?? "drop-head")}: past the bound the oldest messages are dropped; set overflow: reject-publish so publishers are refused instead`, q.urn);
+                }
+                if (d["dead-letter-strategy"] === "at-least-once" && d.overflow !== "reject-publish") {
+                    report(`${label}: dead-letter-strategy at-least-once without overflow reject-publish: RabbitMQ falls back to at-most-once dead-lettering`, q.urn);
+                }
+            }
+        },
+    };
+}
+
 function hasDeadLetterPath(q: Unwrap<rabbitmq.QueueArgs>, name: string, policies: RabbitPolicyView[]): boolean {
     if (queueArguments(q)["x-dead-letter-exchange"] !== undefined) {
         return true;
@@ -373,6 +411,7 @@ export function reliabilityPolicies(level: EnforcementLevel): (ResourceValidatio
         rabbitmqDurable(level),
         rabbitmqQuorumQueues(level),
         rabbitmqDeadLetter(level),
+        rabbitmqQueuesBounded(level),
         deploymentResources(level),
         deploymentProbes(level),
         deploymentRunAsNonRoot(level),

@@ -10,8 +10,9 @@ import * as migration from "../../policies/rules/migration";
 import * as reliability from "../../policies/rules/reliability";
 import * as security from "../../policies/rules/security";
 import { NAR_URL, deployment, factsOf, gcsBucket, goodStack, mskCluster, pulsarRelease, s3Bucket } from "./fixtures";
-import { clone, res } from "./harness";
+import { edited, res, set } from "./harness";
 import { planStack } from "../support/stacks";
+import { RUNTIME_SPECS } from "./runtime-cases";
 
 export interface Case {
     name: string;
@@ -31,31 +32,6 @@ export interface PolicySpec {
 
 const PROD = { environment: "prod" };
 const DEV = { environment: "dev" };
-
-/** `resources` with the first resource matching `pick` replaced by `edit(copy)` (or removed when edit returns undefined). */
-function edited(resources: CapturedResource[], pick: (r: CapturedResource) => boolean, edit: (r: CapturedResource) => CapturedResource | undefined): CapturedResource[] {
-    const i = resources.findIndex(pick);
-    if (i < 0) {
-        throw new Error("fixture: nothing to edit");
-    }
-    const copy = clone(resources);
-    const next = edit(copy[i] as CapturedResource);
-    if (next) {
-        copy[i] = next;
-    } else {
-        copy.splice(i, 1);
-    }
-    return copy;
-}
-
-/** Sets a value on both inputs and outputs of a resource. */
-function set(r: CapturedResource, mutate: (props: Record<string, any>) => void): CapturedResource {
-    mutate(r.inputs as Record<string, any>);
-    if (r.outputs !== r.inputs) {
-        mutate(r.outputs as Record<string, any>);
-    }
-    return r;
-}
 
 const ofType = (type: string) => (r: CapturedResource) => r.type === type;
 const named = (name: string) => (r: CapturedResource) => r.name === name;
@@ -85,6 +61,7 @@ const prod3 = goodStack("prod", 3);
 const prod1 = goodStack("prod", 1);
 
 export const SPECS: Record<string, PolicySpec> = {
+    ...RUNTIME_SPECS,
     // --- security ------------------------------------------------------------------------------
     "s3-bucket-encrypted": {
         make: security.s3BucketEncrypted,
@@ -398,8 +375,8 @@ export const SPECS: Record<string, PolicySpec> = {
         make: migration.auditTrailKeepsKafkaTopic,
         cases: [
             { name: "topic kept at phase 3 without the gate", resources: prod3, facts: factsOf("prod", 3), expect: [] },
-            { name: "topic dropped once the gate is approved", resources: prod3.filter((r) => !named("kafka-topic-audit-trail")(r)), facts: { ...factsOf("prod", 3), auditParity: true }, expect: [] },
-            { name: "topic dropped before the gate", resources: prod3.filter((r) => !named("kafka-topic-audit-trail")(r)), facts: factsOf("prod", 3), expect: ["the Kafka topic audit-trail is missing while gates.auditParity is false"] },
+            { name: "topic dropped once the gate is approved", resources: prod3.filter((r) => !named("platform-kafka-topic-audit-trail")(r)), facts: { ...factsOf("prod", 3), auditParity: true }, expect: [] },
+            { name: "topic dropped before the gate", resources: prod3.filter((r) => !named("platform-kafka-topic-audit-trail")(r)), facts: factsOf("prod", 3), expect: ["the Kafka topic audit-trail is missing while gates.auditParity is false"] },
         ],
     },
     "kafka-pulsar-coexist": {
@@ -451,9 +428,9 @@ export const SPECS: Record<string, PolicySpec> = {
             { name: "dev, unprotected", resources: goodStack("dev", 3), config: DEV, expect: [] },
             {
                 name: "an unprotected topic in prod",
-                resources: edited(prod3, named("kafka-topic-audit-trail"), (r) => ({ ...r, protect: false })),
+                resources: edited(prod3, named("platform-kafka-topic-audit-trail"), (r) => ({ ...r, protect: false })),
                 config: PROD,
-                expect: ["kafka:index/topic:Topic kafka-topic-audit-trail holds data but is not protected in prod"],
+                expect: ["kafka:index/topic:Topic platform-kafka-topic-audit-trail holds data but is not protected in prod"],
             },
         ],
     },

@@ -1,14 +1,15 @@
 /**
- * Good resources, as the components declare them, derived from the planned topology of the committed stacks so the
- * pack is checked against what the program will really register. Bad fixtures are one edit away (see the tests).
+ * Fixtures for the policy tests. goodStack is what the program (index.ts) really registers for a stack at a phase; the
+ * smaller builders make single resources as the components declare them, for cases about one resource. Bad fixtures
+ * are one edit away (cases.ts, runtime-cases.ts, bad-fixtures.ts).
  */
-import { kafkaAclArgs } from "../../components/kafka";
 import { tlsOnlyBucketPolicy } from "../../components/offload-bucket";
 import { pulsarHelmValues } from "../../components/pulsar-chart-values";
 import type { CapturedResource } from "../../policies/offline";
 import { TYPES } from "../../policies/rules/common";
 import { planStack, type StackName } from "../support/stacks";
 import type { DeploymentPlan, EnvVarPlan, Topology } from "../../topology";
+import { inject } from "vitest";
 import { res } from "./harness";
 
 export const BUCKET = "cosmic-ai-prod-pulsar-offload";
@@ -127,96 +128,16 @@ export function deployment(d: DeploymentPlan, namespace: string): CapturedResour
     });
 }
 
-function cr(kind: string, name: string, spec: Record<string, unknown>, protect: boolean, apiVersion = "resource.streamnative.io/v1alpha1"): CapturedResource {
-    return res(`kubernetes:${apiVersion}:${kind}`, `tenancy-${kind.toLowerCase()}-${name}`, { apiVersion, kind, metadata: { name }, spec }, { protect, retainOnDelete: true });
-}
-
-const k8sName = (s: string) => s.replace(/^persistent:\/\//, "").replace(/[^a-z0-9]+/g, "-");
-
-/** Every resource the program would register for a stack at a phase (the ones the pack looks at). */
+/**
+ * Every resource the program registers for a stack at a phase: the real program (index.ts) under mocks, captured once
+ * per test run (test/support/program-resources.ts). A fresh copy each call, so cases can edit it.
+ */
 export function goodStack(stack: StackName, phase: number): CapturedResource[] {
-    const t = planStack(stack, { phase });
-    const protect = t.protectData;
-    const out: CapturedResource[] = [];
-    if (t.offload) {
-        out.push(...(t.offload.driver === "aws-s3" ? s3Bucket() : gcsBucket()));
+    const run = inject("programRuns")[`${stack}/${phase}`];
+    if (!run) {
+        throw new Error(`no capture of ${stack} at phase ${phase} (test/support/program-resources.ts CAPTURES)`);
     }
-    if (t.kafka) {
-        if (t.kafka.provider === "msk") {
-            out.push(mskCluster());
-        } else if (t.kafka.provider === "confluent") {
-            out.push(res(TYPES.confluentCluster, "kafka-cluster", { displayName: "messaging", availability: "SINGLE_ZONE" }, { protect, retainOnDelete: true }));
-        }
-        for (const topic of t.kafka.topics) {
-            out.push(
-                res(
-                    TYPES.kafkaTopic,
-                    `kafka-topic-${topic.name}`,
-                    { name: topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, config: topic.config },
-                    { protect, retainOnDelete: true },
-                ),
-            );
-        }
-        for (const a of [...t.kafka.admin.acls, ...t.kafka.acls]) {
-            out.push(
-                res(TYPES.kafkaAcl, `kafka-acl-${a.principal}-${a.resourceType}-${a.resourceName}-${a.operation}`, { ...kafkaAclArgs(a, a.principal) }),
-            );
-        }
-    }
-    if (t.pulsar) {
-        out.push(pulsarRelease(t));
-        for (const tenant of t.pulsar.tenants) {
-            out.push(cr("PulsarTenant", tenant.name, { name: tenant.name, adminRoles: tenant.adminRoles }, protect));
-        }
-        for (const ns of t.pulsar.namespaces) {
-            const spec: Record<string, unknown> = { ...ns };
-            delete spec.tenant;
-            out.push(cr("PulsarNamespace", k8sName(ns.name), spec, protect));
-        }
-        for (const topic of t.pulsar.topics) {
-            out.push(cr("PulsarTopic", k8sName(topic.name), { name: topic.name, persistent: true, partitions: topic.partitions }, protect));
-        }
-        for (const x of t.pulsar.permissions) {
-            out.push(
-                cr("PulsarPermission", k8sName(`${x.resourceName}/${x.role}`), { resourceType: x.resourceType, resourceName: x.resourceName, roles: [x.role], actions: x.actions }, false),
-            );
-        }
-    }
-    for (const f of t.functions) {
-        out.push(cr("Function", f.name, { name: f.name, tenant: f.tenant, namespace: f.namespace, input: { topics: f.inputs }, output: { topic: f.output } }, false, "compute.functionmesh.io/v1alpha1"));
-    }
-    for (const d of t.deployments) {
-        out.push(deployment(d, t.kubernetes.namespace));
-    }
-    const r = t.rabbitmq;
-    out.push(res(TYPES.rabbitPermissions, "rabbit-admin-permissions", { user: r.admin.name, vhost: r.vhost, permissions: { configure: r.admin.configure, write: r.admin.write, read: r.admin.read } }));
-    for (const e of r.exchanges) {
-        out.push(res(TYPES.rabbitExchange, `rabbit-exchange-${e.name}`, { name: e.name, vhost: r.vhost, settings: { type: e.type, durable: e.durable, autoDelete: false } }));
-    }
-    for (const q of r.queues) {
-        out.push(
-            res(
-                TYPES.rabbitQueue,
-                `rabbit-queue-${q.name}`,
-                { name: q.name, vhost: r.vhost, settings: { durable: q.durable, autoDelete: false, arguments: { "x-queue-type": q.type } } },
-                { protect, retainOnDelete: true },
-            ),
-        );
-    }
-    for (const b of r.bindings) {
-        out.push(res(TYPES.rabbitBinding, `rabbit-binding-${b.exchange}-${b.queue}`, { vhost: r.vhost, source: b.exchange, destination: b.queue, destinationType: "queue", routingKey: b.routingKey }));
-    }
-    for (const p of r.policies) {
-        out.push(
-            res(TYPES.rabbitPolicy, `rabbit-policy-${p.name}`, {
-                name: p.name,
-                vhost: r.vhost,
-                policy: { pattern: p.pattern, priority: p.priority, applyTo: p.applyTo, definition: Object.fromEntries(Object.entries(p.definition).map(([k, v]) => [k, String(v)])) },
-            }),
-        );
-    }
-    out.push(res(TYPES.stack, `messaging-platform-${stack}`, { phase: t.phase, kafkaBootstrap: "b-1.msk.example:9096" }));
-    return out;
+    return structuredClone(run.resources);
 }
 
 /** Facts of a stack at a phase, as the policies would read them from its config. */

@@ -48,3 +48,29 @@ export const LEVEL: EnforcementLevel = "mandatory";
 export function clone<T>(v: T): T {
     return structuredClone(v);
 }
+
+/** `resources` with the first resource matching `pick` replaced by `edit(copy)` (or removed when edit returns undefined). */
+export function edited(resources: CapturedResource[], pick: (r: CapturedResource) => boolean, edit: (r: CapturedResource) => CapturedResource | undefined): CapturedResource[] {
+    const i = resources.findIndex(pick);
+    if (i < 0) {
+        throw new Error("fixture: nothing to edit");
+    }
+    const copy = clone(resources);
+    const next = edit(copy[i] as CapturedResource);
+    if (next) {
+        copy[i] = next;
+    } else {
+        copy.splice(i, 1);
+    }
+    return copy;
+}
+
+/** Sets a value on both inputs and outputs of a resource. */
+export function set(r: CapturedResource, mutate: (props: Record<string, any>) => void): CapturedResource {
+    mutate(r.inputs as Record<string, any>);
+    if (r.outputs !== r.inputs) {
+        mutate(r.outputs as Record<string, any>);
+    }
+    return r;
+}
+
