@@ -6,19 +6,12 @@
 import * as aws from "@pulumi/aws";
 import * as confluentcloud from "@pulumi/confluentcloud";
 import * as gcp from "@pulumi/gcp";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
 import { streamRouteOutputs, type PlatformConfig, type Topology } from "../topology";
-import { ServiceCredentials } from "./credentials";
 import { KafkaPlatform } from "./kafka";
-import { kubernetesProvider } from "./kubernetes-provider";
-import { Observability } from "./observability";
+import { declareKubernetesWorkloads } from "./kubernetes-workloads";
 import { OffloadBucket } from "./offload-bucket";
-import { Orchestrator } from "./orchestrator";
-import { PulsarCluster } from "./pulsar-cluster";
-import { PulsarFunctions } from "./pulsar-functions";
-import { PulsarTenancy } from "./pulsar-tenancy";
 import { RabbitControlPlane } from "./rabbit-control-plane";
 
 /** A copy of plain objects without their undefined entries, at any depth (Outputs and arrays are kept as they are). Pure. */
@@ -55,8 +48,8 @@ export class MessagingPlatform extends pulumi.ComponentResource {
         };
         const parent = { parent: this };
 
-        // Providers: explicit everywhere (stacks set pulumi:disable-default-providers).
-        const kubernetes = kubernetesProvider(`${name}-kubernetes`, topology, parent);
+        // Providers: explicit everywhere (stacks set pulumi:disable-default-providers); the kubernetes one is the
+        // Kubernetes half's (components/kubernetes-workloads.ts).
         const rabbitProvider = new rabbitmq.Provider(
             `${name}-rabbitmq`,
             {
@@ -82,14 +75,6 @@ export class MessagingPlatform extends pulumi.ComponentResource {
         // Per-service passwords (RabbitMQ users, MSK SCRAM users) are HMACs of this secret seed (components/derived-password.ts).
         const servicePasswordSeed = pulumi.secret(platform.credentialSeed ?? "");
 
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
-            { metadata: { name: topology.kubernetes.namespace, labels: { "app.kubernetes.io/part-of": "messaging-platform" } } },
-            // Deleting a namespace deletes every volume in it.
-            { parent: this, provider: kubernetes, retainOnDelete: true, protect: topology.protectData },
-        );
-        const onKubernetes: pulumi.ComponentResourceOptions = { parent: this, providers: { kubernetes }, dependsOn: [namespace] };
-
         const kafka = topology.kafka
             ? new KafkaPlatform(
                   `${name}-kafka`,
@@ -103,20 +88,6 @@ export class MessagingPlatform extends pulumi.ComponentResource {
                   { parent: this, providers: cloudProviders },
               )
             : undefined;
-
-        // The Secrets every workload reads (Kafka logins, Pulsar tokens) and the Pulsar signing key.
-        const externalSasl = platform.kafka.provider === "external" ? platform.kafka.sasl : undefined;
-        const credentials = new ServiceCredentials(
-            `${name}-credentials`,
-            {
-                topology,
-                seed: servicePasswordSeed,
-                ...(kafka ? { kafkaCredentials: kafka.credentials } : {}),
-                ...(externalSasl ? { externalKafkaLogin: { username: externalSasl.username, password: pulumi.secret(platform.kafkaSaslPassword ?? "") } } : {}),
-            },
-            onKubernetes,
-        );
-        const withCredentials: pulumi.ComponentResourceOptions = { ...onKubernetes, dependsOn: [namespace, ...credentials.resources] };
 
         new RabbitControlPlane(`${name}-control-plane`, { topology, servicePasswordSeed }, { parent: this, provider: rabbitProvider });
 
@@ -134,51 +105,13 @@ export class MessagingPlatform extends pulumi.ComponentResource {
               )
             : undefined;
 
-        if (topology.pulsar) {
-            const cluster = new PulsarCluster(
-                `${name}-pulsar`,
-                {
-                    topology,
-                    secretChecksums: credentials.checksums,
-                    ...(bucket ? { brokerIdentity: bucket.brokerIdentity, ...(bucket.brokerKey ? { offloadKey: bucket.brokerKey } : {}) } : {}),
-                },
-                // With token auth the chart mounts the signing key Secret: it must exist before the release installs.
-                withCredentials,
-            );
-            new PulsarTenancy(
-                `${name}-pulsar-tenancy`,
-                { topology, ...(cluster.adminTokenSecret ? { adminToken: cluster.adminTokenSecret } : {}) },
-                { ...onKubernetes, dependsOn: [namespace, cluster] },
-            );
-            if (topology.functions.length > 0 || topology.sinks.length > 0) {
-                new PulsarFunctions(
-                    `${name}-pulsar-functions`,
-                    {
-                        topology,
-                        ...(kafka && !topology.kafka?.clientBootstrapServers ? { kafkaBootstrap: kafka.bootstrapServers } : {}),
-                    },
-                    { ...onKubernetes, dependsOn: [namespace, cluster, ...credentials.resources] },
-                );
-            }
-        }
-
-        // MSK IAM: each service's ServiceAccount assumes its role (IRSA); empty for every other cluster.
-        const serviceAccountAnnotations = Object.fromEntries(
-            Object.entries(kafka?.serviceRoleArns ?? {}).map(([service, arn]) => [service, { "eks.amazonaws.com/role-arn": arn }]),
-        );
-        new Orchestrator(
-            `${name}-orchestrator`,
-            { topology, serviceAccountAnnotations, secretChecksums: credentials.checksums, ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}) },
-            withCredentials,
-        );
-
-        if (topology.observability.enabled) {
-            new Observability(
-                `${name}-observability`,
-                { topology, secretChecksums: credentials.checksums, ...(kafka && !topology.kafka?.clientBootstrapServers ? { kafkaBootstrap: kafka.bootstrapServers } : {}) },
-                withCredentials,
-            );
-        }
+        declareKubernetesWorkloads(this, name, {
+            topology,
+            platform,
+            servicePasswordSeed,
+            ...(kafka ? { kafka: { bootstrapServers: kafka.bootstrapServers, credentials: kafka.credentials, serviceRoleArns: kafka.serviceRoleArns } } : {}),
+            ...(bucket ? { bucket: { brokerIdentity: bucket.brokerIdentity, ...(bucket.brokerKey ? { brokerKey: bucket.brokerKey } : {}) } } : {}),
+        });
 
         // Absent things are left out rather than exported as undefined (the engine warns "Undefined value (bucketName)
         // will not show as a stack output" on every run for those).
