@@ -51,8 +51,12 @@ describe("GitHub workflows", () => {
         const up = parse(read(".github/workflows/up.yml"));
         expect(up.jobs.test.uses).toBe("./.github/workflows/test.yml");
         expect(up.jobs.up.needs).toBe("test");
-        // .ci/run is what the README tells a new user to run: install, type-check, lint, then npm test.
+        // .ci/run is what the README tells a new user to run: install, type-check, lint, then npm test, which ends with
+        // the engine tier.
         expect(read(".ci/run")).toMatch(/npm test/);
+        const scripts = JSON.parse(read("package.json")).scripts as Record<string, string>;
+        expect(scripts.test).toBe("vitest run && npm run -s test:engine");
+        expect(scripts["test:engine"]).toBe("vitest run --config vitest.engine.config.mts");
     });
 
     it("runs up on main, prod only in the production environment, and checks idempotence", () => {
