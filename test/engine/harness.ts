@@ -3,7 +3,7 @@
  * scripts/engine/build.sh builds from Go modules (cached per version), a file backend in a temp folder, the local
  * stack's committed config with the kubernetes provider rendering to a temp folder. Nothing reaches a network.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
@@ -121,7 +121,7 @@ export class Workspace {
      * `pulumi up`, killed (SIGKILL, with its plugins) as soon as it reports its first completed resource operation:
      * what a crashed CI runner or a Ctrl-C twice leaves.
      */
-    upKilledMidway(): Promise<{ killedAfter: string }> {
+    upKilledMidway(): Promise<{ killedAfter: string; pids: number[] }> {
         return new Promise((done, fail) => {
             const child = spawn(this.engine.cli, ["up", "--yes", "--skip-preview", "--stack", "local", "--config-file", this.configFile, "--non-interactive"], {
                 cwd: PROGRAM_DIR,
@@ -133,8 +133,17 @@ export class Workspace {
                 out += b.toString();
                 const line = out.split("\n").find((l) => / (created|updated|deleted) \(/.test(l));
                 if (line && child.pid !== undefined) {
-                    process.kill(-child.pid, "SIGKILL");
-                    done({ killedAfter: line.trim() });
+                    // The CLI starts each plugin in a process group of its own (cmdutil.RegisterProcessGroup): a kill
+                    // of the CLI's group leaves them running, so every descendant is killed by pid.
+                    const all = [child.pid, ...descendants(child.pid)];
+                    for (const pid of all) {
+                        try {
+                            process.kill(pid, "SIGKILL");
+                        } catch {
+                            // already gone
+                        }
+                    }
+                    done({ killedAfter: line.trim(), pids: all });
                 }
             });
             child.on("exit", (code) => fail(new Error(`pulumi up finished (${code}) before it could be killed:\n${out}`)));
@@ -147,6 +156,20 @@ export class Workspace {
             rmSync(resolve(PROGRAM_DIR, f), { force: true });
         }
     }
+}
+
+/** Every process below `pid` (children first found through `ps`, then theirs). */
+function descendants(pid: number): number[] {
+    const out = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" });
+    const children = new Map<number, number[]>();
+    for (const line of out.trim().split("\n")) {
+        const [p, pp] = line.trim().split(/\s+/).map(Number) as [number, number];
+        children.set(pp, [...(children.get(pp) ?? []), p]);
+    }
+    const found: number[] = [];
+    const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (found.push(c), walk(c)));
+    walk(pid);
+    return found;
 }
 
 /** A step of `pulumi preview --json`. */
