@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { CRITICALITIES, GATE_NAMES, SERVICE_NAMES, type StreamSpec } from "./catalog";
 import { KOP_DISTRIBUTIONS } from "./kop";
+import { STAGES } from "./choreography";
 import { MAX_PHASE, type PhaseId } from "./phases";
 import type { PulsarSizing } from "./sizing";
 
@@ -339,6 +340,12 @@ export const configSchema = z.strictObject({
      * Unset it after the update. @default false
      */
     allowPhaseSkip: z.boolean().default(false),
+    /**
+     * The stage of a transition that moves streams (topology/choreography.ts): `prepare` (the target side exists,
+     * services unchanged), then `switch` (services roll, overlap mirrors run); unset it for the last update (settle).
+     * The guard (topology/transition.ts) says when each is due.
+     */
+    transitionStage: z.enum(STAGES).optional(),
     rabbitmqPassword: z.string().min(1).optional(),
     kafkaSaslPassword: z.string().min(1).optional(),
     credentialSeed: z.string().min(1).optional(),

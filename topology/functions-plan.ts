@@ -18,27 +18,42 @@ export function planSinks(
         .map((r) => {
             const s = streams.get(r.stream) as StreamSpec;
             const name = r.sink as string;
-            const role = pulsarRole(s.pulsarTopic.tenant, KAFKA_SINK_SERVICE);
-            const mechanism = kafkaSecurity?.saslMechanism;
-            // One Secret per sink: sinks of different tenants authenticate as different Pulsar roles.
-            const jaas =
-                mechanism === undefined
-                    ? undefined
-                    : mechanism === "AWS_MSK_IAM"
-                      ? book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "literal", value: `sasl.jaas.config=${MSK_IAM_JAAS}\n` })
-                      : book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "kafka-jaas", principal: KAFKA_SINK_SERVICE, mechanism, format: "properties" });
             return {
                 name,
                 stream: s.name,
                 input: pulsarTopicName(s.pulsarTopic.tenant, s.pulsarTopic.namespace, s.pulsarTopic.topic),
                 kafkaTopic: s.kafkaTopic,
                 className: "org.apache.pulsar.io.kafka.KafkaBytesSink" as const,
-                principal: kafkaPrincipal(KAFKA_SINK_SERVICE),
-                role,
-                ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(name, role) } : {}),
-                ...(jaas ? { jaasFile: { secret: jaas, mountPath: SINK_CREDENTIALS_DIR, file: `${SINK_CREDENTIALS_DIR}/${jaas.key}` } } : {}),
+                ...connectorCredentials(name, s.pulsarTopic.tenant, pulsar, kafkaSecurity, book),
             };
         });
+}
+
+/**
+ * A pulsar-io Kafka connector's identity (a sink, or a transition's mirror): the connectors' Kafka principal, its
+ * tenant's Pulsar role, and one Secret per connector (connectors of different tenants authenticate as different roles).
+ */
+export function connectorCredentials(
+    name: string,
+    tenant: string,
+    pulsar: PulsarPlan,
+    kafkaSecurity: KafkaClientSecurity | null,
+    book: CredentialBook,
+): Pick<SinkPlan, "principal" | "role" | "authSecret" | "jaasFile"> {
+    const role = pulsarRole(tenant, KAFKA_SINK_SERVICE);
+    const mechanism = kafkaSecurity?.saslMechanism;
+    const jaas =
+        mechanism === undefined
+            ? undefined
+            : mechanism === "AWS_MSK_IAM"
+              ? book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "literal", value: `sasl.jaas.config=${MSK_IAM_JAAS}\n` })
+              : book.ref(name, CREDENTIAL_KEYS.sinkJaas, { from: "kafka-jaas", principal: KAFKA_SINK_SERVICE, mechanism, format: "properties" });
+    return {
+        principal: kafkaPrincipal(KAFKA_SINK_SERVICE),
+        role,
+        ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(name, role) } : {}),
+        ...(jaas ? { jaasFile: { secret: jaas, mountPath: SINK_CREDENTIALS_DIR, file: `${SINK_CREDENTIALS_DIR}/${jaas.key}` } } : {}),
+    };
 }
 
 /** Where a sink's Kafka login file is mounted. */

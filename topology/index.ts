@@ -1,6 +1,8 @@
 /** The pure core: config contract, phases, catalog and planner. No Pulumi imports below this folder. */
 export * from "./avro-schema";
 export * from "./catalog";
+export * from "./choreography";
+export * from "./choreography-model";
 export * from "./config";
 export * from "./control-plane";
 export * from "./credentials";
@@ -20,5 +22,7 @@ export * from "./pulsar-plan";
 export * from "./rabbit-plan";
 export * from "./routes";
 export * from "./sizing";
+export * from "./stage-plan";
 export * from "./stack-file";
 export * from "./transition";
+export * from "./update";

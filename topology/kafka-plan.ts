@@ -4,6 +4,11 @@ import type { PlatformConfig } from "./config";
 import type { KafkaAclOperation, KafkaAclPlan, KafkaAdminAclPlan, KafkaAdminPlan, KafkaClientSecurity, KafkaPlan, KafkaTopicPlan, SinkPlan, StreamRoute } from "./model";
 import { KAFKA_ADMIN_USER, KAFKA_SINK_SERVICE, LAG_EXPORTER_SERVICE, kafkaPrincipal } from "./naming";
 
+
+/** An Allow ACL on a literal resource name from any host: the only kind the platform grants. */
+export function allowLiteral(principal: string, resourceType: "Topic" | "Group", resourceName: string, operation: KafkaAclOperation): KafkaAclPlan {
+    return { principal, resourceType, resourceName, patternType: "Literal", operation, permissionType: "Allow", host: "*" };
+}
 export function planKafka(
     config: PlatformConfig,
     routes: StreamRoute[],
@@ -27,15 +32,7 @@ export function planKafka(
     // per consumed topic, Read on the consumer group named after the service; only for Kafka traffic of this phase.
     const acls = new Map<string, KafkaAclPlan>();
     const grant = (service: string, resourceType: "Topic" | "Group", resourceName: string, operation: KafkaAclOperation) => {
-        const acl: KafkaAclPlan = {
-            principal: kafkaPrincipal(service),
-            resourceType,
-            resourceName,
-            patternType: "Literal",
-            operation,
-            permissionType: "Allow",
-            host: "*",
-        };
+        const acl = allowLiteral(kafkaPrincipal(service), resourceType, resourceName, operation);
         acls.set(`${acl.principal}|${resourceType}|${resourceName}|${operation}`, acl);
     };
     for (const r of routes) {

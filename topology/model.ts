@@ -339,6 +339,39 @@ export interface SinkPlan {
     jaasFile?: { secret: SecretKeyRef; mountPath: string; file: string };
 }
 
+/**
+ * A copy of one stream's log into its next home while a transition's old and new pods overlap (topology/choreography.ts):
+ * Kafka -> Pulsar (pulsar-io's Kafka source: a Function Mesh Source) or Pulsar -> Kafka (its Kafka sink: a Sink). It
+ * reads with a cursor named after itself (the Kafka consumer group, or the Pulsar subscription) that `npm run handover`
+ * positions before the switch, and exists only in the switch stage.
+ */
+export interface MirrorPlan {
+    name: string;
+    stream: string;
+    direction: "kafka-to-pulsar" | "pulsar-to-kafka";
+    kafkaTopic: string;
+    /** `persistent://tenant/namespace/topic` */
+    pulsarTopic: string;
+    className: "org.apache.pulsar.io.kafka.KafkaBytesSource" | "org.apache.pulsar.io.kafka.KafkaBytesSink";
+    /** The Kafka principal it reads or writes Kafka with (the connectors' own, with its own ACLs). */
+    principal: string;
+    /** Its Pulsar role (produce on the topic for a source, consume for a sink). */
+    role: string;
+    /** Function Mesh `pulsar.authSecret` (token auth only). */
+    authSecret?: string;
+    /** Its Kafka login file (Kafka SASL only), as for the sinks. */
+    jaasFile?: SinkPlan["jaasFile"];
+}
+
+/** The stage a staged transition's update is at (topology/stage-plan.ts), recorded in the stack outputs. */
+export interface TransitionStagePlan {
+    stage: "prepare" | "switch";
+    /** Where the transition started: the deployed phase and gates before it. */
+    from: { phase: PhaseId; gates: Record<GateName, boolean> };
+    /** Services still on their source env in this stage (draining an abandoned log until settle). */
+    settleMovers: string[];
+}
+
 export interface RabbitQueuePlan {
     name: string;
     type: "quorum";
@@ -400,6 +433,10 @@ export interface Topology {
     deployments: DeploymentPlan[];
     functions: PulsarFunctionPlan[];
     sinks: SinkPlan[];
+    /** The overlap mirrors of a transition's switch stage; empty otherwise. */
+    mirrors: MirrorPlan[];
+    /** Set in a staged transition's prepare and switch updates. */
+    transition?: TransitionStagePlan;
     rabbitmq: RabbitPlan;
     offload: OffloadPlan | null;
     /** Credential Secrets and what each key holds; exactly the keys something in this plan references. */

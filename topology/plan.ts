@@ -69,6 +69,7 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
         deployments,
         functions,
         sinks,
+        mirrors: [],
         rabbitmq: planRabbit(config),
         offload,
         credentials: book.list(),

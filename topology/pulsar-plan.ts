@@ -289,6 +289,11 @@ function kopBrokerConfig(e: PulsarEndpoints, allowedNamespaces: string[], tokenA
         // KafkaServiceConfigurationTest.testKafkaListenersWithAdvertisedListener).
         PULSAR_PREFIX_kafkaAdvertisedListeners: `${listenerName}://advertisedAddress:${e.kafkaPort}`,
         PULSAR_PREFIX_kopAllowedNamespaces: allowedNamespaces.join(","),
+        // Messages stored as Pulsar entries, so native consumers (the matcher Function from phase 2, the sinks and
+        // mirrors of a transition) read what Kafka clients wrote through KoP, and the other way round. `pulsar` is
+        // KoP's default; written out because the transitions depend on it (streamnative/kop docs/configuration.md
+        // `entryFormat`; docs.streamnative.io "Interoperability between Kafka and Pulsar").
+        PULSAR_PREFIX_entryFormat: "pulsar",
         PULSAR_PREFIX_kafkaTenant: "public",
         PULSAR_PREFIX_kafkaNamespace: "default",
     };

@@ -2,6 +2,8 @@
  * Phase transitions: a stack moves one phase at a time, in either direction, unless the update says otherwise.
  * The deployed phase comes from the stack's own last outputs (index.ts reads them); this module only decides.
  */
+import type { GateName } from "./catalog";
+import type { StageName } from "./choreography";
 import { CONFIG_NAMESPACE, type ConfigProblem, type PlatformConfig } from "./config";
 import { PHASE_IDS, describePhase, type PhaseId } from "./phases";
 
@@ -9,6 +11,12 @@ import { PHASE_IDS, describePhase, type PhaseId } from "./phases";
 export interface DeployedState {
     /** The last update ran tiered-storage offload: ledgers may live in the bucket. */
     offloadActive?: boolean;
+    /** The phase of the last update (its target, during a staged transition). */
+    phase?: PhaseId;
+    /** The gates of the last update (its target's). Stacks deployed before gates were recorded have none. */
+    gates?: Record<GateName, boolean>;
+    /** Set while a staged transition is under way: the stage the last update ran and where the transition started. */
+    transition?: { stage: StageName; from: { phase: PhaseId; gates: Record<GateName, boolean> } };
 }
 
 /**
