@@ -26,6 +26,8 @@ export interface KubernetesWorkloadsInputs {
     servicePasswordSeed: pulumi.Input<string>;
     /** A provisioned Kafka cluster (KafkaPlatform); undefined for an external cluster or none. */
     kafka?: {
+        /** What the services need on Kafka before they roll (the cluster, its topics and ACLs: KafkaPlatform). */
+        ready?: pulumi.Resource;
         bootstrapServers: pulumi.Input<string>;
         credentials: Record<string, KafkaCredential>;
         serviceRoleArns: Record<string, pulumi.Input<string>>;
@@ -67,6 +69,11 @@ export function declareKubernetesWorkloads(host: pulumi.ComponentResource, name:
     // The cluster's bootstrap for workloads, unless the plan names the addresses pods use (an external cluster).
     const kafkaBootstrap = kafka && !topology.kafka?.clientBootstrapServers ? { kafkaBootstrap: kafka.bootstrapServers } : {};
 
+    // What a service's new env points at must exist before its pods roll: the brokers, the tenants, namespaces, topics
+    // and grants, the mirrors and sinks of the overlap (topology/choreography.ts), and the Kafka topics and ACLs.
+    // dependsOn orders the updates' steps; that the Pulsar operators have reconciled the CRs is what `npm run handover`
+    // checks between the prepare and switch updates (it creates subscriptions on the topics).
+    const servicesNeed: pulumi.Resource[] = [namespace, ...credentials.resources, ...(kafka?.ready ? [kafka.ready] : [])];
     if (topology.pulsar) {
         const cluster = new PulsarCluster(
             `${name}-pulsar`,
@@ -78,13 +85,20 @@ export function declareKubernetesWorkloads(host: pulumi.ComponentResource, name:
             // With token auth the chart mounts the signing key Secret: it must exist before the release installs.
             withCredentials,
         );
-        new PulsarTenancy(
+        const tenancy = new PulsarTenancy(
             `${name}-pulsar-tenancy`,
             { topology, ...(cluster.adminTokenSecret ? { adminToken: cluster.adminTokenSecret } : {}) },
             { ...onKubernetes, dependsOn: [namespace, cluster] },
         );
-        if (topology.functions.length > 0 || topology.sinks.length > 0) {
-            new PulsarFunctions(`${name}-pulsar-functions`, { topology, ...kafkaBootstrap }, { ...onKubernetes, dependsOn: [namespace, cluster, ...credentials.resources] });
+        servicesNeed.push(cluster, tenancy);
+        if (topology.functions.length > 0 || topology.sinks.length > 0 || topology.mirrors.length > 0) {
+            // Functions, sinks and mirrors read and write topics the tenancy declares, with its grants.
+            const functions = new PulsarFunctions(
+                `${name}-pulsar-functions`,
+                { topology, ...kafkaBootstrap },
+                { ...onKubernetes, dependsOn: [namespace, cluster, tenancy, ...credentials.resources, ...(kafka?.ready ? [kafka.ready] : [])] },
+            );
+            servicesNeed.push(functions);
         }
     }
 
@@ -95,7 +109,7 @@ export function declareKubernetesWorkloads(host: pulumi.ComponentResource, name:
     new Orchestrator(
         `${name}-orchestrator`,
         { topology, serviceAccountAnnotations, secretChecksums: credentials.checksums, ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}) },
-        withCredentials,
+        { ...onKubernetes, dependsOn: servicesNeed },
     );
 
     if (topology.observability.enabled) {

@@ -109,7 +109,7 @@ export class MessagingPlatform extends pulumi.ComponentResource {
             topology,
             platform,
             servicePasswordSeed,
-            ...(kafka ? { kafka: { bootstrapServers: kafka.bootstrapServers, credentials: kafka.credentials, serviceRoleArns: kafka.serviceRoleArns } } : {}),
+            ...(kafka ? { kafka: { ready: kafka, bootstrapServers: kafka.bootstrapServers, credentials: kafka.credentials, serviceRoleArns: kafka.serviceRoleArns } } : {}),
             ...(bucket ? { bucket: { brokerIdentity: bucket.brokerIdentity, ...(bucket.brokerKey ? { brokerKey: bucket.brokerKey } : {}) } } : {}),
         });
 
@@ -118,6 +118,10 @@ export class MessagingPlatform extends pulumi.ComponentResource {
         this.outputs = withoutUndefined({
             phase: topology.phase,
             phaseName: topology.phaseName,
+            /** Read back by the next update (topology/update.ts): the gates this update deployed. */
+            gates: { ...platform.gates },
+            /** Set in a staged transition's prepare and switch updates: read back to order the next one. */
+            transition: topology.transition,
             endpoints: {
                 kafkaBootstrap: kafka ? kafka.bootstrapServers : undefined,
                 kopBootstrap: topology.pulsar?.endpoints.kopBootstrap,

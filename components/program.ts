@@ -5,33 +5,50 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     ConfigError,
+    GATE_NAMES,
+    STAGES,
     isPhaseId,
-    phaseTransitionProblem,
-    plan,
+    planUpdate,
     retainedStorageProblems,
     tokenExpiryProblem,
     validateConfig,
     type DeployedState,
+    type GateName,
     type PlatformConfig,
     type Topology,
 } from "../topology";
 import { readRawConfig } from "./stack-config";
 
 /**
- * What this stack last deployed: its own previous outputs (`phase`, `offloadActive`), read through a StackReference
- * to itself (works with every backend). Empty on a first deployment.
+ * What this stack last deployed: its own previous outputs (`phase`, `gates`, `transition`, `offloadActive`), read
+ * through a StackReference to itself (works with every backend). Empty on a first deployment. An output of another
+ * shape (hand-edited state) is ignored rather than trusted.
  */
-async function deployedOutputs(): Promise<{ phase?: number } & DeployedState> {
+async function deployedOutputs(): Promise<DeployedState> {
     const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
     const read = async (name: string) => {
         const details = await self.getOutputDetails(name);
         return details.value ?? details.secretValue;
     };
-    const [phase, offloadActive] = await Promise.all([read("phase"), read("offloadActive")]);
+    const [phase, offloadActive, gates, transition] = await Promise.all([read("phase"), read("offloadActive"), read("gates"), read("transition")]);
     return {
-        ...(typeof phase === "number" ? { phase } : {}),
+        ...(isPhaseId(phase) ? { phase } : {}),
         ...(typeof offloadActive === "boolean" ? { offloadActive } : {}),
+        ...(isGates(gates) ? { gates } : {}),
+        ...(isTransition(transition) ? { transition: { stage: transition.stage, from: transition.from } } : {}),
     };
+}
+
+function isGates(v: unknown): v is Record<GateName, boolean> {
+    return typeof v === "object" && v !== null && GATE_NAMES.every((g) => typeof (v as Record<string, unknown>)[g] === "boolean");
+}
+
+function isTransition(v: unknown): v is NonNullable<DeployedState["transition"]> {
+    if (typeof v !== "object" || v === null) {
+        return false;
+    }
+    const t = v as { stage?: unknown; from?: { phase?: unknown; gates?: unknown } };
+    return (STAGES as readonly unknown[]).includes(t.stage) && isPhaseId(t.from?.phase) && isGates(t.from?.gates);
 }
 
 /**
@@ -42,14 +59,12 @@ export async function runPlatformProgram(build: (platform: PlatformConfig, topol
     try {
         const platform = validateConfig(readRawConfig());
         const deployed = await deployedOutputs();
-        const problems = [
-            phaseTransitionProblem(isPhaseId(deployed.phase) ? deployed.phase : undefined, platform.phase, platform.allowPhaseSkip, pulumi.getStack()),
-            ...retainedStorageProblems(platform, deployed),
-        ].filter((p) => p !== undefined);
+        const problems = retainedStorageProblems(platform, deployed);
         if (problems.length > 0) {
             throw new ConfigError(problems);
         }
-        const topology = plan(platform, deployed);
+        // The requested plan, or the stage of a transition that is due (topology/update.ts); refused otherwise.
+        const { topology } = planUpdate(platform, deployed, pulumi.getStack());
         // Tokens expire (their exp is the plan's): refuse to deploy expired ones, warn in their last month.
         const auth = topology.pulsar?.auth;
         const expiry = auth ? tokenExpiryProblem(auth.validity, nowSeconds(), pulumi.getStack()) : undefined;

@@ -1,11 +1,11 @@
 /**
- * PulsarFunctions: the plan's Pulsar Functions (the mcp-matcher) and Pulsar->Kafka sinks as Function Mesh custom
- * resources (`compute.functionmesh.io/v1alpha1` Function and Sink; fields checked against
- * reference/crds/compute.functionmesh.io_{functions,sinks}.yaml).
+ * PulsarFunctions: the plan's Pulsar Functions (the mcp-matcher), Pulsar->Kafka sinks and a transition's overlap
+ * mirrors as Function Mesh custom resources (`compute.functionmesh.io/v1alpha1` Function, Sink and Source; fields
+ * checked against reference/crds/compute.functionmesh.io_{functions,sinks,sources}.yaml).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type KafkaPlan, type PulsarPlan, type Topology } from "../topology";
+import { type KafkaPlan, type MirrorPlan, type PulsarPlan, type SinkPlan, type Topology } from "../topology";
 import { kubernetesName } from "./pulsar-tenancy";
 
 export const FUNCTION_MESH_API = "compute.functionmesh.io/v1alpha1";
@@ -129,14 +129,62 @@ export function functionSpecs(topology: Topology, r: Resolved, authSecretName?: 
 /** The sink pod's volume with its Kafka login file. */
 const SINK_CREDENTIALS_VOLUME = "kafka-client";
 
-/** Sink specs for a plan. Pure; exported for testing. `kafkaBootstrap` may be an Output. */
+/** What a Kafka sink connector needs: a plan sink, or a Pulsar -> Kafka overlap mirror. */
+type KafkaSinkLike = Pick<SinkPlan, "name" | "className" | "input" | "kafkaTopic" | "authSecret" | "jaasFile">;
+/** What a Kafka source connector needs: a Kafka -> Pulsar overlap mirror. */
+type KafkaSourceLike = Pick<MirrorPlan, "name" | "kafkaTopic" | "pulsarTopic" | "authSecret" | "jaasFile">;
+
+/** Kafka client security of a connector, as KafkaSinkConfig and KafkaSourceConfig both name it. */
+function kafkaSecurity(security: KafkaPlan["clientSecurity"]): Record<string, string> {
+    return {
+        ...(security.protocol !== "PLAINTEXT" ? { securityProtocol: security.protocol } : {}),
+        ...(security.saslMechanism ? { saslMechanism: security.saslMechanism } : {}),
+    };
+}
+
+/**
+ * The login as a mounted file read through Kafka's FileConfigProvider: saslJaasConfig is not a sensitive field of
+ * KafkaSinkConfig or KafkaSourceConfig, so no secretsMap entry reaches it, and a literal would sit in the pod's command
+ * line (topology/model.ts SinkPlan.jaasFile).
+ */
+function jaasProperties(jaas: SinkPlan["jaasFile"]): Record<string, string> | undefined {
+    return jaas
+        ? {
+              "config.providers": "file",
+              "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+              "sasl.jaas.config": `\${file:${jaas.file}:sasl.jaas.config}`,
+          }
+        : undefined;
+}
+
+function jaasMount(jaas: SinkPlan["jaasFile"]): Record<string, unknown> {
+    return jaas
+        ? {
+              pod: { volumes: [{ name: SINK_CREDENTIALS_VOLUME, secret: { secretName: jaas.secret.name, items: [{ key: jaas.secret.key, path: jaas.secret.key }], defaultMode: 0o400 } }] },
+              volumeMounts: [{ name: SINK_CREDENTIALS_VOLUME, mountPath: jaas.mountPath, readOnly: true }],
+          }
+        : {};
+}
+
+const tenantAndNamespace = (topic: string) => topic.replace(/^persistent:\/\//, "").split("/") as [string, string];
+
+/** The Pulsar -> Kafka connectors of a plan: its sinks and the overlap mirrors into Kafka. */
+function kafkaSinks(topology: Topology): KafkaSinkLike[] {
+    return [
+        ...topology.sinks,
+        ...topology.mirrors
+            .filter((m) => m.direction === "pulsar-to-kafka")
+            .map((m) => ({ name: m.name, className: "org.apache.pulsar.io.kafka.KafkaBytesSink" as const, input: m.pulsarTopic, kafkaTopic: m.kafkaTopic, authSecret: m.authSecret, jaasFile: m.jaasFile })),
+    ];
+}
+
+/** Sink specs for a plan (its sinks and Pulsar -> Kafka mirrors). Pure; exported for testing. `kafkaBootstrap` may be an Output. */
 export function sinkSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pulumi.Input<string>, authSecretName?: string) {
     const p = topology.pulsar as PulsarPlan;
     const kafka = topology.kafka as KafkaPlan;
-    const security = kafka.clientSecurity;
-    return topology.sinks.map((s) => {
-        const [tenant, namespace] = s.input.replace(/^persistent:\/\//, "").split("/") as [string, string];
-        const jaas = s.jaasFile;
+    return kafkaSinks(topology).map((s) => {
+        const [tenant, namespace] = tenantAndNamespace(s.input);
+        const login = jaasProperties(s.jaasFile);
         return {
             name: kubernetesName(s.name),
             spec: {
@@ -149,39 +197,65 @@ export function sinkSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pulum
                 replicas: r.replicas,
                 maxReplicas: r.maxReplicas,
                 input: { topics: [s.input] },
+                // The subscription `npm run handover` positions before the switch (topology/choreography.ts).
                 subscriptionName: s.name,
                 subscriptionPosition: SUBSCRIPTION_POSITION,
                 processingGuarantee: "atleast_once",
                 autoAck: true,
                 resources: structuredClone(r.resources),
                 // KafkaSinkConfig keys (pulsar-io/kafka; https://pulsar.apache.org/docs/io-kafka-sink).
-                sinkConfig: {
-                    bootstrapServers: kafkaBootstrap,
-                    topic: s.kafkaTopic,
-                    acks: "all",
-                    ...(security.protocol !== "PLAINTEXT" ? { securityProtocol: security.protocol } : {}),
-                    ...(security.saslMechanism ? { saslMechanism: security.saslMechanism } : {}),
-                    // The login is a mounted file read through Kafka's FileConfigProvider: saslJaasConfig is not a
-                    // sensitive KafkaSinkConfig field, so no secretsMap entry reaches it, and a literal would sit in the
-                    // pod's command line (topology/model.ts SinkPlan.jaasFile).
-                    ...(jaas
-                        ? {
-                              producerConfigProperties: {
-                                  "config.providers": "file",
-                                  "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
-                                  "sasl.jaas.config": `\${file:${jaas.file}:sasl.jaas.config}`,
-                              },
-                          }
-                        : {}),
-                },
-                ...(jaas
-                    ? {
-                          pod: { volumes: [{ name: SINK_CREDENTIALS_VOLUME, secret: { secretName: jaas.secret.name, items: [{ key: jaas.secret.key, path: jaas.secret.key }], defaultMode: 0o400 } }] },
-                          volumeMounts: [{ name: SINK_CREDENTIALS_VOLUME, mountPath: jaas.mountPath, readOnly: true }],
-                      }
-                    : {}),
+                sinkConfig: { bootstrapServers: kafkaBootstrap, topic: s.kafkaTopic, acks: "all", ...kafkaSecurity(kafka.clientSecurity), ...(login ? { producerConfigProperties: login } : {}) },
+                ...jaasMount(s.jaasFile),
                 pulsar: messaging(p, authSecretName ?? s.authSecret),
                 // jarLocation empty: the connector NAR comes with the image.
+                java: { jar: kafkaConnectorJar(p.version), jarLocation: "" },
+            },
+        };
+    });
+}
+
+/**
+ * Source specs for a plan's Kafka -> Pulsar overlap mirrors (pulsar-io's KafkaBytesSource: the Kafka record's bytes
+ * become the Pulsar message, which KoP and native clients read alike). Pure; exported for testing.
+ *
+ * The consumer group is the mirror's name, positioned by `npm run handover` before the switch; autoCommitEnabled is
+ * off so that KafkaAbstractSource commits an offset only once Pulsar has acknowledged the records before it
+ * (at-least-once: a restart copies again what was not acknowledged); autoOffsetReset "earliest" for a group that has
+ * no offset (pulsar-io/kafka KafkaSourceConfig; https://pulsar.apache.org/docs/io-kafka-source).
+ */
+export function sourceSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pulumi.Input<string>, authSecretName?: string) {
+    const p = topology.pulsar as PulsarPlan;
+    const kafka = topology.kafka as KafkaPlan;
+    const sources: KafkaSourceLike[] = topology.mirrors.filter((m) => m.direction === "kafka-to-pulsar");
+    return sources.map((m) => {
+        const [tenant, namespace] = tenantAndNamespace(m.pulsarTopic);
+        const login = jaasProperties(m.jaasFile);
+        return {
+            name: kubernetesName(m.name),
+            spec: {
+                name: m.name,
+                className: "org.apache.pulsar.io.kafka.KafkaBytesSource",
+                tenant,
+                namespace,
+                clusterName: clusterName(p),
+                image: p.image,
+                // One instance: a second would join the same group and split the partitions, which is fine, but one
+                // is enough for an overlap that lasts minutes and keeps the copy order per partition obvious.
+                replicas: 1,
+                output: { topic: m.pulsarTopic },
+                processingGuarantee: "atleast_once",
+                resources: structuredClone(r.resources),
+                sourceConfig: {
+                    bootstrapServers: kafkaBootstrap,
+                    topic: m.kafkaTopic,
+                    groupId: m.name,
+                    autoCommitEnabled: false,
+                    autoOffsetReset: "earliest",
+                    ...kafkaSecurity(kafka.clientSecurity),
+                    ...(login ? { consumerConfigProperties: login } : {}),
+                },
+                ...jaasMount(m.jaasFile),
+                pulsar: messaging(p, authSecretName ?? m.authSecret),
                 java: { jar: kafkaConnectorJar(p.version), jarLocation: "" },
             },
         };
@@ -193,6 +267,8 @@ export class PulsarFunctions extends pulumi.ComponentResource {
     readonly functions: pulumi.Output<string[]>;
     /** Names of the Sinks. */
     readonly sinks: pulumi.Output<string[]>;
+    /** Names of the overlap mirrors (Sources into Pulsar, Sinks into Kafka) of a transition's switch stage. */
+    readonly mirrors: pulumi.Output<string[]>;
 
     constructor(name: string, args: PulsarFunctionsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("messaging-platform:pulsar:PulsarFunctions", name, {}, opts);
@@ -202,9 +278,10 @@ export class PulsarFunctions extends pulumi.ComponentResource {
             throw new Error(`PulsarFunctions "${name}": topology.pulsar is null (phase ${topology.phase}); construct it only when the plan has Pulsar`);
         }
         const kafkaBootstrap = args.kafkaBootstrap ?? topology.kafka?.clientBootstrapServers?.join(",");
-        if (topology.sinks.length > 0 && (kafkaBootstrap === undefined || !topology.kafka)) {
+        const connectors = [...topology.sinks, ...topology.mirrors].map((s) => s.name);
+        if (connectors.length > 0 && (kafkaBootstrap === undefined || !topology.kafka)) {
             throw new Error(
-                `PulsarFunctions "${name}": the plan has sinks (${topology.sinks.map((s) => s.name).join(", ")}) but no Kafka bootstrap: ` +
+                `PulsarFunctions "${name}": the plan has Kafka connectors (${connectors.join(", ")}) but no Kafka bootstrap: ` +
                     `pass kafkaBootstrap (KafkaPlatform.bootstrapServers)`,
             );
         }
@@ -232,7 +309,7 @@ export class PulsarFunctions extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [config] },
             );
         }
-        if (topology.sinks.length > 0) {
+        if (connectors.length > 0) {
             for (const s of sinkSpecs(topology, resolved, kafkaBootstrap as pulumi.Input<string>, args.authSecretName)) {
                 new k8s.apiextensions.CustomResource(
                     `${name}-sink-${s.name}`,
@@ -240,9 +317,17 @@ export class PulsarFunctions extends pulumi.ComponentResource {
                     { parent: this, dependsOn: [config] },
                 );
             }
+            for (const m of sourceSpecs(topology, resolved, kafkaBootstrap as pulumi.Input<string>, args.authSecretName)) {
+                new k8s.apiextensions.CustomResource(
+                    `${name}-source-${m.name}`,
+                    { apiVersion: FUNCTION_MESH_API, kind: "Source", metadata: { name: m.name, namespace, labels }, spec: m.spec },
+                    { parent: this, dependsOn: [config] },
+                );
+            }
         }
         this.functions = pulumi.output(topology.functions.map((f) => f.name));
         this.sinks = pulumi.output(topology.sinks.map((s) => s.name));
-        this.registerOutputs({ functions: this.functions, sinks: this.sinks });
+        this.mirrors = pulumi.output(topology.mirrors.map((m) => m.name));
+        this.registerOutputs({ functions: this.functions, sinks: this.sinks, mirrors: this.mirrors });
     }
 }

@@ -73,9 +73,19 @@ export function renderResourceChanges(changes: ResourceChange[], from: number, t
 const run = promisify(execFile);
 
 /** Runs scripts/program-resources.ts in a child process (one Pulumi runtime per process). */
-async function captureInChild(stack: string, phase: number, previous?: Record<string, unknown>): Promise<ProgramRun> {
+async function captureInChild(stack: string, phase: number, previous?: Record<string, unknown>, overrides?: Record<string, unknown>): Promise<ProgramRun> {
     const script = resolve(__dirname, "program-resources.ts");
-    const args = ["--import", "tsx", script, "--stack", stack, "--phase", String(phase), ...(previous ? ["--previous", JSON.stringify(previous)] : [])];
+    const args = [
+        "--import",
+        "tsx",
+        script,
+        "--stack",
+        stack,
+        "--phase",
+        String(phase),
+        ...(previous ? ["--previous", JSON.stringify(previous)] : []),
+        ...(overrides ? ["--overrides", JSON.stringify(overrides)] : []),
+    ];
     try {
         const { stdout } = await run(process.execPath, args, { maxBuffer: 256 * 1024 * 1024 });
         return JSON.parse(stdout) as ProgramRun;
@@ -85,9 +95,31 @@ async function captureInChild(stack: string, phase: number, previous?: Record<st
     }
 }
 
-/** The program's resource changes when `stack` moves from phase `from` to `to`. */
+/**
+ * The program's resource changes when `stack` moves from phase `from` to `to`: the net change of the transition's
+ * updates (topology/update.ts), read as its last one, the settle after the switch, sees it. The prepare and switch
+ * updates before it only add; what this shows as deleted or replaced goes at settle.
+ */
 export async function programResourceChanges(stack: string, from: number, to: number): Promise<ResourceChange[]> {
     const before = await captureInChild(stack, from);
-    const after = await captureInChild(stack, to, { ...before.outputs, phase: from });
+    const settling = Math.abs(to - from) === 1 ? { phase: to, transition: { stage: "switch", from: { phase: from, gates: before.outputs.gates } } } : { phase: from };
+    const after = await captureInChild(stack, to, { ...before.outputs, ...settling });
     return resourceChanges(before.resources, after.resources);
+}
+
+export type StageName = "prepare" | "switch" | "settle";
+
+/**
+ * The program's resource changes in each update of the staged transition `from` -> `to` (adjacent phases): prepare,
+ * switch, settle, each against the update before it, each run with the outputs the one before it left.
+ */
+export async function programStageChanges(stack: string, from: number, to: number): Promise<{ stage: StageName; changes: ResourceChange[] }[]> {
+    let before = await captureInChild(stack, from);
+    const out: { stage: StageName; changes: ResourceChange[] }[] = [];
+    for (const stage of ["prepare", "switch", "settle"] as const) {
+        const after = await captureInChild(stack, to, before.outputs, stage === "settle" ? {} : { transitionStage: stage });
+        out.push({ stage, changes: resourceChanges(before.resources, after.resources) });
+        before = after;
+    }
+    return out;
 }

@@ -1,7 +1,7 @@
 /**
  * The resources the program (index.ts) registers for a stack at a phase, under Pulumi mocks, as JSON on stdout:
  *
- *     tsx scripts/program-resources.ts --stack <name> --phase N [--previous '<outputs JSON>']
+ *     tsx scripts/program-resources.ts --stack <name> --phase N [--previous '<outputs JSON>'] [--overrides '<config JSON>']
  *
  * `--previous` is what the stack's reference to itself returns (its last deployment's outputs), so the run sees the
  * same transition guard and storage high-water mark as a real update. One stack per process: the Pulumi runtime is
@@ -73,16 +73,17 @@ export function describeRun(captured: CapturedResource[]): ProgramRun {
     };
 }
 
-export async function captureStack(stack: string, phase: number, previousOutputs: Record<string, unknown> = {}): Promise<ProgramRun> {
+export async function captureStack(stack: string, phase: number, previousOutputs: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
     const root = resolve(__dirname, "..");
-    const { config, secretKeys } = engineConfig(resolve(root, `Pulumi.${stack}.yaml`), phase);
+    const { config, secretKeys } = engineConfig(resolve(root, `Pulumi.${stack}.yaml`), phase, root, overrides);
     const captured = await captureProgram(() => import(resolve(root, "index.ts")), { project: "messaging-platform", stack, config, secretKeys, previousOutputs });
     return describeRun(captured);
 }
 
 if (require.main === module) {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, phase: { type: "string" }, previous: { type: "string" } }, strict: true });
-    captureStack(values.stack as string, Number(values.phase), values.previous ? (JSON.parse(values.previous) as Record<string, unknown>) : {}).then(
+    const { values } = parseArgs({ options: { stack: { type: "string" }, phase: { type: "string" }, previous: { type: "string" }, overrides: { type: "string" } }, strict: true });
+    const json = (v: string | undefined) => (v ? (JSON.parse(v) as Record<string, unknown>) : {});
+    captureStack(values.stack as string, Number(values.phase), json(values.previous), json(values.overrides)).then(
         (run) => process.stdout.write(`${JSON.stringify(run)}\n`),
         (e: unknown) => {
             process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);

@@ -6,6 +6,8 @@
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import {
+    ConfigError,
+    StackFileError,
     engineConfigFromStackFile,
     projectConfigProblems,
     rawConfigFromEngine,
@@ -14,7 +16,8 @@ import {
     type ProjectDeclaration,
     type RawConfig,
 } from "../topology";
-import { readProject, readStackFile, type StackFile } from "./cli";
+import { CliUsageError, readProject, readStackFile, type StackFile } from "./cli";
+import { UsageError } from "./smoke/usage-error";
 
 /** The project root (Pulumi.yaml's folder). */
 export const ROOT = resolve(__dirname, "..");
@@ -76,11 +79,29 @@ export function offlineSecret(key: string): string {
  * A stack file's config as the engine would set it for the program (`pulumi.runtime.setAllConfig`): full keys to
  * strings, secrets as placeholders. For the program under mocks (`npm run policy`, `plan --resources`, the benchmark).
  */
-export function engineConfig(stackFile: string, phase?: number, root = ROOT): { config: Record<string, string>; secretKeys: string[] } {
+export function engineConfig(stackFile: string, phase?: number, root = ROOT, overrides: Record<string, unknown> = {}): { config: Record<string, string>; secretKeys: string[] } {
+    const all = { ...overrides, ...(phase !== undefined ? { phase } : {}) };
     const engine = engineConfigFromStackFile(readFileSync(stackFile, "utf8"), basename(stackFile), {
         project: readProject(root),
         secretText: offlineSecret,
-        ...(phase !== undefined ? { overrides: { phase } } : {}),
+        ...(Object.keys(all).length > 0 ? { overrides: all } : {}),
     });
     return { config: { ...engine.values }, secretKeys: [...engine.secretKeys] };
+}
+
+/**
+ * Whether an error is bad usage or config the scripts report in one line with exit 2 (a flag, the stack file, the
+ * config, a stage, the outputs), rather than a crash.
+ */
+export function isUsageFailure(err: unknown): err is Error {
+    return err instanceof UsageError || err instanceof ConfigError || err instanceof CliUsageError || err instanceof StackFileError || err instanceof EngineConfigError;
+}
+
+/** In a script's main: bad usage or config is one line on stderr and exit 2; anything else is a crash. */
+export function usageExit(err: unknown): number {
+    if (isUsageFailure(err)) {
+        process.stderr.write(`${err.message}\n`);
+        return 2;
+    }
+    throw err;
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { z } from "zod";
-import { MAX_PHASE, streamRouteOutputs, type StreamRoute, type Topology } from "../../topology";
+import { MAX_PHASE, STAGES, streamRouteOutputs, type StreamRoute, type Topology } from "../../topology";
 import { UsageError, type UsageProblem } from "./usage-error";
 
 const HOST_PORTS = /^[^,\s]+:\d+(,[^,\s]+:\d+)*$/;
@@ -37,6 +37,16 @@ export const stackOutputsSchema = z.object({
     bucketName: z.string().optional(),
     /** Whether the deployment runs tiered-storage offload (index.ts reads it back; the smoke test does not need it). */
     offloadActive: z.boolean().optional(),
+    /** The gates the update deployed (topology/update.ts reads them back). */
+    gates: z.record(z.string(), z.boolean()).optional(),
+    /** Set by a staged transition's prepare and switch updates: where it started (npm run handover, drain-check). */
+    transition: z
+        .object({
+            stage: z.enum(STAGES),
+            from: z.object({ phase: z.number().int().min(0).max(MAX_PHASE), gates: z.record(z.string(), z.boolean()) }),
+            settleMovers: z.array(z.string()).optional(),
+        })
+        .optional(),
 });
 
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;

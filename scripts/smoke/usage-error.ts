@@ -1,5 +1,5 @@
 /**
- * Bad usage or config for `npm run smoke` (exit code 2): each problem names the flag or key, the value it had and what
+ * Bad usage or config for `npm run smoke` (and handover, drain-check, drill) (exit code 2): each problem names the flag or key, the value it had and what
  * is allowed, like the stack config's own ConfigError.
  */
 
@@ -11,11 +11,15 @@ export interface UsageProblem {
 }
 
 export class UsageError extends Error {
-    constructor(readonly problems: UsageProblem[]) {
+    /** @param command how the message names the command. @default "npm run smoke" */
+    constructor(
+        readonly problems: UsageProblem[],
+        command = "npm run smoke",
+    ) {
         super(
             problems.length === 1
-                ? `npm run smoke: ${line(problems[0] as UsageProblem)}`
-                : `npm run smoke: ${problems.length} problems:\n` + problems.map((p) => `  - ${line(p)}`).join("\n"),
+                ? `${command}: ${line(problems[0] as UsageProblem)}`
+                : `${command}: ${problems.length} problems:\n` + problems.map((p) => `  - ${line(p)}`).join("\n"),
         );
         this.name = "UsageError";
     }
@@ -31,4 +35,13 @@ function show(value: unknown): string {
     }
     const text = JSON.stringify(value) ?? String(value);
     return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** An integer flag from `min` to `max`; a problem naming the flag otherwise. */
+export function integerFlag(flag: string, raw: string, min: number, max: number, problems: UsageProblem[]): number {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+        problems.push({ key: flag, value: raw, allowed: `an integer from ${min} to ${max}` });
+    }
+    return n;
 }

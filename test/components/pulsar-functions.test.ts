@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PulsarFunctions } from "../../components/pulsar-functions";
+import { planChoreography, stageTopology } from "../../topology";
 import { planStack } from "../support/stacks";
 import { crdErrors, customResources, recordResources, settle, type Recorded } from "./support";
 
@@ -104,5 +105,53 @@ describe("PulsarFunctions", () => {
         expect(sink!.inputs.spec.sinkConfig.bootstrapServers).toBe("host.docker.internal:19092");
         expect(sink!.inputs.spec.sinkConfig.producerConfigProperties).toBeUndefined();
         expect(sink!.inputs.spec.pod).toBeUndefined();
+    });
+
+    const NO_GATES = { auditParity: false, lifecycleParity: false };
+    const switchStage = (stack: "local" | "dev" | "prod", from: number, to: number) => {
+        const a = planStack(stack, { phase: from });
+        const b = planStack(stack, { phase: to });
+        return stageTopology(a, b, "switch", NO_GATES, planChoreography(a, b));
+    };
+
+    it.each([
+        ["local", 0, 1],
+        ["local", 1, 0],
+        ["dev", 0, 1],
+        ["dev", 1, 0],
+        ["prod", 0, 1],
+        ["prod", 1, 0],
+    ] as const)("%s %i -> %i switch: the overlap mirrors are Function Mesh Sources (into Pulsar) or Sinks (into Kafka) that validate against the CRDs", async (stack, from, to) => {
+        const topology = switchStage(stack, from, to);
+        expect(topology.mirrors.length).toBeGreaterThan(0);
+        new PulsarFunctions("fn", { topology, kafkaBootstrap: pulumi.output("broker-1:9092") });
+        await settle(recorded);
+        const mirrors = customResources(recorded).filter((cr) => /-mirror-to-/.test(cr.inputs.metadata.name));
+        expect(mirrors.map((cr) => cr.inputs.metadata.name).sort()).toEqual(topology.mirrors.map((m) => m.name).sort());
+        for (const cr of mirrors) {
+            expect(crdErrors(cr.inputs), `${cr.inputs.kind} ${cr.inputs.metadata.name}`).toEqual([]);
+            const m = topology.mirrors.find((x) => x.name === cr.inputs.metadata.name)!;
+            if (m.direction === "kafka-to-pulsar") {
+                expect(cr.inputs.kind).toBe("Source");
+                expect(cr.inputs.spec.className).toBe("org.apache.pulsar.io.kafka.KafkaBytesSource");
+                // The group npm run handover positions; offsets committed only once Pulsar has acknowledged.
+                expect(cr.inputs.spec.sourceConfig).toMatchObject({ bootstrapServers: "broker-1:9092", topic: m.kafkaTopic, groupId: m.name, autoCommitEnabled: false, autoOffsetReset: "earliest" });
+                expect(cr.inputs.spec.output).toEqual({ topic: m.pulsarTopic });
+            } else {
+                expect(cr.inputs.kind).toBe("Sink");
+                expect(cr.inputs.spec).toMatchObject({ input: { topics: [m.pulsarTopic] }, subscriptionName: m.name, sinkConfig: { topic: m.kafkaTopic, acks: "all" } });
+            }
+            expect(cr.inputs.spec.processingGuarantee).toBe("atleast_once");
+        }
+    });
+
+    it("SASL mirrors read their Kafka login from the mounted file, as the sinks do", async () => {
+        const topology = switchStage("dev", 0, 1);
+        new PulsarFunctions("fn", { topology, kafkaBootstrap: "pkc-1.confluent.cloud:9092" });
+        await settle(recorded);
+        const source = customResources(recorded, "Source")[0]!;
+        const m = topology.mirrors.find((x) => x.name === source.inputs.metadata.name)!;
+        expect(source.inputs.spec.sourceConfig.consumerConfigProperties["sasl.jaas.config"]).toBe(`\${file:${m.jaasFile!.file}:sasl.jaas.config}`);
+        expect(source.inputs.spec.pod.volumes[0].secret.secretName).toBe(m.jaasFile!.secret.name);
     });
 });

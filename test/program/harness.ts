@@ -27,6 +27,8 @@ export interface Registered {
     retainOnDelete: boolean;
     /** Input property -> URNs its value depends on (what the engine's dependent-replacement rule reads). */
     propertyDependencies: Record<string, string[]>;
+    /** The URNs the engine waits for before this one (`dependsOn`, components expanded to their resources). */
+    dependencies?: string[];
 }
 
 export interface MockOptions {
@@ -53,6 +55,7 @@ interface RegisterRequest {
     getProtect(): boolean | undefined;
     getRetainondelete(): boolean | undefined;
     getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+    getDependenciesList(): string[];
     getObject(): { toJavaScript(): unknown } | undefined;
 }
 
@@ -105,6 +108,7 @@ export async function installMocks(opts: MockOptions): Promise<Registered[]> {
                     protect: req.getProtect() === true,
                     retainOnDelete: req.getRetainondelete() === true,
                     propertyDependencies,
+                    dependencies: req.getDependenciesList(),
                 });
             }
             cb(err, resp);

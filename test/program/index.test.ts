@@ -50,12 +50,13 @@ interface ProgramRun {
 /**
  * Runs a fresh instance of index.ts.
  * @param config overrides of the local stack's `messaging-platform:` keys
- * @param previousPhase the `phase` output of the stack's last deployment; undefined for a first deployment
+ * @param previous the `phase` output of the stack's last deployment, or all of its outputs; undefined for a first
+ *   deployment
  */
-async function runProgram(config: Record<string, unknown>, previousPhase?: number, stackText?: string): Promise<ProgramRun> {
+async function runProgram(config: Record<string, unknown>, previous?: number | Record<string, unknown>, stackText?: string): Promise<ProgramRun> {
     const registered = await installMocks({
         stack: STACK,
-        ...(previousPhase !== undefined ? { previousOutputs: { phase: previousPhase } } : {}),
+        ...(previous !== undefined ? { previousOutputs: typeof previous === "number" ? { phase: previous } : previous } : {}),
     });
     const { config: values, secretKeys } = localConfig(config, stackText);
     pulumi.runtime.setAllConfig(values, secretKeys);
@@ -79,17 +80,55 @@ const types = (r: ProgramRun) => r.registered.map((x) => x.type);
 const notStackReference = (r: ProgramRun) => r.registered.filter((x) => x.type !== STACK_REFERENCE).map((x) => `${x.type} ${x.name}`);
 
 describe("index.ts under mocks (local stack)", () => {
-    it("(a) deployed at 0, requested 1: succeeds and builds the bridge phase", async () => {
+    it("(a) deployed at 0, requested 1 without a stage: refuses, naming transitionStage and the three steps, registers nothing", async () => {
         const r = await runProgram({ phase: 1 }, 0);
-        expect(r.error).toBeUndefined();
-        expect(r.outputs).toMatchObject({ phase: 1, phaseName: "bridge" });
+        const message = errorText(r.error);
+        expect(message).toContain("messaging-platform:transitionStage");
+        expect(message).toContain('"prepare"');
+        expect(message).toContain("npm run handover -- --stack local");
+        expect(message).toContain("npm run drain-check -- --stack local --wait");
+        expect(notStackReference(r)).toEqual([]);
+    });
+
+    it("(a') 0 -> 1 as prepare, switch, settle: each update reads the last one's outputs and builds its stage", async () => {
+        const prepare = await runProgram({ phase: 1, transitionStage: "prepare" }, 0);
+        expect(prepare.error).toBeUndefined();
+        expect(prepare.outputs).toMatchObject({ phase: 1, phaseName: "bridge", transition: { stage: "prepare", from: { phase: 0 } } });
         // It read its own previous outputs, through a reference to itself.
-        const ref = r.registered.filter((x) => x.type === STACK_REFERENCE);
+        const ref = prepare.registered.filter((x) => x.type === STACK_REFERENCE);
         expect(ref).toHaveLength(1);
         expect(ref[0]).toMatchObject({ read: true, inputs: { name: `${ORGANIZATION}/${PROJECT}/${STACK}` } });
-        expect(types(r)).toContain("messaging-platform:index:MessagingPlatform");
-        expect(types(r)).toContain("kubernetes:apps/v1:StatefulSet");
-        expect(r.registered.length).toBeGreaterThan(100);
+        expect(types(prepare)).toContain("messaging-platform:index:MessagingPlatform");
+        expect(types(prepare)).toContain("kubernetes:apps/v1:StatefulSet");
+        expect(prepare.registered.length).toBeGreaterThan(100);
+        const mirrors = (r: ProgramRun) => r.registered.filter((x) => /mirror-to-/.test(x.name)).map((x) => x.type);
+        expect(mirrors(prepare)).toEqual([]);
+
+        const switched = await runProgram({ phase: 1, transitionStage: "switch" }, prepare.outputs);
+        expect(switched.error).toBeUndefined();
+        expect(switched.outputs).toMatchObject({ transition: { stage: "switch", from: { phase: 0 } } });
+        expect(mirrors(switched)).toContain("kubernetes:compute.functionmesh.io/v1alpha1:Source");
+        // The services roll only after what their new env points at: the mirrors among it.
+        const source = switched.registered.find((x) => x.type.endsWith(":Source"))!;
+        const topic = switched.registered.find((x) => x.type.endsWith(":PulsarTopic"))!;
+        const deployments = switched.registered.filter((x) => x.type === "kubernetes:apps/v1:Deployment" && /orchestrator/.test(x.urn));
+        expect(deployments.length).toBeGreaterThan(0);
+        for (const d of deployments) {
+            const waitsFor = new Set([...(d.dependencies ?? []), ...(switched.registered.find((x) => x.urn === d.parent)?.dependencies ?? [])]);
+            expect([...waitsFor]).toEqual(expect.arrayContaining([source.urn, topic.urn]));
+        }
+
+        const settled = await runProgram({ phase: 1 }, switched.outputs);
+        expect(settled.error).toBeUndefined();
+        expect(settled.outputs?.transition).toBeUndefined();
+        expect(mirrors(settled)).toEqual([]);
+    });
+
+    it("(a'') settling before the switch is refused with the step that is due", async () => {
+        const prepare = await runProgram({ phase: 1, transitionStage: "prepare" }, 0);
+        const r = await runProgram({ phase: 1 }, prepare.outputs);
+        expect(errorText(r.error)).toContain('"switch": the stack is prepared for phase 0');
+        expect(notStackReference(r)).toEqual([]);
     });
 
     it("(b) deployed at 0, requested 2: refuses the skip, names both phases and the one-step command, registers nothing", async () => {
@@ -168,7 +207,7 @@ describe("index.ts under mocks (local stack)", () => {
         const at = async (now: string) => {
             process.env.MESSAGING_PLATFORM_NOW = now;
             try {
-                return await runProgram({ phase: 1 }, 0, dev);
+                return await runProgram({ phase: 1 }, 1, dev);
             } finally {
                 delete process.env.MESSAGING_PLATFORM_NOW;
             }
@@ -232,9 +271,11 @@ describe("the README's phase bump with the values `pulumi config set` writes (st
         expect(planned.err).toContain("the target is phase 1 (bridge)");
         expect(planned.out).toContain("phase 0 (kafka) -> 1 (bridge) (bump)");
         expect(planned.code).toBe(0);
-        const r = await runProgram({}, 0, text);
+        const refused = await runProgram({}, 0, text);
+        expect(errorText(refused.error)).toContain("messaging-platform:transitionStage");
+        const r = await runProgram({}, 0, configSet(text, { transitionStage: "prepare" }));
         expect(r.error).toBeUndefined();
-        expect(r.outputs).toMatchObject({ phase: 1 });
+        expect(r.outputs).toMatchObject({ phase: 1, transition: { stage: "prepare" } });
     });
 
     it("a jump to \"3\" is refused by both with the same advice; allowPhaseSkip \"true\" lets both through", async () => {
