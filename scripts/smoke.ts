@@ -12,13 +12,12 @@
  * are accepted); 1 a route failed or was not run; 2 bad usage or config (a flag, the outputs, the stack config, the
  * deployed routes differ from the config, a missing credential), with the key, its value and what is allowed.
  */
-import { ConfigError, StackFileError } from "../topology";
-import { CliUsageError, existingStacks, parseFlags } from "./cli";
+import { existingStacks, parseFlags } from "./cli";
 import { exitCode, renderJson, renderText } from "./smoke/report";
 import { smokeStack, RABBITMQ_PASSWORD_ENV } from "./smoke/run";
-import { UsageError, type UsageProblem } from "./smoke/usage-error";
+import { integerFlag, UsageError, type UsageProblem } from "./smoke/usage-error";
 import { runMain } from "./run-main";
-import { EngineConfigError, ROOT } from "./stack";
+import { usageExit, ROOT } from "./stack";
 
 const COMMAND = "npm run smoke";
 
@@ -40,13 +39,6 @@ Exit: 0 all routes passed; 1 a route failed or was not run; 2 bad usage or confi
 
 const DEFAULTS = { messages: 10, timeoutMs: 5000 };
 
-function integer(flag: string, raw: string, min: number, max: number, problems: UsageProblem[]): number {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-        problems.push({ key: flag, value: raw, allowed: `an integer from ${min} to ${max}` });
-    }
-    return n;
-}
 
 export interface CliOptions {
     /** `--stack`: the stack whose deployment is tested. */
@@ -93,8 +85,8 @@ export function parseCli(argv: string[]): CliOptions | "help" {
     if (!values.stack) {
         problems.push({ key: "--stack", value: undefined, allowed: `the stack to test (required): one of ${existingStacks(ROOT).join(", ")}` });
     }
-    const messages = integer("--messages", values.messages, 1, 10_000, problems);
-    const timeoutMs = integer("--timeout-ms", values["timeout-ms"], 100, 600_000, problems);
+    const messages = integerFlag("--messages", values.messages, 1, 10_000, problems);
+    const timeoutMs = integerFlag("--timeout-ms", values["timeout-ms"], 100, 600_000, problems);
     if (values.format !== "text" && values.format !== "json") {
         problems.push({ key: "--format", value: values.format, allowed: "text | json" });
     }
@@ -123,11 +115,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         process.stdout.write((cli.format === "json" ? renderJson : renderText)(report, cli.allowMissingNative));
         return exitCode(report.results, cli.allowMissingNative);
     } catch (err) {
-        if (err instanceof UsageError || err instanceof ConfigError || err instanceof CliUsageError || err instanceof StackFileError || err instanceof EngineConfigError) {
-            process.stderr.write(`${err.message}\n`);
-            return 2;
-        }
-        throw err;
+        return usageExit(err);
     }
 }
 

@@ -1,0 +1,233 @@
+/**
+ * The operator steps between a staged transition's updates (docs/runbooks.md, "Bumps and rollbacks"):
+ *
+ *     npm run -s handover -- --stack <name> [--outputs <file>] [--config-file <file>] [--timeout-ms T] [--format text|json]
+ *     npm run -s drain-check -- --stack <name> [--wait] [--max-wait-s S] [--interval-ms I] [--outputs <file>] ...
+ *
+ * Both read the stack's outputs (the stage its last update deployed and where the transition started), plan the
+ * transition's choreography from the stack config (topology/choreography.ts), and act on the brokers the outputs name:
+ * - handover (after `prepare`, before `switch`): positions every cursor the target needs (Kafka/KoP consumer group
+ *   offsets through the Kafka admin API, Pulsar subscriptions through the admin REST API) and prints each;
+ * - drain-check (after `switch`, before settle): takes the end of every drained log now and checks, once or (with
+ *   --wait) until every drain passes, that each cursor has read up to it, and that abandoned logs are no longer
+ *   written.
+ *
+ * Kafka SASL logins come from MESSAGING_PLATFORM_KAFKA_USERNAME / _PASSWORD (/ _MECHANISM, default the plan's), a
+ * Pulsar admin token from MESSAGING_PLATFORM_PULSAR_TOKEN.
+ * Exit codes: 0 every step passed; 1 a step failed or a drain is incomplete; 2 bad usage, config or stage.
+ */
+import { planChoreography, plan, validateConfig, type Choreography, type GateName, type PhaseId, type PlatformConfig } from "../topology";
+import { existingStacks, parseFlags } from "./cli";
+import { readStackOutputs, type StackOutputs } from "./smoke/outputs";
+import { kopDefaultNamespace } from "./smoke/probes";
+import { integerFlag, UsageError, type UsageProblem } from "./smoke/usage-error";
+import { runMain } from "./run-main";
+import { usageExit, loadStack, ROOT } from "./stack";
+import { KafkajsCursors, RestPulsarCursors, type KafkaCursors } from "./transition/cursors";
+import { drainCheck, drainMarks, handover, type Brokers, type StepRow } from "./transition/steps";
+
+export type Command = "handover" | "drain-check";
+
+const USAGE: Record<Command, string> = {
+    handover: `usage: npm run -s handover -- --stack <stack> [--outputs <file>] [--config-file <file>] [--timeout-ms T] [--format text|json]
+
+  Run after the transition's prepare update and before its switch: positions every consumer group and
+  subscription the target needs (docs/runbooks.md, "Bumps and rollbacks").
+  Exit: 0 every cursor positioned; 1 one could not be; 2 bad usage, config or stage.
+`,
+    "drain-check": `usage: npm run -s drain-check -- --stack <stack> [--wait] [--max-wait-s S] [--interval-ms I] [--outputs <file>]
+                               [--config-file <file>] [--timeout-ms T] [--format text|json]
+
+  Run after the transition's switch update and before settling: every mirror, dropped sink and abandoned log has
+  been read up to where it stood when the check began. --wait polls until then (at most --max-wait-s).
+  Exit: 0 every drain complete; 1 one is not; 2 bad usage, config or stage.
+`,
+};
+
+interface Flags {
+    stack?: string;
+    outputs?: string;
+    "config-file"?: string;
+    "timeout-ms": string;
+    format: string;
+    wait?: boolean;
+    "max-wait-s"?: string;
+    "interval-ms"?: string;
+}
+
+export interface Options {
+    stack: string;
+    outputsFile?: string;
+    configFile?: string;
+    timeoutMs: number;
+    format: "text" | "json";
+    wait: boolean;
+    maxWaitS: number;
+    intervalMs: number;
+}
+
+
+export function parseCli(command: Command, argv: string[], root = ROOT): Options | "help" {
+    const drain = command === "drain-check";
+    const { values, help } = parseFlags<Flags>(`npm run ${command}`, argv, {
+        stack: { type: "string", short: "s" },
+        outputs: { type: "string" },
+        "config-file": { type: "string" },
+        "timeout-ms": { type: "string", default: "5000" },
+        format: { type: "string", default: "text" },
+        ...(drain ? { wait: { type: "boolean", default: false }, "max-wait-s": { type: "string", default: "600" }, "interval-ms": { type: "string", default: "5000" } } : {}),
+    });
+    if (help) {
+        return "help";
+    }
+    const problems: UsageProblem[] = [];
+    if (!values.stack) {
+        problems.push({ key: "--stack", value: undefined, allowed: `the deployed stack (required): one of ${existingStacks(root).join(", ")}` });
+    }
+    const timeoutMs = integerFlag("--timeout-ms", values["timeout-ms"], 100, 600_000, problems);
+    const maxWaitS = drain ? integerFlag("--max-wait-s", values["max-wait-s"] as string, 1, 86_400, problems) : 0;
+    const intervalMs = drain ? integerFlag("--interval-ms", values["interval-ms"] as string, 10, 600_000, problems) : 0;
+    if (values.format !== "text" && values.format !== "json") {
+        problems.push({ key: "--format", value: values.format, allowed: "text | json" });
+    }
+    if (problems.length > 0) {
+        throw new UsageError(problems, `npm run ${command}`);
+    }
+    return {
+        stack: values.stack as string,
+        ...(values.outputs !== undefined ? { outputsFile: values.outputs } : {}),
+        ...(values["config-file"] !== undefined ? { configFile: values["config-file"] } : {}),
+        timeoutMs,
+        format: values.format as "text" | "json",
+        wait: values.wait === true,
+        maxWaitS,
+        intervalMs,
+    };
+}
+
+/** The stage a command runs after. */
+const AFTER: Record<Command, "prepare" | "switch"> = { handover: "prepare", "drain-check": "switch" };
+
+/** The transition's choreography, from the stack config at both ends; refuses a stack that is not at the stage. */
+export function deployedChoreography(command: Command, config: PlatformConfig, outputs: StackOutputs, stack: string): Choreography {
+    const t = outputs.transition;
+    const due = AFTER[command];
+    if (!t || t.stage !== due) {
+        throw new UsageError(
+            [
+                {
+                    key: "outputs transition.stage",
+                    value: t?.stage,
+                    allowed: `"${due}": npm run ${command} runs after the transition's ${due} update (pulumi config set messaging-platform:transitionStage ${due} --stack ${stack} && pulumi up --stack ${stack}); ${t ? `the stack's last update was the ${t.stage} stage` : "the stack is settled (no transition in progress)"}`,
+                },
+            ],
+            `npm run ${command}`,
+        );
+    }
+    const gatesOf = (g: Record<string, boolean> | undefined): Record<GateName, boolean> => ({ ...config.gates, ...(g ?? {}) }) as Record<GateName, boolean>;
+    const deployed = { ...(outputs.offloadActive !== undefined ? { offloadActive: outputs.offloadActive } : {}) };
+    const a = plan({ ...config, phase: t.from.phase as PhaseId, gates: gatesOf(t.from.gates) }, deployed);
+    const b = plan({ ...config, phase: outputs.phase as PhaseId, gates: gatesOf(outputs.gates) }, deployed);
+    return planChoreography(a, b);
+}
+
+/** The brokers the outputs name, with the logins the environment gives. */
+export function brokersFor(config: PlatformConfig, outputs: StackOutputs, timeoutMs: number, env: NodeJS.ProcessEnv): { brokers: Brokers; close: () => Promise<void> } {
+    const t = plan(config);
+    const e = outputs.endpoints;
+    const security = t.kafka?.clientSecurity ?? { protocol: "PLAINTEXT" as const };
+    const user = env.MESSAGING_PLATFORM_KAFKA_USERNAME;
+    const sasl =
+        security.saslMechanism && user
+            ? { mechanism: (env.MESSAGING_PLATFORM_KAFKA_MECHANISM ?? security.saslMechanism).toLowerCase(), username: user, password: env.MESSAGING_PLATFORM_KAFKA_PASSWORD ?? "" }
+            : undefined;
+    const opened: KafkaCursors[] = [];
+    const cluster = (bootstrap: string | undefined, ssl: boolean, withSasl: boolean) => {
+        if (!bootstrap) {
+            return undefined;
+        }
+        const c = new KafkajsCursors(bootstrap, { ssl, timeoutMs, ...(withSasl && sasl ? { sasl } : {}) });
+        opened.push(c);
+        return c;
+    };
+    const kafka = cluster(e.kafkaBootstrap, security.protocol === "SSL" || security.protocol === "SASL_SSL", true);
+    const kop = cluster(e.kopBootstrap, false, false);
+    const token = env.MESSAGING_PLATFORM_PULSAR_TOKEN;
+    const brokers: Brokers = {
+        ...(kafka ? { kafka } : {}),
+        ...(kop ? { kop } : {}),
+        ...(e.pulsarAdminUrl ? { pulsar: new RestPulsarCursors(e.pulsarAdminUrl, { timeoutMs, ...(token ? { token } : {}) }) } : {}),
+        kopNamespace: kopDefaultNamespace(t),
+    };
+    return { brokers, close: async () => void (await Promise.all(opened.map((c) => c.close().catch(() => undefined)))) };
+}
+
+function render(command: Command, rows: StepRow[], format: "text" | "json", extra: Record<string, unknown> = {}): string {
+    if (format === "json") {
+        return `${JSON.stringify({ command, ok: rows.every((r) => r.ok), ...extra, rows }, null, 2)}\n`;
+    }
+    const lines = rows.map((r) => `${r.ok ? "ok  " : "FAIL"}  ${r.cursor}  ${r.detail}`);
+    const failed = rows.filter((r) => !r.ok).length;
+    return `${lines.join("\n")}${lines.length > 0 ? "\n" : ""}${command}: ${rows.length} cursor(s), ${failed === 0 ? "all passed" : `${failed} not passed`}\n`;
+}
+
+export interface RunDeps {
+    root?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Replaces the brokers the outputs name (tests). */
+    brokers?: Brokers;
+    sleep?: (ms: number) => Promise<void>;
+}
+
+export async function main(command: Command, argv: string[], deps: RunDeps = {}): Promise<number> {
+    const root = deps.root ?? ROOT;
+    const env = deps.env ?? process.env;
+    try {
+        const cli = parseCli(command, argv, root);
+        if (cli === "help") {
+            process.stdout.write(USAGE[command]);
+            return 0;
+        }
+        const config = validateConfig(loadStack(`npm run ${command}`, cli.stack, { root, ...(cli.configFile ? { configFile: cli.configFile } : {}) }).raw);
+        const outputs = readStackOutputs({ stack: cli.stack, ...(cli.outputsFile ? { file: cli.outputsFile } : {}) });
+        const ch = deployedChoreography(command, config, outputs, cli.stack);
+        const opened = deps.brokers ? { brokers: deps.brokers, close: async () => {} } : brokersFor(config, outputs, cli.timeoutMs, env);
+        try {
+            if (command === "handover") {
+                const rows = await handover(
+                    ch.streams.flatMap((s) => s.handovers),
+                    opened.brokers,
+                );
+                process.stdout.write(render(command, rows, cli.format));
+                return rows.every((r) => r.ok) ? 0 : 1;
+            }
+            const drains = ch.streams.flatMap((s) => s.drains);
+            const marks = await drainMarks(drains, opened.brokers);
+            const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+            const deadline = Date.now() + cli.maxWaitS * 1000;
+            let rows = await drainCheck(drains, opened.brokers, marks);
+            let polls = 1;
+            while (cli.wait && !rows.every((r) => r.ok) && Date.now() < deadline) {
+                await sleep(cli.intervalMs);
+                rows = await drainCheck(drains, opened.brokers, marks);
+                polls++;
+            }
+            process.stdout.write(render(command, rows, cli.format, { polls }));
+            return rows.every((r) => r.ok) ? 0 : 1;
+        } finally {
+            await opened.close();
+        }
+    } catch (err) {
+        return usageExit(err);
+    }
+}
+
+if (require.main === module) {
+    const command = process.argv[2] as Command;
+    if (!(command in USAGE)) {
+        process.stderr.write(`scripts/transition.ts: the first argument is the command: handover | drain-check (got ${JSON.stringify(command)})\n`);
+        process.exitCode = 2;
+    } else {
+        runMain((argv) => main(command, argv.slice(1)), { crashCode: 1, label: `npm run ${command}` });
+    }
+}

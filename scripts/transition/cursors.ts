@@ -1,0 +1,236 @@
+/**
+ * The cursors of a transition on the running brokers: Kafka-protocol consumer groups (Kafka itself, or Pulsar through
+ * KoP) through the Kafka admin API (kafkajs), and Pulsar subscriptions through the Pulsar admin REST API. What
+ * `npm run handover` and `npm run drain-check` read and set (topology/choreography.ts says where and why).
+ */
+import { Kafka, logLevel, type Admin, type SASLOptions } from "kafkajs";
+import { randomUUID } from "node:crypto";
+
+/** Per partition: an offset. */
+export type Offsets = Map<number, number>;
+
+/** A Kafka-protocol cluster's view of groups and topics. */
+export interface KafkaCursors {
+    /** Per partition, the offset the next message will get (the high watermark). */
+    ends(topic: string): Promise<Offsets>;
+    /** Per partition, the first offset still retained. */
+    starts(topic: string): Promise<Offsets>;
+    /** Per partition, the group's committed offset; partitions it never committed are absent. */
+    committed(group: string, topic: string): Promise<Offsets>;
+    /** Per partition, the first offset whose timestamp is at or after `ms` (the end where none is). */
+    offsetsAt(topic: string, ms: number): Promise<Offsets>;
+    /** Per partition, the timestamp of the message at the offset (absent where there is none). */
+    timestamps(topic: string, at: Offsets): Promise<Map<number, number>>;
+    /** Whether the group has members (Kafka refuses to set its offsets then). */
+    active(group: string): Promise<boolean>;
+    set(group: string, topic: string, offsets: Offsets): Promise<void>;
+    close(): Promise<void>;
+}
+
+const toOffsets = (rows: { partition: number; offset: string }[]): Offsets => new Map(rows.map((r) => [r.partition, Number(r.offset)]));
+
+/** kafkajs against one cluster. */
+export class KafkajsCursors implements KafkaCursors {
+    private readonly kafka: Kafka;
+    private admin?: Admin;
+
+    constructor(
+        readonly bootstrap: string,
+        private readonly opts: { ssl?: boolean; timeoutMs?: number; clientId?: string; sasl?: { mechanism: string; username: string; password: string } } = {},
+    ) {
+        this.kafka = new Kafka({
+            ...(opts.sasl ? { sasl: opts.sasl as SASLOptions } : {}),
+            clientId: opts.clientId ?? "messaging-platform-transition",
+            brokers: bootstrap.split(","),
+            ssl: opts.ssl ?? false,
+            logLevel: logLevel.NOTHING,
+            connectionTimeout: Math.min(opts.timeoutMs ?? 5000, 3000),
+            requestTimeout: opts.timeoutMs ?? 5000,
+            retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+        });
+    }
+
+    private async client(): Promise<Admin> {
+        if (!this.admin) {
+            this.admin = this.kafka.admin();
+            await this.admin.connect();
+        }
+        return this.admin;
+    }
+
+    async ends(topic: string): Promise<Offsets> {
+        return new Map((await (await this.client()).fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+    }
+
+    async starts(topic: string): Promise<Offsets> {
+        return new Map((await (await this.client()).fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.low)]));
+    }
+
+    async committed(group: string, topic: string): Promise<Offsets> {
+        let rows: Awaited<ReturnType<Admin["fetchOffsets"]>>;
+        try {
+            rows = await (await this.client()).fetchOffsets({ groupId: group, topics: [topic] });
+        } catch (err) {
+            // A group that never committed: Kafka answers -1 per partition, some brokers GROUP_ID_NOT_FOUND.
+            if ((err as { type?: string }).type === "GROUP_ID_NOT_FOUND") {
+                return new Map();
+            }
+            throw err;
+        }
+        const [row] = rows;
+        return toOffsets((row?.partitions ?? []).filter((p) => Number(p.offset) >= 0));
+    }
+
+    async offsetsAt(topic: string, ms: number): Promise<Offsets> {
+        const ends = await this.ends(topic);
+        const rows = await (await this.client()).fetchTopicOffsetsByTimestamp(topic, ms);
+        // ListOffsets answers -1 for a partition with no message at or after the time: its end.
+        return new Map(rows.map((r) => [r.partition, Number(r.offset) < 0 ? (ends.get(r.partition) ?? 0) : Number(r.offset)]));
+    }
+
+    async timestamps(topic: string, at: Offsets): Promise<Map<number, number>> {
+        const ends = await this.ends(topic);
+        const wanted = new Map([...at].filter(([p, o]) => o < (ends.get(p) ?? 0)));
+        const found = new Map<number, number>();
+        if (wanted.size === 0) {
+            return found;
+        }
+        // A throwaway group reads one message per partition at the offsets: the Kafka protocol has no "get message".
+        // Unique per call: probes run concurrently, and two sharing a group would split its partitions between them.
+        const group = `transition-probe-${process.pid}-${randomUUID()}`;
+        const consumer = this.kafka.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+        await consumer.connect();
+        try {
+            await consumer.subscribe({ topic, fromBeginning: true });
+            const done = new Promise<void>((resolve) => {
+                void consumer.run({
+                    autoCommit: false,
+                    eachMessage: async ({ partition, message }) => {
+                        const want = wanted.get(partition);
+                        if (want !== undefined && Number(message.offset) >= want && !found.has(partition)) {
+                            found.set(partition, Number(message.timestamp));
+                            if (found.size === wanted.size) {
+                                resolve();
+                            }
+                        }
+                    },
+                });
+            });
+            consumer.on(consumer.events.GROUP_JOIN, () => {
+                for (const [partition, offset] of wanted) {
+                    consumer.seek({ topic, partition, offset: String(offset) });
+                }
+            });
+            await Promise.race([done, new Promise((r) => setTimeout(r, (this.opts.timeoutMs ?? 5000) * 2))]);
+        } finally {
+            await consumer.disconnect();
+            await (await this.client()).deleteGroups([group]).catch(() => undefined);
+        }
+        if (found.size < wanted.size) {
+            throw new Error(`could not read the messages at ${[...wanted].map(([p, o]) => `${topic}[${p}]@${o}`).join(", ")} on ${this.bootstrap}`);
+        }
+        return found;
+    }
+
+    async active(group: string): Promise<boolean> {
+        const { groups } = await (await this.client()).describeGroups([group]);
+        return (groups[0]?.members.length ?? 0) > 0;
+    }
+
+    /** kafkajs joins the group with a consumer to commit (admin.setOffsets): seconds per call, one group at a time. */
+    async set(group: string, topic: string, offsets: Offsets): Promise<void> {
+        await (await this.client()).setOffsets({ groupId: group, topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
+    }
+
+    async close(): Promise<void> {
+        await this.admin?.disconnect();
+    }
+}
+
+/** A Pulsar cluster's subscriptions, through the admin REST API (v2). */
+export interface PulsarCursors {
+    /** Whether the subscription exists on the topic. */
+    exists(topic: string, subscription: string): Promise<boolean>;
+    /** Creates the subscription at the topic's end (`latest`), or moves an existing one there. */
+    atEnd(topic: string, subscription: string): Promise<void>;
+    /** Creates the subscription if missing, then resets it to the first message published at or after `ms`. */
+    atTime(topic: string, subscription: string, ms: number): Promise<void>;
+    /** The publish time of the subscription's next unacknowledged message; undefined when it has none. */
+    firstUnread(topic: string, subscription: string): Promise<number | undefined>;
+    /** Messages not yet acknowledged (the stats' msgBacklog); undefined when the subscription does not exist. */
+    backlog(topic: string, subscription: string): Promise<number | undefined>;
+}
+
+/** The admin REST API's path of a persistent topic (persistent://t/ns/topic). */
+export function topicPath(topic: string): string {
+    const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(topic);
+    if (!m) {
+        throw new Error(`not a persistent Pulsar topic name: ${topic}`);
+    }
+    return `/admin/v2/persistent/${m[1]}/${m[2]}/${encodeURIComponent(m[3] as string)}`;
+}
+
+/**
+ * The REST calls (Pulsar admin API v2, https://pulsar.apache.org/admin-rest-api/): create subscription `PUT
+ * .../subscription/{sub}` with a MessageId body, reset by time `POST .../subscription/{sub}/resetcursor/{ms}`, peek
+ * `GET .../subscription/{sub}/position/1` (publish time in the `X-Pulsar-publish-time` header), stats `GET .../stats`.
+ */
+export class RestPulsarCursors implements PulsarCursors {
+    constructor(
+        private readonly adminUrl: string,
+        private readonly opts: { token?: string; timeoutMs?: number } = {},
+    ) {}
+
+    private async call(method: string, path: string, body?: unknown): Promise<Response> {
+        const headers: Record<string, string> = { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) };
+        return await fetch(new URL(path, this.adminUrl), { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
+    }
+
+    private async ok(method: string, path: string, body?: unknown, accept: number[] = []): Promise<Response> {
+        const r = await this.call(method, path, body);
+        if (!r.ok && !accept.includes(r.status)) {
+            throw new Error(`${method} ${path} on ${this.adminUrl}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
+        }
+        return r;
+    }
+
+    async exists(topic: string, subscription: string): Promise<boolean> {
+        const r = await this.ok("GET", `${topicPath(topic)}/subscriptions`);
+        return ((await r.json()) as string[]).includes(subscription);
+    }
+
+    async atEnd(topic: string, subscription: string): Promise<void> {
+        const sub = `${topicPath(topic)}/subscription/${encodeURIComponent(subscription)}`;
+        // No body: the subscription starts at `latest`. 409: it exists; it is then moved to the end (a reset to now is
+        // past every message published so far).
+        const r = await this.ok("PUT", sub, undefined, [409]);
+        if (r.status === 409) {
+            await this.ok("POST", `${sub}/resetcursor/${Date.now()}`);
+        }
+    }
+
+    async atTime(topic: string, subscription: string, ms: number): Promise<void> {
+        const sub = `${topicPath(topic)}/subscription/${encodeURIComponent(subscription)}`;
+        await this.ok("PUT", sub, { ledgerId: -1, entryId: -1, partitionIndex: -1 }, [409]);
+        await this.ok("POST", `${sub}/resetcursor/${Math.max(0, Math.floor(ms))}`);
+    }
+
+    async firstUnread(topic: string, subscription: string): Promise<number | undefined> {
+        const r = await this.ok("GET", `${topicPath(topic)}/subscription/${encodeURIComponent(subscription)}/position/1`, undefined, [404]);
+        if (r.status === 404) {
+            return undefined;
+        }
+        const t = Number(r.headers.get("x-pulsar-publish-time") ?? Number.NaN);
+        if (!Number.isFinite(t)) {
+            const parsed = Date.parse(r.headers.get("x-pulsar-publish-time") ?? "");
+            return Number.isFinite(parsed) ? parsed : undefined;
+        }
+        return t;
+    }
+
+    async backlog(topic: string, subscription: string): Promise<number | undefined> {
+        const r = await this.ok("GET", `${topicPath(topic)}/stats`);
+        const stats = (await r.json()) as { subscriptions?: Record<string, { msgBacklog?: number }> };
+        return stats.subscriptions?.[subscription]?.msgBacklog;
+    }
+}

@@ -1,0 +1,169 @@
+/**
+ * `npm run handover` and `npm run drain-check` against real Kafka-protocol brokers: kfake for Kafka and a second kfake
+ * standing in for KoP (the local stack deployed at phase 1 by the smoke fixture), on the 0 -> 1 transition whose
+ * cursors are all Kafka-protocol groups. The Pulsar admin REST calls (native subscriptions, phases 2 and 3) are
+ * checked against a stub HTTP server that records them: no Pulsar broker can run here.
+ */
+import { writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { join } from "node:path";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { plan, validateConfig, rawConfigFromStackFile } from "../../topology";
+import { main } from "../../scripts/transition";
+import { RestPulsarCursors } from "../../scripts/transition/cursors";
+import { handover, SKEW_MARGIN_MS } from "../../scripts/transition/steps";
+import { deployLocalStack, type LocalDeployment } from "../smoke/fixture/deploy";
+import { kfakeBinary } from "../smoke/fixture/kfake";
+import { readFileSync } from "node:fs";
+
+async function run(command: "handover" | "drain-check", args: string[]) {
+    let out = "";
+    let err = "";
+    const o = vi.spyOn(process.stdout, "write").mockImplementation((x) => ((out += String(x)), true));
+    const e = vi.spyOn(process.stderr, "write").mockImplementation((x) => ((err += String(x)), true));
+    try {
+        return { code: await main(command, args, { sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) }), out, err };
+    } finally {
+        o.mockRestore();
+        e.mockRestore();
+    }
+}
+
+describe("handover and drain-check on the 0 -> 1 transition, against kfake (Kafka) and kfake (KoP stand-in)", () => {
+    let d: LocalDeployment;
+    let kafka: Kafka;
+    const outputsAt = (stage: "prepare" | "switch") => {
+        const file = join(d.outputsFile, `../outputs-${stage}.json`);
+        writeFileSync(file, JSON.stringify({ ...d.outputs, transition: { stage, from: { phase: 0, gates: d.outputs.gates } } }));
+        return file;
+    };
+    const args = (stage: "prepare" | "switch", ...more: string[]) => ["--stack", "local", "--config-file", d.configFile, "--outputs", outputsAt(stage), "--timeout-ms", "3000", ...more];
+
+    beforeAll(async () => {
+        d = await deployLocalStack(kfakeBinary(), 1);
+        kafka = new Kafka({ clientId: "transition-test", brokers: [d.kafka.bootstrap], logLevel: logLevel.NOTHING });
+        const admin = kafka.admin();
+        await admin.connect();
+        // The phase-0 Kafka topics the services leave (the fixture created the phase-1 plan's).
+        const at0 = plan(validateConfig(rawConfigFromStackFile(readFileSync(d.configFile, "utf8"), { phase: 0 })));
+        await admin.createTopics({ waitForLeaders: true, topics: (at0.kafka?.topics ?? []).map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })) });
+        // A backlog on user-requests: 10 messages, of which mcp-matcher has committed the first 4 (one partition).
+        const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+        await producer.connect();
+        await producer.send({ topic: "user-requests", messages: Array.from({ length: 10 }, (_, i) => ({ key: "k", value: `m${i}`, partition: 0 })) });
+        await producer.disconnect();
+        await admin.setOffsets({ groupId: "mcp-matcher", topic: "user-requests", partitions: [{ partition: 0, offset: "4" }] });
+        await admin.disconnect();
+    }, 60_000);
+    afterAll(async () => d?.teardown());
+
+    it("refuses to run after any other stage, naming the outputs' stage and the update that is due", async () => {
+        const r = await run("handover", args("switch"));
+        expect(r.code).toBe(2);
+        expect(r.err).toContain("outputs transition.stage");
+        expect(r.err).toContain('"switch"');
+        expect(r.err).toContain('"prepare": npm run handover runs after the transition\'s prepare update');
+        const settled = join(d.outputsFile);
+        const s = await run("drain-check", ["--stack", "local", "--config-file", d.configFile, "--outputs", settled]);
+        expect(s.code).toBe(2);
+        expect(s.err).toContain("the stack is settled");
+    });
+
+    it("refuses a bad flag value, naming the flag", async () => {
+        const r = await run("drain-check", [...args("switch"), "--max-wait-s", "soon"]);
+        expect(r.code).toBe(2);
+        expect(r.err).toContain("--max-wait-s");
+        expect(r.err).toContain("soon");
+    });
+
+    it("handover: the mirror's group starts at the first message mcp-matcher has not committed; its new KoP group at the KoP end", async () => {
+        const r = await run("handover", args("prepare"));
+        expect(r.err).toBe("");
+        expect(r.code).toBe(0);
+        expect(r.out).toMatch(/ok {4}user-requests-mirror-to-pulsar@kafka:kafka:user-requests {2}Kafka group offsets on user-requests set to 0:4 1:0 2:0 3:0 4:0 5:0 \(the first unread offsets of mcp-matcher@kafka:kafka:user-requests\)/);
+        expect(r.out).toMatch(/ok {4}mcp-matcher@kafka:pulsar:persistent:\/\/public\/default\/user-requests {2}KoP group offsets on user-requests set to 0:0 1:0 2:0 3:0 4:0 5:0 \(the end\)/);
+        const admin = kafka.admin();
+        await admin.connect();
+        const [row] = await admin.fetchOffsets({ groupId: "user-requests-mirror-to-pulsar", topics: ["user-requests"] });
+        await admin.disconnect();
+        expect(row?.partitions.find((p) => p.partition === 0)?.offset).toBe("4");
+    }, 90_000);
+
+    it("drain-check: fails while the mirror has not copied the backlog, with its lag; passes once it has", async () => {
+        const behind = await run("drain-check", args("switch", "--format", "json"));
+        expect(behind.code).toBe(1);
+        const report = JSON.parse(behind.out) as { ok: boolean; rows: { cursor: string; ok: boolean; detail: string }[] };
+        expect(report.ok).toBe(false);
+        expect(report.rows.find((x) => x.cursor === "user-requests-mirror-to-pulsar@kafka:kafka:user-requests")).toMatchObject({ ok: false, detail: "lag 0:6 behind the mark" });
+
+        // The mirror copies what is left (its group commits as pulsar-io's source does once Pulsar has acknowledged).
+        const admin = kafka.admin();
+        await admin.connect();
+        const at0 = plan(validateConfig(rawConfigFromStackFile(readFileSync(d.configFile, "utf8"), { phase: 0 })));
+        await Promise.all(
+            (at0.kafka?.topics ?? []).map(async (t) => {
+                const ends = await admin.fetchTopicOffsets(t.name);
+                await admin.setOffsets({ groupId: `${t.name}-mirror-to-pulsar`, topic: t.name, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+            }),
+        );
+        await admin.disconnect();
+        const drained = await run("drain-check", args("switch", "--wait", "--max-wait-s", "5", "--interval-ms", "10"));
+        expect(drained.out).not.toContain("FAIL");
+        expect(drained.code).toBe(0);
+    }, 90_000);
+});
+
+describe("Pulsar subscriptions through the admin REST API (a stub server recording the calls: no Pulsar broker runs here)", () => {
+    let server: Server;
+    let url: string;
+    const calls: string[] = [];
+    beforeAll(async () => {
+        server = createServer((req: IncomingMessage, res) => {
+            calls.push(`${req.method} ${req.url}`);
+            if (req.url?.endsWith("/position/1")) {
+                res.writeHead(200, { "X-Pulsar-publish-time": "2026-12-02T03:00:00.000Z" }).end("payload");
+            } else if (req.method === "PUT") {
+                res.writeHead(req.url?.includes("existing") ? 409 : 204).end();
+            } else {
+                res.writeHead(204).end();
+            }
+        });
+        await new Promise<void>((ok) => server.listen(0, "127.0.0.1", () => ok()));
+        const address = server.address();
+        url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    });
+    afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+
+    it("a subscription continuing another is created, then reset to that one's first unread publish time less the margin", async () => {
+        calls.length = 0;
+        const log = { broker: "pulsar" as const, topic: "persistent://public/default/user-requests" };
+        const rows = await handover(
+            [{ cursor: { owner: "mcp-matcher", log, protocol: "pulsar" }, start: { at: "first-unread", of: [{ owner: "old-sub", log, protocol: "pulsar" }] } }],
+            { pulsar: new RestPulsarCursors(url), kopNamespace: "public/default" },
+        );
+        expect(rows).toEqual([expect.objectContaining({ ok: true })]);
+        const at = Date.parse("2026-12-02T03:00:00.000Z") - SKEW_MARGIN_MS;
+        expect(calls).toEqual([
+            "GET /admin/v2/persistent/public/default/user-requests/subscription/old-sub/position/1",
+            "PUT /admin/v2/persistent/public/default/user-requests/subscription/mcp-matcher",
+            `POST /admin/v2/persistent/public/default/user-requests/subscription/mcp-matcher/resetcursor/${at}`,
+        ]);
+    });
+
+    it("a subscription at the end: created at latest, or an existing one reset to now", async () => {
+        calls.length = 0;
+        const log = { broker: "pulsar" as const, topic: "persistent://public/metrics/job-performance-metrics" };
+        await handover(
+            [
+                { cursor: { owner: "new-sink", log, protocol: "pulsar" }, start: { at: "end" } },
+                { cursor: { owner: "existing", log, protocol: "pulsar" }, start: { at: "end" } },
+            ],
+            { pulsar: new RestPulsarCursors(url), kopNamespace: "public/default" },
+            () => 1_000,
+        );
+        expect(calls[0]).toBe("PUT /admin/v2/persistent/public/metrics/job-performance-metrics/subscription/new-sink");
+        expect(calls[1]).toBe("PUT /admin/v2/persistent/public/metrics/job-performance-metrics/subscription/existing");
+        expect(calls[2]).toMatch(/^POST \/admin\/v2\/persistent\/public\/metrics\/job-performance-metrics\/subscription\/existing\/resetcursor\/\d+$/);
+    });
+});
