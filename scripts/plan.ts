@@ -16,12 +16,14 @@ import {
     diffTopology,
     isPhaseId,
     phaseTransitionProblem,
+    planChoreography,
     plan,
     validateConfig,
     type DeployedState,
     type Topology,
 } from "../topology";
 import { CliUsageError, choiceFlag, parseFlags, phaseFlag } from "./cli";
+import { renderChoreography } from "./plan-choreography";
 import { renderDiff, renderTopology } from "./plan-format";
 import { renderMermaid, renderMermaidChange } from "./plan-mermaid";
 import { programResourceChanges, renderResourceChanges } from "./plan-resources";
@@ -120,6 +122,9 @@ export async function main(argv: string[], root = ROOT): Promise<number> {
             return 0;
         }
         process.stdout.write(renderDiff(diff, stack));
+        if (Math.abs(to.phase - before.phase) === 1) {
+            process.stdout.write(`\n${renderChoreography(planChoreography(before, to), stack)}`);
+        }
         if (changes) {
             process.stdout.write(`\n${renderResourceChanges(changes, fromPhase, to.phase)}`);
         }

@@ -6,16 +6,17 @@
  * renders to a temp folder; the backend is a temp folder. Not the whole platform: Kafka and RabbitMQ need plugins
  * that cannot be built here.
  *
- * For every adjacent transition and rollback (0 -> 1 -> 2 -> 3 -> 2 -> 1 -> 0): the engine's own preview steps equal
- * what `npm run plan -- --resources` predicts for these resources, nothing that holds data or runs is replaced, `up`
- * succeeds, and a second preview shows no change. Then the policy pack through the engine, and an interrupted `up`
+ * For every adjacent transition and rollback (0 -> 1 -> 2 -> 3 -> 2 -> 1 -> 0): without `transitionStage` the preview
+ * fails naming it; then each of the three staged updates (prepare, switch, settle): the engine's own preview steps
+ * equal what the program under mocks predicts for that update, nothing that holds data or runs is replaced, `up`
+ * succeeds; after settle a second preview shows no change. Then the policy pack through the engine, and an interrupted `up`
  * recovered by the runbook's steps.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { programResourceChanges, type ResourceChange } from "../../scripts/plan-resources";
+import { programStageChanges, type ResourceChange } from "../../scripts/plan-resources";
 import { DATA_HOLDING_TYPES } from "../../scripts/provider-diff";
 import { ensureEngine, ROOT, typeAndName, Workspace, type PreviewStep } from "./harness";
 
@@ -73,34 +74,56 @@ async function previewJson(extra: string[] = []): Promise<{ steps: PreviewStep[]
     return { ...parsed, raw: r.stdout };
 }
 
-describe("the Kubernetes half of the local stack through a real engine", () => {
-    it.each(PATH.map((to, i) => [i === 0 ? undefined : PATH[i - 1], to] as const))("%s -> %s: the engine does what the plan predicts, then converges", async (from, to) => {
-        const set = await ws.pulumi(["config", "set", "phase", String(to)]);
-        expect(set.code, set.stderr).toBe(0);
-        const started = Date.now();
-        const preview = await previewJson();
-        const engine = engineChanges(preview.steps);
-        const counts = ["create", "update", "replace", "delete", "forget"].map((k) => `${engine.filter((c) => c.startsWith(`${k} `)).length} ${k}`).join(", ");
-        timings.push({ what: `preview ${from ?? "(new)"} -> ${to}: ${counts} (Kubernetes resources)`, seconds: (Date.now() - started) / 1000 });
-        if (from === undefined) {
-            // A first deployment creates every Kubernetes resource the program declares at that phase.
-            expect(engine.every((c) => c.startsWith("create ")), engine.join("\n")).toBe(true);
-            expect(engine.length).toBeGreaterThan(20);
-        } else {
-            const predicted = predictedChanges(await programResourceChanges("local", from, to));
-            expect(engine).toEqual(predicted);
-        }
-        // Nothing that holds data or runs is replaced (the local broker's StatefulSet above all).
-        const replaced = preview.steps.filter((s) => s.op === "replace" || s.op === "create-replacement").map((s) => typeAndName(s.urn));
-        expect(replaced.filter((r) => DATA_HOLDING_TYPES.has(r.type) || r.type === "kubernetes:apps/v1:Deployment")).toEqual([]);
+/** Preview, compare with the prediction, check nothing that holds data or runs is replaced, then up. */
+async function previewAndUp(label: string, predicted: string[] | "all creates"): Promise<void> {
+    const started = Date.now();
+    const preview = await previewJson();
+    const engine = engineChanges(preview.steps);
+    const counts = ["create", "update", "replace", "delete", "forget"].map((k) => `${engine.filter((c) => c.startsWith(`${k} `)).length} ${k}`).join(", ");
+    timings.push({ what: `preview ${label}: ${counts} (Kubernetes resources)`, seconds: (Date.now() - started) / 1000 });
+    if (predicted === "all creates") {
+        // A first deployment creates every Kubernetes resource the program declares at that phase.
+        expect(engine.every((c) => c.startsWith("create ")), engine.join("\n")).toBe(true);
+        expect(engine.length).toBeGreaterThan(20);
+    } else {
+        expect(engine).toEqual(predicted);
+    }
+    // Nothing that holds data or runs is replaced (the local broker's StatefulSet above all).
+    const replaced = preview.steps.filter((s) => s.op === "replace" || s.op === "create-replacement").map((s) => typeAndName(s.urn));
+    expect(replaced.filter((r) => DATA_HOLDING_TYPES.has(r.type) || r.type === "kubernetes:apps/v1:Deployment")).toEqual([]);
+    const up = await ws.pulumi(["up", "--yes", "--skip-preview"]);
+    timings.push({ what: `up ${label}`, seconds: up.seconds });
+    expect(up.code, `${up.stdout.slice(-3000)}\n${up.stderr.slice(-2000)}`).toBe(0);
+}
 
-        const up = await ws.pulumi(["up", "--yes", "--skip-preview"]);
-        timings.push({ what: `up ${from ?? "(new)"} -> ${to}`, seconds: up.seconds });
-        expect(up.code, `${up.stdout.slice(-3000)}\n${up.stderr.slice(-2000)}`).toBe(0);
+describe("the Kubernetes half of the local stack through a real engine", () => {
+    it("a first deployment at phase 0 creates everything, then converges", async () => {
+        expect((await ws.pulumi(["config", "set", "phase", "0"])).code).toBe(0);
+        await previewAndUp("(new) -> 0", "all creates");
         const again = await ws.pulumi(["preview", "--expect-no-changes"]);
-        timings.push({ what: `preview after up at ${to}`, seconds: again.seconds });
-        expect(again.code, `a second preview must show no changes:\n${again.stdout.slice(-3000)}`).toBe(0);
+        expect(again.code, again.stdout.slice(-3000)).toBe(0);
     }, 15 * 60_000);
+
+    it.each(PATH.slice(1).map((to, i) => [PATH[i] as number, to] as const))(
+        "%s -> %s: without a stage the engine's preview fails naming transitionStage; prepare, switch, settle each do what the plan predicts; then it converges",
+        async (from, to) => {
+            expect((await ws.pulumi(["config", "set", "phase", String(to)])).code).toBe(0);
+            const refused = await ws.pulumi(["preview"]);
+            expect(refused.code).not.toBe(0);
+            expect(`${refused.stdout}${refused.stderr}`).toContain("messaging-platform:transitionStage");
+            const stages = await programStageChanges("local", from, to);
+            for (const { stage, changes } of stages) {
+                const set = stage === "settle" ? await ws.pulumi(["config", "rm", "transitionStage"]) : await ws.pulumi(["config", "set", "transitionStage", stage]);
+                expect(set.code, set.stderr).toBe(0);
+                // (npm run handover and drain-check run between these against the brokers; none runs in this tier.)
+                await previewAndUp(`${from} -> ${to} ${stage}`, predictedChanges(changes));
+            }
+            const again = await ws.pulumi(["preview", "--expect-no-changes"]);
+            timings.push({ what: `preview after settle at ${to}`, seconds: again.seconds });
+            expect(again.code, `a second preview must show no changes:\n${again.stdout.slice(-3000)}`).toBe(0);
+        },
+        20 * 60_000,
+    );
 });
 
 describe("the policy pack through the engine (scripts/engine/policy-pack-launcher)", () => {
@@ -119,7 +142,9 @@ describe("the policy pack through the engine (scripts/engine/policy-pack-launche
     };
 
     it("the stack as committed passes, every policy mandatory", async () => {
+        // The prepare update of 0 -> 1 (the stack is settled at 0 after the path).
         await ws.pulumi(["config", "set", "phase", "1"]);
+        await ws.pulumi(["config", "set", "transitionStage", "prepare"]);
         const r = await ws.pulumi(["preview", "--policy-pack", launcher, "--policy-pack-config", packConfig()]);
         timings.push({ what: "preview with the policy pack", seconds: r.seconds });
         expect(r.code, `${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`).toBe(0);
@@ -154,6 +179,7 @@ describe("an interrupted up, recovered with the runbook's steps (docs/runbooks.m
 
     it("converges: cancel, clear the pending creates, up; then a preview shows no change", async () => {
         await ws.pulumi(["config", "set", "phase", "1"]);
+        await ws.pulumi(["config", "set", "transitionStage", "prepare"]);
         const killed = await ws.upKilledMidway();
         expect(killed.killedAfter).toMatch(/created|updated|deleted/);
         // The CLI and its plugins are gone, as after a crash (and nothing is left running by the test).

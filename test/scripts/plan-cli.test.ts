@@ -41,6 +41,19 @@ describe("npm run plan", () => {
         expect(r.out).toContain("pulumi config set phase 1 --stack local");
     });
 
+    it("with --from prints the transition's choreography: the three updates and, per stream, handovers, mirrors and drains", async () => {
+        const r = await run(["--stack", "dev", "--phase", "1", "--from", "0"]);
+        expect(r.code).toBe(0);
+        expect(r.out).toContain("choreography 0 -> 1: three updates");
+        expect(r.out).toContain("pulumi config set messaging-platform:transitionStage prepare --stack dev && pulumi up --stack dev");
+        expect(r.out).toContain("npm run handover -- --stack dev");
+        expect(r.out).toMatch(/user-requests\n {4}handover {2}mcp-matcher \(group on KoP persistent:\/\/public\/default\/user-requests\) at its end/);
+        expect(r.out).toContain("mirror    user-requests-mirror-to-pulsar: kafka:user-requests -> pulsar:persistent://public/default/user-requests (switch until settle)");
+        expect(r.out).toContain("drain     user-requests-mirror-to-pulsar@kafka:kafka:user-requests");
+        const rollback = await run(["--stack", "dev", "--phase", "2", "--from", "3"]);
+        expect(rollback.out).toMatch(/services that keep their env through the switch and move at settle: .+/);
+    });
+
     it("marks data-holding resources a rollback leaves behind as retained", async () => {
         const r = await run(["--stack", "local", "--phase", "1", "--from", "2"]);
         expect(r.out).toContain("- persistent://public/cosmic-ai/job-status-changed  [holds data: retained, left on the broker]");

@@ -25,8 +25,9 @@ export = runPlatformProgram((platform, topology) => {
     }
     const host = new KubernetesHalf("platform");
     declareKubernetesWorkloads(host, "platform", { topology, platform, servicePasswordSeed: pulumi.secret(platform.credentialSeed ?? "") });
-    // What the next update reads back (components/program.ts): the deployed phase and whether offload ran.
-    const outputs = { phase: topology.phase, offloadActive: topology.offload !== null };
+    // What the next update reads back (components/program.ts): the deployed phase, whether offload ran, the gates and
+    // the stage of a transition in progress (as MessagingPlatform exports them).
+    const outputs = { phase: topology.phase, offloadActive: topology.offload !== null, gates: { ...platform.gates }, ...(topology.transition ? { transition: topology.transition } : {}) };
     host.finish(outputs);
     return outputs;
 });
