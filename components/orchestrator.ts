@@ -175,6 +175,8 @@ export function deploymentSpec(
                         volumeMounts: [
                             { name: "tmp", mountPath: "/tmp" },
                             ...d.secretVolumes.map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true })),
+                            // No subPath: the kubelet refreshes the files of a ConfigMap mounted as a directory.
+                            ...d.configVolumes.map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: true })),
                         ],
                     },
                 ],
@@ -185,6 +187,7 @@ export function deploymentSpec(
                         // Owner read-only: the files are tokens.
                         secret: { secretName: v.secret, items: v.items.map((i) => ({ ...i })), defaultMode: 0o400 },
                     })),
+                    ...d.configVolumes.map((v) => ({ name: v.name, configMap: { name: v.configMap } })),
                 ],
             },
         },
@@ -226,6 +229,17 @@ export class Orchestrator extends pulumi.ComponentResource {
         };
         const namespace = topology.kubernetes.namespace;
         const urls: Record<string, string> = {};
+        const directory = topology.tenantDirectory;
+        // The tenant list: created before the pods that mount it; its changes reach them in place.
+        const tenants = directory
+            ? [
+                  new k8s.core.v1.ConfigMap(
+                      `${name}-tenants`,
+                      { metadata: { name: directory.configMap, namespace, labels: { "app.kubernetes.io/part-of": "messaging-platform" } }, data: { [directory.key]: directory.tenants.map((t) => `${t}\n`).join("") } },
+                      { parent: this },
+                  ),
+              ]
+            : [];
         for (const d of topology.deployments) {
             const labels = orchestratorLabels(d.service);
             const account = new k8s.core.v1.ServiceAccount(
@@ -244,7 +258,7 @@ export class Orchestrator extends pulumi.ComponentResource {
             new k8s.apps.v1.Deployment(
                 `${name}-${d.service}`,
                 { metadata: { name: d.service, namespace, labels }, spec: deploymentSpec(d, resolved, args.kafkaBootstrap, podAnnotations(d, args.serviceAccountAnnotations?.[d.service], args.secretChecksums)) },
-                { parent: this, dependsOn: [account] },
+                { parent: this, dependsOn: [account, ...tenants] },
             );
             if (d.replicas > 1) {
                 new k8s.policy.v1.PodDisruptionBudget(

@@ -48,8 +48,6 @@ export const CREDENTIAL_KEYS = {
     kafkaPassword: "kafka-password",
     kopPassword: "kop-password",
     pulsarToken: "pulsar-token",
-    /** A tenant's token (phase 3): one key per tenant, mounted as files named after the tenant. */
-    tenantToken: (tenant: string) => `pulsar-token-${tenant}`,
     /** The Pulsar->Kafka sinks' Kafka login, a properties file with `sasl.jaas.config` (read by FileConfigProvider). */
     sinkJaas: "kafka-client.properties",
     /** Function Mesh `pulsar.authSecret` keys (function-mesh api/compute/v1alpha1 PulsarMessaging.AuthSecret). */

@@ -298,6 +298,33 @@ export interface DeploymentPlan {
     port: number;
     env: EnvVarPlan[];
     secretVolumes: SecretVolumePlan[];
+    /** ConfigMaps mounted as directories (the tenant list): updated in place, so a change restarts no pod. */
+    configVolumes: ConfigVolumePlan[];
+}
+
+/**
+ * A ConfigMap mounted as a directory. Not through `subPath`: the kubelet refreshes a mounted ConfigMap's files when
+ * the ConfigMap changes, except for subPath mounts (kubernetes.io, "ConfigMaps": "Mounted ConfigMaps are updated
+ * automatically"), and the pod template does not change, so nothing restarts.
+ */
+export interface ConfigVolumePlan {
+    name: string;
+    configMap: string;
+    mountPath: string;
+}
+
+/**
+ * The tenant list the services read (seed 000 phase III: ingress routes each tenant to `<tenant>/orchestrator`): one
+ * ConfigMap key, one tenant name per line, mounted into every orchestrator pod and re-read by the services, so adding
+ * or removing a tenant changes only this ConfigMap and that tenant's Pulsar resources.
+ */
+export interface TenantDirectoryPlan {
+    configMap: string;
+    key: string;
+    mountPath: string;
+    /** `mountPath/key`: what PULSAR_TENANTS_FILE names. */
+    file: string;
+    tenants: string[];
 }
 
 export interface PulsarFunctionPlan {
@@ -431,6 +458,8 @@ export interface Topology {
     pulsar: PulsarPlan | null;
     routes: StreamRoute[];
     deployments: DeploymentPlan[];
+    /** The tenant list the orchestrator services mount (phase 3); null before. */
+    tenantDirectory: TenantDirectoryPlan | null;
     functions: PulsarFunctionPlan[];
     sinks: SinkPlan[];
     /** The overlap mirrors of a transition's switch stage; empty otherwise. */

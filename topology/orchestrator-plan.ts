@@ -1,17 +1,28 @@
 /** The orchestrator Deployments: which services run as Deployments in a phase, and the env each gets (seed 000/001). */
 import { MATCHER_SERVICE, SERVICES } from "./catalog";
 import type { PlatformConfig } from "./config";
-import { CREDENTIAL_KEYS, credentialSecretName, type CredentialBook, type SecretKeyRef } from "./credentials";
-import type { DeploymentPlan, EnvVarPlan, KafkaPlan, PulsarPlan, SecretVolumePlan } from "./model";
+import { CREDENTIAL_KEYS, type CredentialBook, type SecretKeyRef } from "./credentials";
+import type { ConfigVolumePlan, DeploymentPlan, EnvVarPlan, KafkaPlan, PulsarPlan, SecretVolumePlan, TenantDirectoryPlan } from "./model";
 import { TENANT_ORCHESTRATOR_NAMESPACE, orchestratorImage, pulsarRole } from "./naming";
 import type { PhaseCapabilities } from "./phases";
+
+/** The ConfigMap with the tenant list and where the services find it. */
+export const TENANT_DIRECTORY = { configMap: "orchestrator-tenants", key: "tenants", mountPath: "/etc/messaging-platform/tenants" } as const;
+
+/** The tenant list of a plan with tenant isolation; null before phase 3. */
+export function planTenantDirectory(caps: PhaseCapabilities, tenantNames: string[]): TenantDirectoryPlan | null {
+    if (!caps.tenantIsolation) {
+        return null;
+    }
+    return { ...TENANT_DIRECTORY, file: `${TENANT_DIRECTORY.mountPath}/${TENANT_DIRECTORY.key}`, tenants: [...tenantNames].sort() };
+}
 
 export function planDeployments(
     config: PlatformConfig,
     caps: PhaseCapabilities,
     pulsar: PulsarPlan | null,
     kafka: KafkaPlan | null,
-    tenantNames: string[],
+    tenants: TenantDirectoryPlan | null,
     book: CredentialBook,
 ): DeploymentPlan[] {
     const services = SERVICES.filter(
@@ -22,13 +33,11 @@ export function planDeployments(
         image: orchestratorImage(config, s.name),
         replicas: config.orchestrator.replicas,
         port: s.port ?? 8080,
-        ...orchestratorEnv(s.name, config, caps, pulsar, kafka, tenantNames, book),
+        ...orchestratorEnv(s.name, config, caps, pulsar, kafka, tenants, book),
     }));
 }
 
 /** Kafka client names of the config's SASL mechanisms. */
-
-export const TENANT_TOKEN_DIR = "/var/run/secrets/messaging-platform/pulsar-tenant-tokens";
 
 /**
  * Seed 000/001 variable names: ENABLE_KAFKA, KAFKA_BROKERS, USE_PULSAR_KOP, ENABLE_PULSAR, PULSAR_*. Credentials are
@@ -40,11 +49,12 @@ function orchestratorEnv(
     caps: PhaseCapabilities,
     pulsar: PulsarPlan | null,
     kafka: KafkaPlan | null,
-    tenantNames: string[],
+    tenants: TenantDirectoryPlan | null,
     book: CredentialBook,
-): { env: EnvVarPlan[]; secretVolumes: SecretVolumePlan[] } {
+): { env: EnvVarPlan[]; secretVolumes: SecretVolumePlan[]; configVolumes: ConfigVolumePlan[] } {
     const env: EnvVarPlan[] = [];
     const secretVolumes: SecretVolumePlan[] = [];
+    const configVolumes: ConfigVolumePlan[] = [];
     const set = (name: string, value: string) => env.push({ name, value });
     const secret = (name: string, ref: SecretKeyRef) => env.push({ name, secretRef: ref });
     switch (caps.orchestratorTransport) {
@@ -111,26 +121,21 @@ function orchestratorEnv(
             if (p.tokenAuth) {
                 secret("PULSAR_AUTH_TOKEN", book.ref(service, CREDENTIAL_KEYS.pulsarToken, { from: "pulsar-token", role: pulsarRole("public", service) }));
             }
-            if (caps.tenantIsolation) {
-                // Seed 000 phase III: ingress routes each tenant to `<tenant>/orchestrator`; public/default stays the fallback.
+            if (tenants) {
+                // Seed 000 phase III: ingress routes each tenant to `<tenant>/orchestrator`; public/default stays the
+                // fallback. The tenant list is a mounted file the services re-read, not env: a tenant added or removed
+                // changes the ConfigMap only, and no pod restarts. The service's one token (its role) is granted on
+                // every tenant's namespace (topology/pulsar-plan.ts): a pod that serves every tenant holds every
+                // tenant's access anyway, so per-tenant tokens in the same pod added Secrets, not isolation.
                 set("PULSAR_NAMESPACE_ROUTING", "tenant");
                 set("PULSAR_TENANT_NAMESPACE_PATTERN", `{tenant}/${TENANT_ORCHESTRATOR_NAMESPACE}`);
-                set("PULSAR_TENANTS", tenantNames.join(","));
-                if (p.tokenAuth && tenantNames.length > 0) {
-                    // A JWT has one subject, and each tenant's topics admit only `<tenant>.<service>`: one token per
-                    // tenant, as files, so the number of tenants does not grow the env.
-                    const items = tenantNames.map((t) => {
-                        const ref = book.ref(service, CREDENTIAL_KEYS.tenantToken(t), { from: "pulsar-token", role: pulsarRole(t, service) });
-                        return { key: ref.key, path: t };
-                    });
-                    secretVolumes.push({ name: "pulsar-tenant-tokens", secret: credentialSecretName(service), mountPath: TENANT_TOKEN_DIR, items });
-                    set("PULSAR_TENANT_TOKEN_DIR", TENANT_TOKEN_DIR);
-                }
+                set("PULSAR_TENANTS_FILE", tenants.file);
+                configVolumes.push({ name: "tenants", configMap: tenants.configMap, mountPath: tenants.mountPath });
             }
             break;
         }
     }
-    return { env, secretVolumes };
+    return { env, secretVolumes, configVolumes };
 }
 
 /** Mounts the platform's CA certificate (the trust Secret cert-manager issues into the namespace); returns its file. */

@@ -14,7 +14,7 @@ import type { Topology } from "./model";
 import { pulsarTopicName } from "./naming";
 import { planObservability } from "./observability-plan";
 import { applyOffloadThresholds, planOffload } from "./offload-plan";
-import { planDeployments } from "./orchestrator-plan";
+import { planDeployments, planTenantDirectory } from "./orchestrator-plan";
 import { PHASE_CAPABILITIES, phaseName } from "./phases";
 import { planPulsar } from "./pulsar-plan";
 import { planRabbit } from "./rabbit-plan";
@@ -49,7 +49,8 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
     const kafkaSecurity = kafkaPresent ? kafkaClientSecurity(config.kafka) : null;
     const sinks = pulsar ? planSinks(routes, streamsByName, pulsar, kafkaSecurity, book) : [];
     const kafka = kafkaPresent ? planKafka(config, routes, streamsByName, sinks) : null;
-    const deployments = planDeployments(config, caps, pulsar, kafka, tenantNames, book);
+    const tenantDirectory = pulsar ? planTenantDirectory(caps, tenantNames) : null;
+    const deployments = planDeployments(config, caps, pulsar, kafka, tenantDirectory, book);
     const functions = pulsar && caps.matcher === "function" ? planFunctions(config, tenantNames, pulsar, book) : [];
     const observability = planObservability(config, routes, kafka, pulsar, book);
     const offload = planOffload(config, caps, deployed);
@@ -67,6 +68,7 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
         pulsar,
         routes,
         deployments,
+        tenantDirectory,
         functions,
         sinks,
         mirrors: [],

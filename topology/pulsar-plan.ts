@@ -1,5 +1,5 @@
 /** The Pulsar side of a topology: the cluster, KoP, tenants, namespaces, topics and per-role permissions. */
-import type { StreamSpec } from "./catalog";
+import { MATCHER_SERVICE, type StreamSpec } from "./catalog";
 import type { PlatformConfig } from "./config";
 import { tokenValidity, type CredentialBook } from "./credentials";
 import type {
@@ -166,17 +166,22 @@ export function planPulsar(
             perms.set(key, { resourceType: "topic", resourceName, role, actions: [action] });
         }
     };
+    // Who acts in a tenant's namespace: a per-tenant Function as that tenant's role (it runs in its own pods); a
+    // Deployment serves every tenant from the same pods with its one token, its role in `public` (the platform's own
+    // tenant), granted in each tenant's namespace. A tenant's own roles never reach another tenant.
+    const perTenantPods = (svc: string) => svc === MATCHER_SERVICE && caps.matcher === "function";
+    const roleIn = (tenant: string, svc: string) => pulsarRole(perTenantPods(svc) ? tenant : "public", svc);
     for (const r of routes) {
         const s = streams.get(r.stream) as StreamSpec;
         const homes = topicsByStream.get(s.name) ?? [];
         for (const t of homes) {
             const tenant = t.namespace.split("/")[0] as string;
             if (r.produce.some((e) => e.broker === "pulsar")) {
-                s.producers.forEach((svc) => allow(t.name, pulsarRole(tenant, svc), "produce"));
+                s.producers.forEach((svc) => allow(t.name, roleIn(tenant, svc), "produce"));
             }
             r.consume
                 .filter((c) => c.broker === "pulsar")
-                .forEach((c) => allow(t.name, pulsarRole(tenant, c.service), "consume"));
+                .forEach((c) => allow(t.name, roleIn(tenant, c.service), "consume"));
             if (r.sink && tenant === s.pulsarTopic.tenant && t.namespace === `${s.pulsarTopic.tenant}/${s.pulsarTopic.namespace}`) {
                 allow(t.name, pulsarRole(tenant, KAFKA_SINK_SERVICE), "consume");
             }

@@ -151,6 +151,8 @@ export function stageTopology(a: Topology, b: Topology, stage: StageName, fromGa
         pulsar: mergePulsar(a.pulsar, b.pulsar, m.permissions),
         routes: switching ? b.routes : a.routes,
         deployments,
+        // The services that keep their source env mount the source's tenant list until they move.
+        tenantDirectory: b.tenantDirectory ?? (deployments.some((d) => d.configVolumes.length > 0) ? a.tenantDirectory : null),
         functions,
         sinks: switching ? union(a.sinks, b.sinks, (s) => s.name) : a.sinks,
         mirrors: m.mirrors,

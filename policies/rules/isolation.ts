@@ -1,9 +1,19 @@
 /**
  * Tenant isolation on Pulsar: a permission grants only roles of the tenant that owns the resource (roles are
- * `<tenant>.<service>`, topology/plan.ts `pulsarRole`) or that tenant's admin roles; admin roles are never wildcards.
+ * `<tenant>.<service>`, topology/naming.ts `pulsarRole`), that tenant's admin roles, or the platform's shared
+ * services' roles; admin roles are never wildcards.
+ *
+ * The shared services (the orchestrator Deployments, `public.<service>`) serve every tenant from the same pods, so
+ * they hold one credential each, granted in every tenant's namespace: per-tenant tokens in one pod added Secrets, not
+ * isolation (whoever holds the pod holds all of them). The tenant boundary is what a tenant's own roles (its admins,
+ * its per-tenant Functions) cannot cross.
  */
 import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { SERVICES } from "../../topology/catalog";
 import { TYPES, list, ofType, record } from "./common";
+
+/** The platform's shared services' roles: the orchestrator Deployments, in the platform's own tenant. */
+const SHARED_SERVICE_ROLES: ReadonlySet<string> = new Set(SERVICES.filter((s) => s.client === "orchestrator").map((s) => `public.${s.name}`));
 
 /** The tenant of a Pulsar resource name: `persistent://t/ns/topic`, `t/ns` or `t`. Pure; exported for testing. */
 export function tenantOf(resourceName: string): string {
@@ -18,7 +28,7 @@ function isWildcard(role: string): boolean {
 export function pulsarPermissionOwnTenant(level: EnforcementLevel): StackValidationPolicy {
     return {
         name: "pulsar-permission-own-tenant",
-        description: "Pulsar permissions grant only roles of the resource's own tenant (`<tenant>.<service>`) or that tenant's admin roles.",
+        description: "Pulsar permissions grant only roles of the resource's own tenant (`<tenant>.<service>`), that tenant's admin roles, or the platform's shared services' roles (`public.<orchestrator service>`).",
         enforcementLevel: level,
         validateStack: (args, report) => {
             const adminRoles = new Map<string, string[]>();
@@ -35,11 +45,11 @@ export function pulsarPermissionOwnTenant(level: EnforcementLevel): StackValidat
                 const admins = adminRoles.get(tenant) ?? [];
                 const foreign = list(spec.roles)
                     .map(String)
-                    .filter((role) => isWildcard(role) || !(role.startsWith(`${tenant}.`) || admins.includes(role)));
+                    .filter((role) => isWildcard(role) || !(role.startsWith(`${tenant}.`) || admins.includes(role) || SHARED_SERVICE_ROLES.has(role)));
                 if (foreign.length > 0) {
                     report(
                         `PulsarPermission ${p.name} on ${resource} grants ${foreign.map((r) => JSON.stringify(r)).join(", ")}, not roles of tenant ` +
-                            `${tenant}: grant "${tenant}.<service>" roles (or the tenant's adminRoles) only; cross-tenant access needs its own topic`,
+                            `${tenant}: grant "${tenant}.<service>" roles, the tenant's adminRoles or a shared service's "public.<service>" only; cross-tenant access needs its own topic`,
                         p.urn,
                     );
                 }

@@ -107,22 +107,44 @@ describe.each([
     });
 });
 
-describe("prod phase 3: per-tenant Pulsar tokens", () => {
-    it("mounts one token file per tenant from the service's own credential Secret at PULSAR_TENANT_TOKEN_DIR", async () => {
+describe("prod phase 3: the tenant list is a mounted file, one token per service", () => {
+    it("mounts the tenant ConfigMap as a directory (no subPath, so it is refreshed in place) and names its file in PULSAR_TENANTS_FILE; no per-tenant tokens", async () => {
         const topology = planStack("prod", { phase: 3 });
-        const tenants = topology.pulsar!.tenants.map((t) => t.name).filter((t) => t !== "public");
         const d = await deployments("prod", 3, "b-1:9096");
+        const [configMap] = ofType(recorded, "kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.name === "orchestrator-tenants");
+        expect(configMap!.inputs.data.tenants.trim().split("\n")).toEqual([...topology.tenantDirectory!.tenants]);
         for (const [name, dep] of d) {
             const pod = dep.spec.template.spec;
-            const dir = pod.containers[0].env.find((e: any) => e.name === "PULSAR_TENANT_TOKEN_DIR")?.value;
-            expect(dir, name).toBe("/var/run/secrets/messaging-platform/pulsar-tenant-tokens");
-            const mount = pod.containers[0].volumeMounts.find((m: any) => m.mountPath === dir);
-            expect(mount.readOnly).toBe(true);
-            const volume = pod.volumes.find((v: any) => v.name === mount.name);
-            expect(volume.secret.secretName).toBe(`${name}-credentials`);
-            expect(volume.secret.items.map((i: any) => i.path).sort()).toEqual([...tenants].sort());
-            expect(volume.secret.items.map((i: any) => i.key).sort()).toEqual(tenants.map((t) => `pulsar-token-${t}`).sort());
+            const e = env(dep);
+            expect(e.PULSAR_TENANTS, name).toBeUndefined();
+            expect(e.PULSAR_TENANT_TOKEN_DIR, name).toBeUndefined();
+            expect(e.PULSAR_TENANTS_FILE, name).toBe("/etc/messaging-platform/tenants/tenants");
+            const mount = pod.containers[0].volumeMounts.find((m: any) => m.mountPath === "/etc/messaging-platform/tenants");
+            expect(mount).toEqual({ name: "tenants", mountPath: "/etc/messaging-platform/tenants", readOnly: true });
+            expect(pod.volumes.find((v: any) => v.name === "tenants")).toEqual({ name: "tenants", configMap: { name: "orchestrator-tenants" } });
+            expect(pod.volumes.filter((v: any) => v.secret).map((v: any) => v.name), name).toEqual(["pulsar-ca"]);
         }
+    });
+
+    it("adding a tenant changes no Deployment (no pod restarts), only the tenant list and that tenant's own resources", async () => {
+        const base = planStack("prod", { phase: 3 });
+        const tenants = [
+            { name: "team-a", adminRoles: ["team-a.admin"] },
+            { name: "team-b", adminRoles: ["team-b.admin"] },
+        ];
+        expect(planStack("prod", { phase: 3, tenants })).toEqual(base);
+        const added = planStack("prod", { phase: 3, tenants: [...tenants, { name: "team-new", adminRoles: ["team-new.admin"] }] });
+        expect(added.deployments).toEqual(base.deployments);
+        // The services' Secrets are unchanged; what is added is the new tenant's own (its matcher Function's).
+        expect(added.credentials.filter((c) => !c.name.includes("team-new"))).toEqual(base.credentials);
+        expect(added.tenantDirectory!.tenants).toEqual([...base.tenantDirectory!.tenants, "team-new"].sort());
+        // Every Pulsar resource that differs belongs to the new tenant.
+        const names = (t: typeof base) => new Set([...t.pulsar!.tenants.map((x) => x.name), ...t.pulsar!.namespaces.map((x) => x.name), ...t.pulsar!.topics.map((x) => x.name), ...t.pulsar!.permissions.map((x) => `${x.resourceName}|${x.role}`)]);
+        const before = names(base);
+        const grown = [...names(added)].filter((n) => !before.has(n));
+        expect(grown.length).toBeGreaterThan(0);
+        expect(grown.every((n) => n.includes("team-new"))).toBe(true);
+        expect([...before].filter((n) => !names(added).has(n))).toEqual([]);
     });
 
     it("gives no token mount before tenant isolation (only the CA the TLS clients trust)", async () => {

@@ -350,6 +350,16 @@ export const SPECS: Record<string, PolicySpec> = {
                 expect: [],
             },
             {
+                name: "a shared service's role in a tenant's namespace (one pod serves every tenant)",
+                resources: [res(TYPES.pulsarPermission, "p", { spec: { resourceType: "topic", resourceName: "persistent://team-a/orchestrator/user-requests", roles: ["public.ingress-gateway"], actions: ["produce"] } })],
+                expect: [],
+            },
+            {
+                name: "a public role that is no shared service",
+                resources: [res(TYPES.pulsarPermission, "p", { spec: { resourceType: "topic", resourceName: "persistent://team-a/orchestrator/user-requests", roles: ["public.job-api"], actions: ["produce"] } })],
+                expect: ['grants "public.job-api", not roles of tenant team-a'],
+            },
+            {
                 name: "another tenant's role",
                 resources: [res(TYPES.pulsarPermission, "p", { spec: { resourceType: "topic", resourceName: "persistent://team-a/orchestrator/user-requests", roles: ["team-b.mcp-matcher"], actions: ["consume"] } })],
                 expect: ['grants "team-b.mcp-matcher", not roles of tenant team-a'],

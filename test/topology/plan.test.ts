@@ -130,7 +130,8 @@ describe("phase 3 (isolated)", () => {
         expect(t.pulsar?.namespaces.map((n) => n.name)).toEqual(
             expect.arrayContaining(["team-a/orchestrator", "team-b/orchestrator", "public/default"]),
         );
-        expect(env(t, "ingress-gateway")).toMatchObject({ PULSAR_NAMESPACE_ROUTING: "tenant", PULSAR_TENANTS: "team-a,team-b" });
+        expect(env(t, "ingress-gateway")).toMatchObject({ PULSAR_NAMESPACE_ROUTING: "tenant", PULSAR_TENANTS_FILE: "/etc/messaging-platform/tenants/tenants" });
+        expect(t.tenantDirectory?.tenants).toEqual(["team-a", "team-b"]);
         expect(t.functions.map((f) => f.name)).toEqual(["mcp-matcher", "mcp-matcher-team-a", "mcp-matcher-team-b"]);
     });
 
@@ -169,10 +170,15 @@ describe("phase 3 (isolated)", () => {
         expect(local.pulsar?.namespaces.map((n) => n.name)).toContain("team-a/orchestrator");
     });
 
-    it("grants tenant namespaces only to roles of that tenant", () => {
+    it("grants a tenant's topics only to that tenant's roles and the shared services' one role each; no tenant's role reaches another tenant", () => {
+        const shared = new Set(t.deployments.map((d) => `public.${d.service}`));
+        const tenants = t.pulsar!.tenants.map((x) => x.name);
         for (const p of t.pulsar?.permissions ?? []) {
             const tenant = p.resourceName.replace("persistent://", "").split("/")[0];
-            expect(p.role.startsWith(`${tenant}.`)).toBe(true);
+            expect(p.role.startsWith(`${tenant}.`) || shared.has(p.role), `${p.role} on ${p.resourceName}`).toBe(true);
+            const owner = p.role.split(".")[0] as string;
+            expect(owner === tenant || (owner === "public" && shared.has(p.role)), `${p.role} on ${p.resourceName}`).toBe(true);
+            expect(tenants).toContain(owner);
         }
     });
 });
@@ -246,11 +252,14 @@ describe("credentials", () => {
         }
     });
 
-    it("gives each service a Pulsar token for its own role only, and one per tenant at phase 3", () => {
+    it("gives each service one Pulsar token for its own role, at phase 3 too (granted in every tenant's namespace)", () => {
         const t = planStack("prod", { phase: 3 });
         const gateway = t.credentials.find((c) => c.owner === "ingress-gateway")!;
-        expect(gateway.data["pulsar-token"]).toEqual({ from: "pulsar-token", role: "public.ingress-gateway" });
-        expect(gateway.data["pulsar-token-team-a"]).toEqual({ from: "pulsar-token", role: "team-a.ingress-gateway" });
+        expect(gateway.data).toMatchObject({ "pulsar-token": { from: "pulsar-token", role: "public.ingress-gateway" } });
+        expect(Object.keys(gateway.data).filter((k) => k.startsWith("pulsar-token"))).toEqual(["pulsar-token"]);
+        expect(t.pulsar!.permissions.filter((p) => p.role === "public.ingress-gateway").map((p) => p.resourceName)).toEqual(
+            expect.arrayContaining(["persistent://team-a/orchestrator/user-requests", "persistent://team-b/orchestrator/user-requests"]),
+        );
         const roles = t.credentials.flatMap((c) => Object.values(c.data).flatMap((v) => (v.from === "pulsar-token" ? [v.role] : [])));
         // Every token's role is one the plan grants something to (or the function/sink's own role).
         const granted = new Set([...t.pulsar!.permissions.map((p) => p.role), ...t.functions.map((f) => f.role), ...t.sinks.map((s) => s.role)]);

@@ -137,12 +137,15 @@ describe("planner invariants over generated configs", () => {
                         expectedAcls.add(`User:kafka-sink Describe Topic ${s.kafkaTopic}`);
                     }
                     const pulsarTopics = (t.pulsar?.topics ?? []).filter((x) => x.stream === s.name);
+                    // A service that runs as per-tenant Functions acts as each tenant's role; a Deployment serves every
+                    // tenant with its one role (`public.<service>`).
+                    const roleIn = (tenant: string, svc: string) => pulsarRole(t.functions.some((f) => f.service === svc) ? tenant : "public", svc);
                     for (const pt of pulsarTopics) {
                         const tenant = pt.namespace.split("/")[0] as string;
                         if (r.produce.some((p) => p.broker === "pulsar")) {
-                            s.producers.forEach((svc) => expectedPerms.add(`${pulsarRole(tenant, svc)} produce ${pt.name}`));
+                            s.producers.forEach((svc) => expectedPerms.add(`${roleIn(tenant, svc)} produce ${pt.name}`));
                         }
-                        r.consume.filter((c) => c.broker === "pulsar").forEach((c) => expectedPerms.add(`${pulsarRole(tenant, c.service)} consume ${pt.name}`));
+                        r.consume.filter((c) => c.broker === "pulsar").forEach((c) => expectedPerms.add(`${roleIn(tenant, c.service)} consume ${pt.name}`));
                         if (r.sink && tenant === s.pulsarTopic.tenant && pt.namespace === `${s.pulsarTopic.tenant}/${s.pulsarTopic.namespace}`) {
                             expectedPerms.add(`${pulsarRole(tenant, "kafka-sink")} consume ${pt.name}`);
                         }
