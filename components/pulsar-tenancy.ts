@@ -117,18 +117,33 @@ export function tenancySpecs(p: PulsarPlan, schemasDir: string, connectionName =
             lifecyclePolicy: KEEP,
         },
     }));
-    const permissions = p.permissions.map((x) => ({
-        name: kubernetesName(`${x.resourceName}/${x.role}`),
+    const grant = (name: string, resourceType: string, resourceName: string, roles: string[], actions: string[]) => ({
+        name: kubernetesName(name),
         spec: {
             connectionRef,
-            resourceType: x.resourceType,
-            resourceName: x.resourceName,
-            roles: [x.role],
-            actions: [...x.actions],
+            resourceType,
+            resourceName,
+            roles,
+            actions,
             // Revoke on removal: a grant the plan no longer holds must not survive (see the file comment).
             lifecyclePolicy: "CleanUpAfterDeletion",
         },
-    }));
+    });
+    // A namespace's roles with the same actions share one grant (a constant number per tenant). Each role stays in
+    // exactly one grant per resource: Pulsar keeps one action set per role and resource (the namespace policies'
+    // `auth_policies` map role -> actions; a grant replaces the role's entry: PulsarAuthorizationProvider
+    // grantPermissionAsync), so two grants naming one role would overwrite each other.
+    const onNamespaces = new Map<string, { resourceName: string; actions: string[]; roles: string[] }>();
+    for (const x of p.permissions.filter((y) => y.resourceType === "namespace")) {
+        const key = `${x.resourceName}/${x.actions.join("+")}`;
+        const g = onNamespaces.get(key) ?? { resourceName: x.resourceName, actions: [...x.actions], roles: [] };
+        g.roles.push(x.role);
+        onNamespaces.set(key, g);
+    }
+    const permissions = [
+        ...p.permissions.filter((x) => x.resourceType === "topic").map((x) => grant(`${x.resourceName}/${x.role}`, x.resourceType, x.resourceName, [x.role], [...x.actions])),
+        ...[...onNamespaces].map(([key, g]) => grant(key, "namespace", g.resourceName, [...g.roles].sort(), g.actions)),
+    ];
     return { tenants, namespaces, topics, permissions };
 }
 

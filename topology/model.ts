@@ -218,7 +218,8 @@ export interface PulsarTopicPlan {
 }
 
 export interface PulsarPermissionPlan {
-    resourceType: "topic";
+    /** `namespace` only in a tenant's own namespace (topology/pulsar-plan.ts says why); `topic` everywhere else. */
+    resourceType: "topic" | "namespace";
     resourceName: string;
     role: string;
     actions: ("produce" | "consume")[];

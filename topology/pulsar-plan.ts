@@ -152,9 +152,16 @@ export function planPulsar(
         };
     });
 
-    // Permissions: per topic and role, exactly the actions the route uses in this phase.
+    // Permissions: exactly the actions the routes use in this phase, per topic and role; in a tenant's own namespace,
+    // per namespace and role. The tenant boundary is the isolation boundary: every topic of a tenant's namespace is
+    // that tenant's, so a grant on the namespace reaches nothing a grant on each of its topics would not (topics
+    // created there later, by the services of the catalog, are the tenant's too), and the cost per tenant stays
+    // constant. Shared namespaces (public's) stay per topic.
+    const tenantNamespaces = new Set(tenantNames.map((t) => `${t}/${TENANT_ORCHESTRATOR_NAMESPACE}`));
     const perms = new Map<string, PulsarPermissionPlan>();
-    const allow = (resourceName: string, role: string, action: "produce" | "consume") => {
+    const allow = (topic: PulsarTopicPlan, role: string, action: "produce" | "consume") => {
+        const onNamespace = tenantNamespaces.has(topic.namespace);
+        const resourceName = onNamespace ? topic.namespace : topic.name;
         const key = `${resourceName}|${role}`;
         const existing = perms.get(key);
         if (existing) {
@@ -163,7 +170,7 @@ export function planPulsar(
                 existing.actions.sort();
             }
         } else {
-            perms.set(key, { resourceType: "topic", resourceName, role, actions: [action] });
+            perms.set(key, { resourceType: onNamespace ? "namespace" : "topic", resourceName, role, actions: [action] });
         }
     };
     // Who acts in a tenant's namespace: a per-tenant Function as that tenant's role (it runs in its own pods); a
@@ -177,18 +184,18 @@ export function planPulsar(
         for (const t of homes) {
             const tenant = t.namespace.split("/")[0] as string;
             if (r.produce.some((e) => e.broker === "pulsar")) {
-                s.producers.forEach((svc) => allow(t.name, roleIn(tenant, svc), "produce"));
+                s.producers.forEach((svc) => allow(t, roleIn(tenant, svc), "produce"));
             }
             r.consume
                 .filter((c) => c.broker === "pulsar")
-                .forEach((c) => allow(t.name, roleIn(tenant, c.service), "consume"));
+                .forEach((c) => allow(t, roleIn(tenant, c.service), "consume"));
             if (r.sink && tenant === s.pulsarTopic.tenant && t.namespace === `${s.pulsarTopic.tenant}/${s.pulsarTopic.namespace}`) {
-                allow(t.name, pulsarRole(tenant, KAFKA_SINK_SERVICE), "consume");
+                allow(t, pulsarRole(tenant, KAFKA_SINK_SERVICE), "consume");
             }
             // The KoP lag exporter reads the groups' committed offsets and the log ends of these topics; KoP authorizes
             // both against the topic's consume permission (its Kafka-to-Pulsar ACL mapping has no describe-only action).
             if (config.observability.enabled && r.state === "kop" && tenant === "public") {
-                allow(t.name, pulsarRole(tenant, LAG_EXPORTER_SERVICE), "consume");
+                allow(t, pulsarRole(tenant, LAG_EXPORTER_SERVICE), "consume");
             }
         }
     }

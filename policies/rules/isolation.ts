@@ -58,6 +58,41 @@ export function pulsarPermissionOwnTenant(level: EnforcementLevel): StackValidat
     };
 }
 
+/**
+ * Least privilege at the tenant boundary: a grant on a whole namespace only in a declared tenant's own namespace,
+ * where every topic is that tenant's (the cost per tenant stays constant); in the shared namespaces of the platform's
+ * `public` tenant, grants stay per topic, since there one topic's readers are not another's.
+ */
+export function pulsarNamespaceGrantsInTenantNamespaces(level: EnforcementLevel): StackValidationPolicy {
+    return {
+        name: "pulsar-namespace-grants-tenant-only",
+        description: "Pulsar grants on a whole namespace only in a declared tenant's own namespace; shared (public) namespaces are granted per topic.",
+        enforcementLevel: level,
+        validateStack: (args, report) => {
+            const tenants = new Set(
+                ofType(args.resources, TYPES.pulsarTenant)
+                    .map((t) => (record(t.props.spec) ?? {}).name)
+                    .filter((n): n is string => typeof n === "string"),
+            );
+            for (const p of ofType(args.resources, TYPES.pulsarPermission)) {
+                const spec = record(p.props.spec) ?? {};
+                if (spec.resourceType !== "namespace") {
+                    continue;
+                }
+                const resource = String(spec.resourceName ?? "");
+                const tenant = tenantOf(resource);
+                if (tenant === "public" || !tenants.has(tenant)) {
+                    report(
+                        `PulsarPermission ${p.name} grants ${list(spec.actions).join(", ")} on the whole namespace ${resource}: ` +
+                            (tenant === "public" ? "the public namespaces are shared, grant per topic" : `${tenant} is no declared tenant`),
+                        p.urn,
+                    );
+                }
+            }
+        },
+    };
+}
+
 export function pulsarTenantAdminRoles(level: EnforcementLevel): ResourceValidationPolicy {
     return {
         name: "pulsar-tenant-admin-roles",
@@ -83,5 +118,5 @@ export function pulsarTenantAdminRoles(level: EnforcementLevel): ResourceValidat
 
 /** Every isolation policy, at one level. */
 export function isolationPolicies(level: EnforcementLevel): (ResourceValidationPolicy | StackValidationPolicy)[] {
-    return [pulsarPermissionOwnTenant(level), pulsarTenantAdminRoles(level)];
+    return [pulsarPermissionOwnTenant(level), pulsarNamespaceGrantsInTenantNamespaces(level), pulsarTenantAdminRoles(level)];
 }

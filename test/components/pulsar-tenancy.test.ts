@@ -64,8 +64,32 @@ describe("PulsarTenancy", () => {
         expect(customResources(recorded, "PulsarTenant").map((r) => r.inputs.spec.name).sort()).toEqual(p.tenants.map((x) => x.name).sort());
         expect(customResources(recorded, "PulsarNamespace")).toHaveLength(p.namespaces.length);
         expect(customResources(recorded, "PulsarTopic")).toHaveLength(p.topics.length);
-        expect(customResources(recorded, "PulsarPermission")).toHaveLength(p.permissions.length);
+        // A topic grant per role; in a tenant's namespace one grant per set of actions, naming every role with it.
+        const onTopics = p.permissions.filter((x) => x.resourceType === "topic");
+        const onNamespaces = new Set(p.permissions.filter((x) => x.resourceType === "namespace").map((x) => `${x.resourceName}|${x.actions.join("+")}`));
+        expect(onNamespaces.size).toBeGreaterThan(0);
+        expect(customResources(recorded, "PulsarPermission")).toHaveLength(onTopics.length + onNamespaces.size);
         expect(customResources(recorded, "PulsarConnection")).toHaveLength(1);
+    });
+
+    it("in a tenant's namespace names each role in exactly one grant, with exactly its planned actions (a grant replaces a role's actions)", async () => {
+        const t = await build("prod", 3);
+        const grants = customResources(recorded, "PulsarPermission").filter((cr) => cr.inputs.spec.resourceType === "namespace");
+        const seen = new Map<string, string[]>();
+        for (const g of grants) {
+            for (const role of g.inputs.spec.roles as string[]) {
+                const key = `${g.inputs.spec.resourceName}|${role}`;
+                expect(seen.has(key), key).toBe(false);
+                seen.set(key, g.inputs.spec.actions);
+            }
+        }
+        const planned = t.pulsar!.permissions.filter((x) => x.resourceType === "namespace");
+        expect(planned.length).toBe(seen.size);
+        for (const x of planned) {
+            expect(seen.get(`${x.resourceName}|${x.role}`)).toEqual(x.actions);
+        }
+        // Three per tenant: produce only, consume only, both.
+        expect(grants.filter((g) => g.inputs.spec.resourceName === "team-a/orchestrator")).toHaveLength(3);
     });
 
     it("keeps tenants, namespaces and topics in Pulsar when their CR goes (KeepAfterDeletion)", async () => {

@@ -122,6 +122,18 @@ export const BAD: BadFixture[] = [
             return byName((rs[i] as CapturedResource).name, (p) => (p.spec.roles = ["team-b.mcp-matcher"]))(rs);
         },
     },
+    {
+        name: "namespace grant in a shared namespace",
+        policy: "pulsar-namespace-grants-tenant-only",
+        fragment: "the public namespaces are shared",
+        edit: (rs) => {
+            const i = rs.findIndex((r) => r.type === TYPES.pulsarPermission && (r.inputs as any).spec.resourceType === "topic" && String((r.inputs as any).spec.resourceName).startsWith("persistent://public/default/"));
+            return byName((rs[i] as CapturedResource).name, (p) => {
+                p.spec.resourceType = "namespace";
+                p.spec.resourceName = "public/default";
+            })(rs);
+        },
+    },
     { name: "wildcard tenant admin", policy: "pulsar-tenant-admin-roles", fragment: "wildcard", edit: byName("platform-pulsar-tenancy-tenant-team-a", (p) => (p.spec.adminRoles = ["*"])) },
     { name: "audit topic dropped early", policy: "audit-trail-keeps-kafka-topic", fragment: "audit-trail is missing", edit: without((r) => r.name === "platform-kafka-topic-audit-trail") },
     {

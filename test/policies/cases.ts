@@ -337,6 +337,22 @@ export const SPECS: Record<string, PolicySpec> = {
     },
 
     // --- isolation -----------------------------------------------------------------------------
+    "pulsar-namespace-grants-tenant-only": {
+        make: isolation.pulsarNamespaceGrantsInTenantNamespaces,
+        cases: [
+            { name: "planned permissions at phase 3", resources: prod3.filter((r) => r.type === TYPES.pulsarPermission || r.type === TYPES.pulsarTenant), expect: [] },
+            {
+                name: "a namespace grant in a shared namespace",
+                resources: [res(TYPES.pulsarPermission, "p", { spec: { resourceType: "namespace", resourceName: "public/default", roles: ["public.ingress-gateway"], actions: ["produce"] } })],
+                expect: ["the public namespaces are shared, grant per topic"],
+            },
+            {
+                name: "a namespace grant in an undeclared tenant",
+                resources: [res(TYPES.pulsarPermission, "p", { spec: { resourceType: "namespace", resourceName: "team-z/orchestrator", roles: ["team-z.x"], actions: ["consume"] } })],
+                expect: ["team-z is no declared tenant"],
+            },
+        ],
+    },
     "pulsar-permission-own-tenant": {
         make: isolation.pulsarPermissionOwnTenant,
         cases: [

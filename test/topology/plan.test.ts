@@ -257,8 +257,8 @@ describe("credentials", () => {
         const gateway = t.credentials.find((c) => c.owner === "ingress-gateway")!;
         expect(gateway.data).toMatchObject({ "pulsar-token": { from: "pulsar-token", role: "public.ingress-gateway" } });
         expect(Object.keys(gateway.data).filter((k) => k.startsWith("pulsar-token"))).toEqual(["pulsar-token"]);
-        expect(t.pulsar!.permissions.filter((p) => p.role === "public.ingress-gateway").map((p) => p.resourceName)).toEqual(
-            expect.arrayContaining(["persistent://team-a/orchestrator/user-requests", "persistent://team-b/orchestrator/user-requests"]),
+        expect(t.pulsar!.permissions.filter((p) => p.role === "public.ingress-gateway").map((p) => `${p.resourceType} ${p.resourceName}`)).toEqual(
+            expect.arrayContaining(["namespace team-a/orchestrator", "namespace team-b/orchestrator", "topic persistent://public/default/user-requests"]),
         );
         const roles = t.credentials.flatMap((c) => Object.values(c.data).flatMap((v) => (v.from === "pulsar-token" ? [v.role] : [])));
         // Every token's role is one the plan grants something to (or the function/sink's own role).

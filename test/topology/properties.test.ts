@@ -140,7 +140,10 @@ describe("planner invariants over generated configs", () => {
                     // A service that runs as per-tenant Functions acts as each tenant's role; a Deployment serves every
                     // tenant with its one role (`public.<service>`).
                     const roleIn = (tenant: string, svc: string) => pulsarRole(t.functions.some((f) => f.service === svc) ? tenant : "public", svc);
-                    for (const pt of pulsarTopics) {
+                    // In a declared tenant's own namespace the grant is on the namespace; elsewhere on the topic.
+                    const tenantNamespaces = new Set(t.pulsar?.tenants.filter((x) => x.name !== "public").map((x) => `${x.name}/orchestrator`));
+                    for (const topic of pulsarTopics) {
+                        const pt = { ...topic, name: tenantNamespaces.has(topic.namespace) ? topic.namespace : topic.name };
                         const tenant = pt.namespace.split("/")[0] as string;
                         if (r.produce.some((p) => p.broker === "pulsar")) {
                             s.producers.forEach((svc) => expectedPerms.add(`${roleIn(tenant, svc)} produce ${pt.name}`));
