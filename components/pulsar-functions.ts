@@ -115,6 +115,8 @@ export function functionSpecs(topology: Topology, r: Resolved, authSecretName?: 
             maxReplicas: r.maxReplicas,
             input: { topics: [...f.inputs] },
             output: { topic: f.output },
+            // The function's user config: each result to the topic of its request's tenant and namespace.
+            funcConfig: { outputTopicPattern: f.outputTopicPattern },
             subscriptionName: f.service,
             subscriptionPosition: SUBSCRIPTION_POSITION,
             processingGuarantee: "atleast_once",

@@ -73,24 +73,28 @@ export function planFunctions(config: PlatformConfig, tenantNames: string[], pul
     if (!output) {
         return [];
     }
+    // One Function for every tenant (issue 15): a Function reads many input topics, and it writes each result to the
+    // tool-signals topic of its request's namespace (`outputTopicPattern`, filled in from the input topic); its
+    // declared output is public's. Its pods serve every tenant, like the Deployments, so it runs as the one role
+    // `public.mcp-matcher`, granted in each tenant's namespace: per-tenant Functions added a pod, a Secret and a role
+    // per tenant without isolating more than the shared Deployments do.
     const homes = [{ tenant: "public", namespace: "default" }, ...tenantNames.map((t) => ({ tenant: t, namespace: TENANT_ORCHESTRATOR_NAMESPACE }))];
-    return homes.map(({ tenant, namespace }) => {
-        const name = tenant === "public" ? MATCHER_SERVICE : `${MATCHER_SERVICE}-${tenant}`;
-        const role = pulsarRole(tenant, MATCHER_SERVICE);
-        return {
-            name,
-            tenant,
-            namespace,
+    const role = pulsarRole("public", MATCHER_SERVICE);
+    return [
+        {
+            name: MATCHER_SERVICE,
+            tenant: "public",
+            namespace: "default",
             service: MATCHER_SERVICE,
-            inputs: consumed.map((s) => pulsarTopicName(tenant, namespace, s.pulsarTopic.topic)),
-            output: pulsarTopicName(tenant, namespace, output.pulsarTopic.topic),
+            inputs: homes.flatMap(({ tenant, namespace }) => consumed.map((s) => pulsarTopicName(tenant, namespace, s.pulsarTopic.topic))),
+            output: pulsarTopicName("public", "default", output.pulsarTopic.topic),
+            outputTopicPattern: `persistent://{tenant}/{namespace}/${output.pulsarTopic.topic}`,
             image: matcherFunctionImage(config),
             py: MATCHER_FUNCTION_PY,
             role,
-            // One Secret per function instance: each tenant's copy runs as that tenant's role.
-            ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(name, role) } : {}),
-        };
-    });
+            ...(pulsar.tokenAuth ? { authSecret: book.pulsarAuthSecret(MATCHER_SERVICE, role) } : {}),
+        },
+    ];
 }
 
 /** Where the matcher's code is in its image (seed 000: functions/mcp-matcher/function.py). */

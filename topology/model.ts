@@ -336,6 +336,11 @@ export interface PulsarFunctionPlan {
     inputs: string[];
     output: string;
     /**
+     * Where a result goes: the topic of the request's own tenant and namespace (`{tenant}`, `{namespace}` of the input
+     * topic), so one Function serves every tenant. The function reads it from its user config (funcConfig).
+     */
+    outputTopicPattern: string;
+    /**
      * The code: an image that carries it (Function Mesh `image`) and the file in it (`python.py`, an absolute path).
      * Nothing is downloaded: a `function://` package would need package management on the brokers, an upload step and a
      * `packages` grant (function-mesh controllers/spec/common.go `GetDownloadCommandWithEnv`).

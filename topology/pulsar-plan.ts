@@ -1,5 +1,5 @@
 /** The Pulsar side of a topology: the cluster, KoP, tenants, namespaces, topics and per-role permissions. */
-import { MATCHER_SERVICE, type StreamSpec } from "./catalog";
+import type { StreamSpec } from "./catalog";
 import type { PlatformConfig } from "./config";
 import { tokenValidity, type CredentialBook } from "./credentials";
 import type {
@@ -173,11 +173,10 @@ export function planPulsar(
             perms.set(key, { resourceType: onNamespace ? "namespace" : "topic", resourceName, role, actions: [action] });
         }
     };
-    // Who acts in a tenant's namespace: a per-tenant Function as that tenant's role (it runs in its own pods); a
-    // Deployment serves every tenant from the same pods with its one token, its role in `public` (the platform's own
-    // tenant), granted in each tenant's namespace. A tenant's own roles never reach another tenant.
-    const perTenantPods = (svc: string) => svc === MATCHER_SERVICE && caps.matcher === "function";
-    const roleIn = (tenant: string, svc: string) => pulsarRole(perTenantPods(svc) ? tenant : "public", svc);
+    // Who acts in a tenant's namespace: the shared services (the Deployments and the one matcher Function) serve every
+    // tenant from the same pods with one token each, their role in `public` (the platform's own tenant), granted in
+    // each tenant's namespace. A tenant's own roles (its admins) never reach another tenant.
+    const roleIn = (_tenant: string, svc: string) => pulsarRole("public", svc);
     for (const r of routes) {
         const s = streams.get(r.stream) as StreamSpec;
         const homes = topicsByStream.get(s.name) ?? [];

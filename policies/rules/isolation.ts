@@ -12,7 +12,7 @@ import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy 
 import { SERVICES } from "../../topology/catalog";
 import { TYPES, list, ofType, record } from "./common";
 
-/** The platform's shared services' roles: the orchestrator Deployments, in the platform's own tenant. */
+/** The platform's shared services' roles: the orchestrator Deployments and the matcher Function, in the platform's own tenant. */
 const SHARED_SERVICE_ROLES: ReadonlySet<string> = new Set(SERVICES.filter((s) => s.client === "orchestrator").map((s) => `public.${s.name}`));
 
 /** The tenant of a Pulsar resource name: `persistent://t/ns/topic`, `t/ns` or `t`. Pure; exported for testing. */

@@ -75,11 +75,12 @@ describe("ServiceCredentials", () => {
         }
         const gateway = secrets.get("ingress-gateway-credentials")!;
         expect((await jwtVerify(gateway["pulsar-token"]!, key)).payload.sub).toBe("public.ingress-gateway");
-        // Function Mesh auth Secret of a tenant's function copy: the plugin and `token:<jwt>` of that tenant's role.
-        const matcher = secrets.get("mcp-matcher-team-b-credentials")!;
+        // Function Mesh auth Secret of the one matcher Function: the plugin and `token:<jwt>` of its shared role.
+        const matcher = secrets.get("mcp-matcher-credentials")!;
         expect(matcher.clientAuthenticationPlugin).toBe("org.apache.pulsar.client.impl.auth.AuthenticationToken");
         expect(matcher.clientAuthenticationParameters).toMatch(/^token:/);
-        expect((await jwtVerify(matcher.clientAuthenticationParameters!.slice("token:".length), key)).payload.sub).toBe("team-b.mcp-matcher");
+        expect((await jwtVerify(matcher.clientAuthenticationParameters!.slice("token:".length), key)).payload.sub).toBe("public.mcp-matcher");
+        expect([...secrets.keys()].filter((k) => k.includes("team-"))).toEqual([]);
         // Every planned Secret is there with exactly its planned keys.
         for (const planned of topology.credentials) {
             expect(Object.keys(secrets.get(planned.name) ?? {}).sort(), planned.name).toEqual(Object.keys(planned.data).sort());

@@ -135,11 +135,15 @@ describe("prod phase 3: the tenant list is a mounted file, one token per service
         expect(planStack("prod", { phase: 3, tenants })).toEqual(base);
         const added = planStack("prod", { phase: 3, tenants: [...tenants, { name: "team-new", adminRoles: ["team-new.admin"] }] });
         expect(added.deployments).toEqual(base.deployments);
-        // The services' Secrets are unchanged; what is added is the new tenant's own (its matcher Function's).
-        expect(added.credentials.filter((c) => !c.name.includes("team-new"))).toEqual(base.credentials);
+        // No Secret changes: every shared service (the Deployments, the one matcher Function) keeps its one token.
+        expect(added.credentials).toEqual(base.credentials);
+        // The matcher Function reads the new tenant's requests too (its inputs are the one spec that grows).
+        expect(added.functions.map((f) => f.name)).toEqual(["mcp-matcher"]);
+        expect(added.functions[0]!.inputs).toContain("persistent://team-new/orchestrator/user-requests");
         expect(added.tenantDirectory!.tenants).toEqual([...base.tenantDirectory!.tenants, "team-new"].sort());
         // Every Pulsar resource that differs belongs to the new tenant.
-        const names = (t: typeof base) => new Set([...t.pulsar!.tenants.map((x) => x.name), ...t.pulsar!.namespaces.map((x) => x.name), ...t.pulsar!.topics.map((x) => x.name), ...t.pulsar!.permissions.map((x) => `${x.resourceName}|${x.role}`)]);
+        const names = (t: typeof base) =>
+            new Set([...t.pulsar!.tenants.map((x) => x.name), ...t.pulsar!.namespaces.map((x) => x.name), ...t.pulsar!.topics.map((x) => x.name), ...t.pulsar!.permissions.map((x) => `${x.resourceName}|${x.role}`)]);
         const before = names(base);
         const grown = [...names(added)].filter((n) => !before.has(n));
         expect(grown.length).toBeGreaterThan(0);

@@ -132,7 +132,14 @@ describe("phase 3 (isolated)", () => {
         );
         expect(env(t, "ingress-gateway")).toMatchObject({ PULSAR_NAMESPACE_ROUTING: "tenant", PULSAR_TENANTS_FILE: "/etc/messaging-platform/tenants/tenants" });
         expect(t.tenantDirectory?.tenants).toEqual(["team-a", "team-b"]);
-        expect(t.functions.map((f) => f.name)).toEqual(["mcp-matcher", "mcp-matcher-team-a", "mcp-matcher-team-b"]);
+        // One matcher Function for every tenant: it reads each tenant's requests and answers in the request's namespace.
+        expect(t.functions.map((f) => f.name)).toEqual(["mcp-matcher"]);
+        expect(t.functions[0]!.inputs).toEqual([
+            "persistent://public/default/user-requests",
+            "persistent://team-a/orchestrator/user-requests",
+            "persistent://team-b/orchestrator/user-requests",
+        ]);
+        expect(t.functions[0]!.outputTopicPattern).toBe("persistent://{tenant}/{namespace}/tool-signals");
     });
 
     it("offloads to S3 with the default thresholds on every namespace, always before retention deletes", () => {
@@ -171,7 +178,7 @@ describe("phase 3 (isolated)", () => {
     });
 
     it("grants a tenant's topics only to that tenant's roles and the shared services' one role each; no tenant's role reaches another tenant", () => {
-        const shared = new Set(t.deployments.map((d) => `public.${d.service}`));
+        const shared = new Set([...t.deployments.map((d) => `public.${d.service}`), ...t.functions.map((f) => f.role)]);
         const tenants = t.pulsar!.tenants.map((x) => x.name);
         for (const p of t.pulsar?.permissions ?? []) {
             const tenant = p.resourceName.replace("persistent://", "").split("/")[0];

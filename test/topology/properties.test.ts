@@ -137,9 +137,8 @@ describe("planner invariants over generated configs", () => {
                         expectedAcls.add(`User:kafka-sink Describe Topic ${s.kafkaTopic}`);
                     }
                     const pulsarTopics = (t.pulsar?.topics ?? []).filter((x) => x.stream === s.name);
-                    // A service that runs as per-tenant Functions acts as each tenant's role; a Deployment serves every
-                    // tenant with its one role (`public.<service>`).
-                    const roleIn = (tenant: string, svc: string) => pulsarRole(t.functions.some((f) => f.service === svc) ? tenant : "public", svc);
+                    // The shared services (Deployments, the one matcher Function) serve every tenant with one role each.
+                    const roleIn = (_tenant: string, svc: string) => pulsarRole("public", svc);
                     // In a declared tenant's own namespace the grant is on the namespace; elsewhere on the topic.
                     const tenantNamespaces = new Set(t.pulsar?.tenants.filter((x) => x.name !== "public").map((x) => `${x.name}/orchestrator`));
                     for (const topic of pulsarTopics) {
