@@ -59,6 +59,11 @@ export const TARGET_TENANTS = 1000;
 export const TARGET_WALL_MS = 5000;
 export const LINEAR_TENANTS = 5000;
 export const LINEAR_TOLERANCE_PERCENT = 30;
+/** Issue 15: resources per tenant, (at 1,000 - at 100) / 900, at most this. */
+export const PER_TENANT_RESOURCES = 6;
+export const PER_TENANT_FROM = 100;
+/** Issue 15: the program at 1,000 tenants within this factor of the bare SDK for as many resources. */
+export const SDK_FACTOR = 1.3;
 
 /** The issue's two targets against the scaling rows. */
 export function checkTargets(rows: ScalingRow[]): TargetCheck[] {
@@ -75,7 +80,20 @@ export function checkTargets(rows: ScalingRow[]): TargetCheck[] {
                   };
               })()
             : { measured: "-", verdict: "not run" as const };
+    const from = at(PER_TENANT_FROM);
+    const perTenant = small && from ? (small.resources - from.resources) / (small.tenants - from.tenants) : undefined;
+    const sdkRatio = small?.sdkWallMs ? small.wallMs / small.sdkWallMs : undefined;
     return [
+        {
+            target: `at most ${PER_TENANT_RESOURCES} resources per tenant ((resources at ${count(TARGET_TENANTS)} - at ${count(PER_TENANT_FROM)}) / ${count(TARGET_TENANTS - PER_TENANT_FROM)})`,
+            measured: perTenant === undefined ? "-" : perTenant.toFixed(1),
+            verdict: perTenant === undefined ? "not run" : verdict(perTenant <= PER_TENANT_RESOURCES),
+        },
+        {
+            target: `${count(TARGET_TENANTS)} tenants within ${SDK_FACTOR}x of the bare SDK for as many resources`,
+            measured: sdkRatio === undefined || !small?.sdkWallMs ? "-" : `${formatDuration(small.wallMs)} vs ${formatDuration(small.sdkWallMs)} (${sdkRatio.toFixed(2)}x)`,
+            verdict: sdkRatio === undefined ? "not run" : verdict(sdkRatio <= SDK_FACTOR),
+        },
         {
             target: `${TARGET_TENANTS.toLocaleString("en")} tenants evaluated in under ${formatDuration(TARGET_WALL_MS)}`,
             measured: small ? formatDuration(small.wallMs) : "-",

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { runNode } from "./child";
 import type { EvaluationResult } from "./evaluate-child";
+import type { BaselineResult } from "./sdk-baseline-child";
 import { median } from "./stats";
 
 export interface ScalingRow {
@@ -18,6 +19,8 @@ export interface ScalingRow {
     settleMs: number;
     gcMs: number;
     maxRssBytes: number;
+    /** The bare SDK's wall time for as many resources (scripts/bench/sdk-baseline-child.ts), where measured. */
+    sdkWallMs?: number;
 }
 
 /** The row of one size: the median of each figure over its runs (which all register the same resources). */
@@ -74,6 +77,12 @@ export function evaluate(root: string, o: EvaluateOptions): Promise<EvaluationRe
     return runNode<EvaluationResult>({ args, cwd: root, timeoutMs: 60 * 60_000 });
 }
 
+/** The bare SDK's cost for `resources` resources, in a fresh process. */
+export function sdkBaseline(root: string, resources: number, maxOldSpaceMiB: number): Promise<BaselineResult> {
+    const args = [`--max-old-space-size=${maxOldSpaceMiB}`, "--import", "tsx", join(root, "scripts/bench/sdk-baseline-child.ts"), "--resources", String(resources)];
+    return runNode<BaselineResult>({ args, cwd: root, timeoutMs: 60 * 60_000 });
+}
+
 export async function measureScaling(
     root: string,
     sizes: { tenants: number; runs: number }[],
@@ -88,7 +97,10 @@ export async function measureScaling(
             progress(`  ${tenants} tenants, run ${i + 1}/${runs}: ${r.resources} resources in ${(r.wallMs / 1000).toFixed(1)} s`);
             results.push(r);
         }
-        rows.push(scalingRow(results));
+        const row = scalingRow(results);
+        const sdk = await sdkBaseline(root, row.resources, base.maxOldSpaceMiB);
+        progress(`  the bare SDK, ${sdk.resources} resources: ${(sdk.wallMs / 1000).toFixed(1)} s`);
+        rows.push({ ...row, sdkWallMs: sdk.wallMs });
     }
     return rows;
 }
