@@ -26,9 +26,19 @@ import { usageExit, loadStack, ROOT } from "./stack";
 import { KafkajsCursors, RestPulsarCursors, type KafkaCursors } from "./transition/cursors";
 import { drainCheck, drainMarks, handover, type Brokers, type StepRow } from "./transition/steps";
 
-export type Command = "handover" | "drain-check";
+export type Command = "handover" | "drain-check" | "transition-step";
+/** The two operator steps (`transition-step` runs whichever is due). */
+type Step = Exclude<Command, "transition-step">;
 
 const USAGE: Record<Command, string> = {
+    "transition-step": `usage: npm run -s transition-step -- --stack <stack> [--max-wait-s S] [--interval-ms I] [--outputs <file>]
+                                   [--config-file <file>] [--timeout-ms T] [--format text|json]
+
+  Before a pulumi up (the up workflow runs it): the operator step that update needs, if any. The stack's last update
+  was prepare and the config says switch: npm run handover. It was switch and the config settles (transitionStage
+  not set): npm run drain-check --wait. Otherwise nothing.
+  Exit: 0 the step passed or none was due; 1 the step did not pass; 2 bad usage, config or stage.
+`,
     handover: `usage: npm run -s handover -- --stack <stack> [--outputs <file>] [--config-file <file>] [--timeout-ms T] [--format text|json]
 
   Run after the transition's prepare update and before its switch: positions every consumer group and
@@ -68,7 +78,7 @@ export interface Options {
 
 
 export function parseCli(command: Command, argv: string[], root = ROOT): Options | "help" {
-    const drain = command === "drain-check";
+    const drain = command !== "handover";
     const { values, help } = parseFlags<Flags>(`npm run ${command}`, argv, {
         stack: { type: "string", short: "s" },
         outputs: { type: "string" },
@@ -106,10 +116,22 @@ export function parseCli(command: Command, argv: string[], root = ROOT): Options
 }
 
 /** The stage a command runs after. */
-const AFTER: Record<Command, "prepare" | "switch"> = { handover: "prepare", "drain-check": "switch" };
+const AFTER: Record<Step, "prepare" | "switch"> = { handover: "prepare", "drain-check": "switch" };
+
+/** The operator step an update with this config needs after the stack's last update, if any. Pure. */
+export function dueStep(config: PlatformConfig, outputs: StackOutputs): Step | undefined {
+    const last = outputs.transition?.stage;
+    if (last === "prepare" && config.transitionStage === "switch") {
+        return "handover";
+    }
+    if (last === "switch" && config.transitionStage === undefined) {
+        return "drain-check";
+    }
+    return undefined;
+}
 
 /** The transition's choreography, from the stack config at both ends; refuses a stack that is not at the stage. */
-export function deployedChoreography(command: Command, config: PlatformConfig, outputs: StackOutputs, stack: string): Choreography {
+export function deployedChoreography(command: Step, config: PlatformConfig, outputs: StackOutputs, stack: string): Choreography {
     const t = outputs.transition;
     const due = AFTER[command];
     if (!t || t.stage !== due) {
@@ -162,7 +184,7 @@ export function brokersFor(config: PlatformConfig, outputs: StackOutputs, timeou
     return { brokers, close: async () => void (await Promise.all(opened.map((c) => c.close().catch(() => undefined)))) };
 }
 
-function render(command: Command, rows: StepRow[], format: "text" | "json", extra: Record<string, unknown> = {}): string {
+function render(command: Step, rows: StepRow[], format: "text" | "json", extra: Record<string, unknown> = {}): string {
     if (format === "json") {
         return `${JSON.stringify({ command, ok: rows.every((r) => r.ok), ...extra, rows }, null, 2)}\n`;
     }
@@ -190,15 +212,22 @@ export async function main(command: Command, argv: string[], deps: RunDeps = {})
         }
         const config = validateConfig(loadStack(`npm run ${command}`, cli.stack, { root, ...(cli.configFile ? { configFile: cli.configFile } : {}) }).raw);
         const outputs = readStackOutputs({ stack: cli.stack, ...(cli.outputsFile ? { file: cli.outputsFile } : {}) });
-        const ch = deployedChoreography(command, config, outputs, cli.stack);
+        const step = command === "transition-step" ? dueStep(config, outputs) : command;
+        if (step === undefined) {
+            const last = outputs.transition ? `in the ${outputs.transition.stage} stage` : "settled";
+            process.stdout.write(`transition-step: none due (the stack is ${last}; the update's transitionStage is ${config.transitionStage ?? "not set"})\n`);
+            return 0;
+        }
+        const wait = cli.wait || command === "transition-step";
+        const ch = deployedChoreography(step, config, outputs, cli.stack);
         const opened = deps.brokers ? { brokers: deps.brokers, close: async () => {} } : brokersFor(config, outputs, cli.timeoutMs, env);
         try {
-            if (command === "handover") {
+            if (step === "handover") {
                 const rows = await handover(
                     ch.streams.flatMap((s) => s.handovers),
                     opened.brokers,
                 );
-                process.stdout.write(render(command, rows, cli.format));
+                process.stdout.write(render(step, rows, cli.format));
                 return rows.every((r) => r.ok) ? 0 : 1;
             }
             const drains = ch.streams.flatMap((s) => s.drains);
@@ -207,12 +236,12 @@ export async function main(command: Command, argv: string[], deps: RunDeps = {})
             const deadline = Date.now() + cli.maxWaitS * 1000;
             let rows = await drainCheck(drains, opened.brokers, marks);
             let polls = 1;
-            while (cli.wait && !rows.every((r) => r.ok) && Date.now() < deadline) {
+            while (wait && !rows.every((r) => r.ok) && Date.now() < deadline) {
                 await sleep(cli.intervalMs);
                 rows = await drainCheck(drains, opened.brokers, marks);
                 polls++;
             }
-            process.stdout.write(render(command, rows, cli.format, { polls }));
+            process.stdout.write(render(step, rows, cli.format, { polls }));
             return rows.every((r) => r.ok) ? 0 : 1;
         } finally {
             await opened.close();

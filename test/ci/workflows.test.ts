@@ -66,8 +66,19 @@ describe("GitHub workflows", () => {
         expect(wf.jobs.up.strategy.matrix.include).toContainEqual({ stack: "prod", environment: "production" });
         expect(wf.jobs.up.strategy["max-parallel"]).toBe(1);
         const pulumiSteps = wf.jobs.up.steps.filter((s: { uses?: string }) => s.uses?.startsWith("pulumi/actions@"));
-        expect(pulumiSteps.map((s: { with: { command: string } }) => s.with.command)).toEqual(["up", "preview"]);
-        expect(pulumiSteps[1].with["expect-no-changes"]).toBe(true);
+        expect(pulumiSteps.map((s: { with?: { command: string } }) => s.with?.command)).toEqual([undefined, "up", "preview"]);
+        expect(pulumiSteps[2].with["expect-no-changes"]).toBe(true);
+    });
+
+    it("runs a staged transition's operator step (handover or drain check) before every up", () => {
+        const steps = parse(read(".github/workflows/up.yml")).jobs.up.steps as { uses?: string; run?: string; with?: { command?: string } }[];
+        const step = steps.findIndex((s) => s.run?.includes("npm run -s transition-step -- --stack ${{ matrix.stack }}"));
+        const up = steps.findIndex((s) => s.with?.command === "up");
+        expect(step).toBeGreaterThan(0);
+        expect(step).toBeLessThan(up);
+        // The CLI is installed before it: the step reads the stack's outputs.
+        expect(steps[step - 1]?.uses).toMatch(/^pulumi\/actions@/);
+        expect(steps[step]?.run).toContain("pulumi login");
     });
 
     it.each([".github/workflows/preview.yml", ".github/workflows/up.yml"])("%s runs on the stack's own self-hosted runners and fetches the context the stack pins", (file) => {

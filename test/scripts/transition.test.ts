@@ -10,14 +10,14 @@ import { join } from "node:path";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { plan, validateConfig, rawConfigFromStackFile } from "../../topology";
-import { main } from "../../scripts/transition";
+import { main, type Command } from "../../scripts/transition";
 import { RestPulsarCursors } from "../../scripts/transition/cursors";
 import { handover, SKEW_MARGIN_MS } from "../../scripts/transition/steps";
 import { deployLocalStack, type LocalDeployment } from "../smoke/fixture/deploy";
 import { kfakeBinary } from "../smoke/fixture/kfake";
 import { readFileSync } from "node:fs";
 
-async function run(command: "handover" | "drain-check", args: string[]) {
+async function run(command: Command, args: string[]) {
     let out = "";
     let err = "";
     const o = vi.spyOn(process.stdout, "write").mockImplementation((x) => ((out += String(x)), true));
@@ -69,6 +69,22 @@ describe("handover and drain-check on the 0 -> 1 transition, against kfake (Kafk
         expect(s.code).toBe(2);
         expect(s.err).toContain("the stack is settled");
     });
+
+    it("transition-step runs the step that is due: none when settled, the handover before a switch, the drain check before settling", async () => {
+        const settled = await run("transition-step", ["--stack", "local", "--config-file", d.configFile, "--outputs", d.outputsFile]);
+        expect(settled.code).toBe(0);
+        expect(settled.out).toContain("transition-step: none due (the stack is settled");
+        const configAt = (stage: string | undefined) => {
+            const file = join(d.outputsFile, `../Pulumi.local.${stage ?? "settle"}.yaml`);
+            const text = readFileSync(d.configFile, "utf8");
+            writeFileSync(file, stage ? text.replace(/^config:\n/m, `config:\n  messaging-platform:transitionStage: ${stage}\n`) : text);
+            return file;
+        };
+        const prepared = await run("transition-step", ["--stack", "local", "--config-file", configAt("prepare"), "--outputs", outputsAt("prepare")]);
+        expect(prepared.out).toContain("none due (the stack is in the prepare stage; the update's transitionStage is prepare)");
+        const drain = await run("transition-step", ["--stack", "local", "--config-file", configAt(undefined), "--outputs", outputsAt("switch"), "--max-wait-s", "1", "--interval-ms", "10", "--format", "json"]);
+        expect(JSON.parse(drain.out)).toMatchObject({ command: "drain-check" });
+    }, 60_000);
 
     it("refuses a bad flag value, naming the flag", async () => {
         const r = await run("drain-check", [...args("switch"), "--max-wait-s", "soon"]);
