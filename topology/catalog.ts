@@ -50,6 +50,8 @@ export const SERVICES: readonly ServiceSpec[] = [
 ];
 
 export const SERVICE_NAMES = SERVICES.map((s) => s.name);
+/** The services this program deploys (the orchestrator's; seed 000): their env, credentials and grants are planned here. */
+export const ORCHESTRATOR_SERVICES: readonly string[] = SERVICES.filter((s) => s.client === "orchestrator").map((s) => s.name);
 
 /** The service that becomes a Pulsar Function when the plan says so. */
 export const MATCHER_SERVICE = "mcp-matcher";

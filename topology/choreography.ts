@@ -32,7 +32,7 @@
  * A sink that starts gets its subscription at its input's end before the switch. At-least-once: what old pods read
  * during the overlap may be read again by the new ones; the model and the drill count those duplicates.
  */
-import { SERVICES } from "./catalog";
+import { ORCHESTRATOR_SERVICES } from "./catalog";
 import type { Broker, Protocol, StreamState, Topology } from "./model";
 
 export const STAGES = ["prepare", "switch"] as const;
@@ -265,8 +265,6 @@ export function streamChoreography(a: Topology, b: Topology, stream: string): St
     return { stream, from, to, mirrors: [...mirrors.values()], sinksStarted, sinksStopped, handovers, drains, movesAtSettle: [...movesAtSettle].sort() };
 }
 
-/** The services this program deploys (the ones whose env a stage sets). */
-export const DEPLOYED_SERVICES: readonly string[] = SERVICES.filter((s) => s.client === "orchestrator").map((s) => s.name);
 
 /**
  * Marks the handovers onto Kafka-protocol groups the same service keeps using on that cluster for another stream
@@ -298,7 +296,7 @@ export function planChoreography(a: Topology, b: Topology): Choreography {
     const streams = b.routes.map((r) => streamChoreography(a, b, r.stream));
     markGroupsInUse(streams);
     const services: Record<string, "switch" | "settle"> = {};
-    for (const s of DEPLOYED_SERVICES) {
+    for (const s of ORCHESTRATOR_SERVICES) {
         services[s] = streams.some((c) => c.movesAtSettle.includes(s)) ? "settle" : "switch";
     }
     const trivial = streams.every((s) => s.handovers.length === 0 && s.mirrors.length === 0 && s.sinksStarted.length === 0 && s.sinksStopped.length === 0 && s.drains.length === 0);

@@ -1,5 +1,5 @@
 /** The config rules that span several keys (environment guard rails, pairings, tenants, streams). Pure. */
-import { GATE_NAMES, MATCHER_SERVICE, SERVICES, STREAMS } from "./catalog";
+import { GATE_NAMES, MATCHER_SERVICE, ORCHESTRATOR_SERVICES, SERVICES, STREAMS } from "./catalog";
 import type { ConfigProblem, PlatformConfig } from "./config-schema";
 import { kopImageTag, kopPairingProblem } from "./kop";
 import { MAX_PHASE, PHASE_CAPABILITIES } from "./phases";
@@ -173,7 +173,7 @@ function streamProblems(c: PlatformConfig): ConfigProblem[] {
             const client = clientOf.get(svc);
             if (s.bridge === "kop" && client !== "orchestrator") {
                 add(`${key}.${s.producers.includes(svc) ? "producers" : "consumers"}`, svc,
-                    `orchestrator services only (${SERVICES.filter((x) => x.client === "orchestrator").map((x) => x.name).join(", ")}): ${s.name} is bridged through KoP with them`);
+                    `orchestrator services only (${ORCHESTRATOR_SERVICES.join(", ")}): ${s.name} is bridged through KoP with them`);
             }
             if (s.bridge === "dual-publish" && client === "orchestrator") {
                 add(`${key}.${s.producers.includes(svc) ? "producers" : "consumers"}`, svc,
@@ -256,7 +256,7 @@ function kopSourceProblems(c: PlatformConfig): ConfigProblem[] {
 export const STOCK_PULSAR_IMAGES: readonly string[] = ["apachepulsar/pulsar", "apachepulsar/pulsar-all", "docker.io/apachepulsar/pulsar", "docker.io/apachepulsar/pulsar-all"];
 
 /** The image names `orchestrator.digests` takes: the orchestrator services' and the matcher Function's. */
-export const ORCHESTRATOR_IMAGES: readonly string[] = [...SERVICES.filter((s) => s.client === "orchestrator").map((s) => s.name), `${MATCHER_SERVICE}-function`];
+export const ORCHESTRATOR_IMAGES: readonly string[] = [...ORCHESTRATOR_SERVICES, `${MATCHER_SERVICE}-function`];
 
 /** prod runs every image by digest: a tag can be moved, a digest cannot. */
 function imagePinProblems(c: PlatformConfig): ConfigProblem[] {

@@ -9,11 +9,11 @@
  * its per-tenant Functions) cannot cross.
  */
 import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { SERVICES } from "../../topology/catalog";
+import { ORCHESTRATOR_SERVICES } from "../../topology/catalog";
 import { TYPES, list, ofType, record } from "./common";
 
 /** The platform's shared services' roles: the orchestrator Deployments and the matcher Function, in the platform's own tenant. */
-const SHARED_SERVICE_ROLES: ReadonlySet<string> = new Set(SERVICES.filter((s) => s.client === "orchestrator").map((s) => `public.${s.name}`));
+const SHARED_SERVICE_ROLES: ReadonlySet<string> = new Set(ORCHESTRATOR_SERVICES.map((s) => `public.${s}`));
 
 /** The tenant of a Pulsar resource name: `persistent://t/ns/topic`, `t/ns` or `t`. Pure; exported for testing. */
 export function tenantOf(resourceName: string): string {
