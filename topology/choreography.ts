@@ -302,8 +302,3 @@ export function planChoreography(a: Topology, b: Topology): Choreography {
     const trivial = streams.every((s) => s.handovers.length === 0 && s.mirrors.length === 0 && s.sinksStarted.length === 0 && s.sinksStopped.length === 0 && s.drains.length === 0);
     return { from: a.phase, to: b.phase, streams, services, trivial };
 }
-
-/** Every mirror of a choreography. */
-export function choreographyMirrors(c: Choreography): Relay[] {
-    return c.streams.flatMap((s) => s.mirrors);
-}

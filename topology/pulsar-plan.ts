@@ -176,18 +176,18 @@ export function planPulsar(
     // Who acts in a tenant's namespace: the shared services (the Deployments and the one matcher Function) serve every
     // tenant from the same pods with one token each, their role in `public` (the platform's own tenant), granted in
     // each tenant's namespace. A tenant's own roles (its admins) never reach another tenant.
-    const roleIn = (_tenant: string, svc: string) => pulsarRole("public", svc);
+    const sharedRole = (svc: string) => pulsarRole("public", svc);
     for (const r of routes) {
         const s = streams.get(r.stream) as StreamSpec;
         const homes = topicsByStream.get(s.name) ?? [];
         for (const t of homes) {
             const tenant = t.namespace.split("/")[0] as string;
             if (r.produce.some((e) => e.broker === "pulsar")) {
-                s.producers.forEach((svc) => allow(t, roleIn(tenant, svc), "produce"));
+                s.producers.forEach((svc) => allow(t, sharedRole(svc), "produce"));
             }
             r.consume
                 .filter((c) => c.broker === "pulsar")
-                .forEach((c) => allow(t, roleIn(tenant, c.service), "consume"));
+                .forEach((c) => allow(t, sharedRole(c.service), "consume"));
             if (r.sink && tenant === s.pulsarTopic.tenant && t.namespace === `${s.pulsarTopic.tenant}/${s.pulsarTopic.namespace}`) {
                 allow(t, pulsarRole(tenant, KAFKA_SINK_SERVICE), "consume");
             }

@@ -189,7 +189,6 @@ export class Pod {
     constructor(
         readonly service: string,
         readonly env: Map<string, StreamSide>,
-        readonly label: string,
     ) {}
 
     cursors(): CursorRef[] {

@@ -24,6 +24,7 @@ import {
     type StreamSide,
     type Topology,
 } from "../../topology";
+import { kopDefaultNamespace } from "../smoke/probes";
 import { KafkajsCursors } from "../transition/cursors";
 import { drainCheck, drainMarks, handover, type Brokers } from "../transition/steps";
 import { Clusters, Ledger, Pod, RelayRunner, type DrillMessage } from "./kafka-world";
@@ -86,7 +87,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     const log = o.log ?? (() => {});
     const pick = seededRandom(o.seed);
     const first = o.planAt(o.path[0] as number);
-    const kopNamespace = "public/default";
+    const kopNamespace = kopDefaultNamespace(first);
     const clusters = new Clusters(o.bootstrap, kopNamespace);
     const ledger = new Ledger();
     const kafkaCursors = new KafkajsCursors(o.bootstrap.kafka, { timeoutMs: 5000, clientId: "drill-handover" });
@@ -141,7 +142,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
             services.map(async (s) => {
                 const list = pods.get(s) ?? [];
                 for (let i = 0; i < list.length; i++) {
-                    const fresh = new Pod(s, env, `${s}-t${transition}-${i}`);
+                    const fresh = new Pod(s, env);
                     await fresh.start(clusters, ledger);
                     const old = list[i] as Pod;
                     list[i] = fresh;
@@ -192,7 +193,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         for (const s of new Set(allStreams.flatMap((x) => { const side = streamSide(first, x); return [...Object.keys(side.writes), ...Object.keys(side.reads)]; }))) {
             const list: Pod[] = [];
             for (let i = 0; i < o.pods; i++) {
-                list.push(new Pod(s, envOf(first, allStreams), `${s}-start-${i}`));
+                list.push(new Pod(s, envOf(first, allStreams)));
             }
             pods.set(s, list);
         }

@@ -23,10 +23,6 @@ export class GroupBackedSubscriptions implements PulsarCursors {
         return kopTopicName(t, this.kopNamespace);
     }
 
-    async exists(topic: string, subscription: string): Promise<boolean> {
-        return (await this.kop.committed(subscription, this.topic(topic))).size > 0;
-    }
-
     async atEnd(topic: string, subscription: string): Promise<void> {
         await this.kop.set(subscription, this.topic(topic), await this.kop.ends(this.topic(topic)));
     }

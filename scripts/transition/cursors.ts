@@ -149,8 +149,6 @@ export class KafkajsCursors implements KafkaCursors {
 
 /** A Pulsar cluster's subscriptions, through the admin REST API (v2). */
 export interface PulsarCursors {
-    /** Whether the subscription exists on the topic. */
-    exists(topic: string, subscription: string): Promise<boolean>;
     /** Creates the subscription at the topic's end (`latest`), or moves an existing one there. */
     atEnd(topic: string, subscription: string): Promise<void>;
     /** Creates the subscription if missing, then resets it to the first message published at or after `ms`. */
@@ -192,11 +190,6 @@ export class RestPulsarCursors implements PulsarCursors {
             throw new Error(`${method} ${path} on ${this.adminUrl}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
         }
         return r;
-    }
-
-    async exists(topic: string, subscription: string): Promise<boolean> {
-        const r = await this.ok("GET", `${topicPath(topic)}/subscriptions`);
-        return ((await r.json()) as string[]).includes(subscription);
     }
 
     async atEnd(topic: string, subscription: string): Promise<void> {

@@ -138,16 +138,16 @@ describe("planner invariants over generated configs", () => {
                     }
                     const pulsarTopics = (t.pulsar?.topics ?? []).filter((x) => x.stream === s.name);
                     // The shared services (Deployments, the one matcher Function) serve every tenant with one role each.
-                    const roleIn = (_tenant: string, svc: string) => pulsarRole("public", svc);
+                    const sharedRole = (svc: string) => pulsarRole("public", svc);
                     // In a declared tenant's own namespace the grant is on the namespace; elsewhere on the topic.
                     const tenantNamespaces = new Set(t.pulsar?.tenants.filter((x) => x.name !== "public").map((x) => `${x.name}/orchestrator`));
                     for (const topic of pulsarTopics) {
                         const pt = { ...topic, name: tenantNamespaces.has(topic.namespace) ? topic.namespace : topic.name };
                         const tenant = pt.namespace.split("/")[0] as string;
                         if (r.produce.some((p) => p.broker === "pulsar")) {
-                            s.producers.forEach((svc) => expectedPerms.add(`${roleIn(tenant, svc)} produce ${pt.name}`));
+                            s.producers.forEach((svc) => expectedPerms.add(`${sharedRole(svc)} produce ${pt.name}`));
                         }
-                        r.consume.filter((c) => c.broker === "pulsar").forEach((c) => expectedPerms.add(`${roleIn(tenant, c.service)} consume ${pt.name}`));
+                        r.consume.filter((c) => c.broker === "pulsar").forEach((c) => expectedPerms.add(`${sharedRole(c.service)} consume ${pt.name}`));
                         if (r.sink && tenant === s.pulsarTopic.tenant && pt.namespace === `${s.pulsarTopic.tenant}/${s.pulsarTopic.namespace}`) {
                             expectedPerms.add(`${pulsarRole(tenant, "kafka-sink")} consume ${pt.name}`);
                         }
