@@ -11,6 +11,7 @@ import { AssignerProtocol, type Assigner, type GroupMember, type GroupMemberAssi
 import { kopTopicName } from "../smoke/probes";
 import type { KafkaCursors } from "../transition/cursors";
 import type { PulsarCursors } from "../transition/cursors";
+import { groupFirstUnreadTime } from "../transition/steps";
 
 /** Pulsar subscriptions as consumer groups on the KoP stand-in. */
 export class GroupBackedSubscriptions implements PulsarCursors {
@@ -32,12 +33,7 @@ export class GroupBackedSubscriptions implements PulsarCursors {
     }
 
     async firstUnread(topic: string, subscription: string): Promise<number | undefined> {
-        const t = this.topic(topic);
-        const committed = await this.kop.committed(subscription, t);
-        const starts = await this.kop.starts(t);
-        const at = new Map([...starts].map(([p, low]) => [p, Math.max(low, committed.get(p) ?? low)]));
-        const times = await this.kop.timestamps(t, at);
-        return times.size > 0 ? Math.min(...times.values()) : undefined;
+        return await groupFirstUnreadTime(this.kop, subscription, this.topic(topic));
     }
 
     async backlog(topic: string, subscription: string): Promise<number | undefined> {

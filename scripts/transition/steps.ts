@@ -51,24 +51,42 @@ function pulsarOf(c: CursorRef, b: Brokers): PulsarCursors {
 
 const describe = (o: Offsets) => [...o].sort(([p], [q]) => p - q).map(([p, x]) => `${p}:${x}`).join(" ");
 
-/** A cursor's first unread position: its committed offsets (the log's start where it never committed). */
-async function firstUnreadOffsets(c: CursorRef, b: Brokers): Promise<Offsets> {
-    const { cluster, topic } = kafkaSide(c, b);
-    const [committed, starts] = await Promise.all([cluster.committed(c.owner, topic), cluster.starts(topic)]);
+/** A group's first unread position on a topic: its committed offsets (the log's start where it never committed). */
+async function groupFirstUnread(cluster: KafkaCursors, group: string, topic: string): Promise<Offsets> {
+    const [committed, starts] = await Promise.all([cluster.committed(group, topic), cluster.starts(topic)]);
     return new Map([...starts].map(([p, low]) => [p, Math.max(low, committed.get(p) ?? low)]));
 }
 
 /**
- * The publish time of a cursor's first unread message: the earliest over its partitions; undefined when it has
- * read everything.
+ * The publish time of a group's first unread message on a topic: the earliest over its partitions; undefined when
+ * it has read everything. Exported for the drill's subscription stand-in.
  */
+export async function groupFirstUnreadTime(cluster: KafkaCursors, group: string, topic: string): Promise<number | undefined> {
+    const times = await cluster.timestamps(topic, await groupFirstUnread(cluster, group, topic));
+    return times.size > 0 ? Math.min(...times.values()) : undefined;
+}
+
+async function firstUnreadOffsets(c: CursorRef, b: Brokers): Promise<Offsets> {
+    const { cluster, topic } = kafkaSide(c, b);
+    return await groupFirstUnread(cluster, c.owner, topic);
+}
+
+/** The publish time of a cursor's first unread message; undefined when it has read everything. */
 async function firstUnreadTime(c: CursorRef, b: Brokers): Promise<number | undefined> {
     if (c.protocol === "pulsar") {
         return await pulsarOf(c, b).firstUnread(c.log.topic, c.owner);
     }
     const { cluster, topic } = kafkaSide(c, b);
-    const times = await cluster.timestamps(topic, await firstUnreadOffsets(c, b));
-    return times.size > 0 ? Math.min(...times.values()) : undefined;
+    return await groupFirstUnreadTime(cluster, c.owner, topic);
+}
+
+/**
+ * Where a cursor that continues `of` on another log starts, by publish time: their earliest first unread message
+ * (now, where all have read everything), less the skew margin.
+ */
+async function continuationTime(of: CursorRef[], b: Brokers, now: () => number): Promise<number> {
+    const times = (await Promise.all(of.map((x) => firstUnreadTime(x, b)))).filter((t): t is number => t !== undefined);
+    return (times.length > 0 ? Math.min(...times) : now()) - SKEW_MARGIN_MS;
 }
 
 /** One handover. */
@@ -82,8 +100,7 @@ async function handOver(h: Handover, b: Brokers, now: () => number): Promise<Ste
             await admin.atEnd(c.log.topic, c.owner);
             return { cursor: key, ok: true, detail: "subscription at the end" };
         }
-        const times = (await Promise.all(start.of.map((x) => firstUnreadTime(x, b)))).filter((t): t is number => t !== undefined);
-        const at = (times.length > 0 ? Math.min(...times) : now()) - SKEW_MARGIN_MS;
+        const at = await continuationTime(start.of, b, now);
         await admin.atTime(c.log.topic, c.owner, at);
         return { cursor: key, ok: true, detail: `subscription reset to ${new Date(at).toISOString()} (first unread of ${start.of.map(cursorKey).join(", ")} less ${SKEW_MARGIN_MS} ms)` };
     }
@@ -99,8 +116,7 @@ async function handOver(h: Handover, b: Brokers, now: () => number): Promise<Ste
         target = new Map([...(each[0] ?? new Map<number, number>()).keys()].map((p) => [p, Math.min(...each.map((o) => o.get(p) ?? 0))]));
         why = `the first unread offsets of ${start.of.map(cursorKey).join(", ")}`;
     } else {
-        const times = (await Promise.all(start.of.map((x) => firstUnreadTime(x, b)))).filter((t): t is number => t !== undefined);
-        const at = (times.length > 0 ? Math.min(...times) : now()) - SKEW_MARGIN_MS;
+        const at = await continuationTime(start.of, b, now);
         target = await cluster.offsetsAt(topic, at);
         why = `the first message at or after ${new Date(at).toISOString()} (first unread of ${start.of.map(cursorKey).join(", ")} less ${SKEW_MARGIN_MS} ms)`;
     }
