@@ -180,37 +180,47 @@ function kafkaSinks(topology: Topology): KafkaSinkLike[] {
     ];
 }
 
+/**
+ * What every pulsar-io Kafka connector's spec has (a Sink or a Source): where it runs (the tenant and namespace of its
+ * Pulsar topic), the image with the connector NAR, at-least-once, its Pulsar login and its mounted Kafka login.
+ */
+function connectorSpec(p: PulsarPlan, r: Resolved, c: { name: string; className: string; pulsarTopic: string; authSecret?: string | undefined; jaasFile?: SinkPlan["jaasFile"] }, authSecretName?: string) {
+    const [tenant, namespace] = tenantAndNamespace(c.pulsarTopic);
+    return {
+        name: c.name,
+        className: c.className,
+        tenant,
+        namespace,
+        clusterName: clusterName(p),
+        image: p.image,
+        processingGuarantee: "atleast_once",
+        resources: structuredClone(r.resources),
+        ...jaasMount(c.jaasFile),
+        pulsar: messaging(p, authSecretName ?? c.authSecret),
+        // jarLocation empty: the connector NAR comes with the image.
+        java: { jar: kafkaConnectorJar(p.version), jarLocation: "" },
+    };
+}
+
 /** Sink specs for a plan (its sinks and Pulsar -> Kafka mirrors). Pure; exported for testing. `kafkaBootstrap` may be an Output. */
 export function sinkSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pulumi.Input<string>, authSecretName?: string) {
     const p = topology.pulsar as PulsarPlan;
     const kafka = topology.kafka as KafkaPlan;
     return kafkaSinks(topology).map((s) => {
-        const [tenant, namespace] = tenantAndNamespace(s.input);
         const login = jaasProperties(s.jaasFile);
         return {
             name: kubernetesName(s.name),
             spec: {
-                name: s.name,
-                className: s.className,
-                tenant,
-                namespace,
-                clusterName: clusterName(p),
-                image: p.image,
+                ...connectorSpec(p, r, { ...s, pulsarTopic: s.input }, authSecretName),
                 replicas: r.replicas,
                 maxReplicas: r.maxReplicas,
                 input: { topics: [s.input] },
                 // The subscription `npm run handover` positions before the switch (topology/choreography.ts).
                 subscriptionName: s.name,
                 subscriptionPosition: SUBSCRIPTION_POSITION,
-                processingGuarantee: "atleast_once",
                 autoAck: true,
-                resources: structuredClone(r.resources),
                 // KafkaSinkConfig keys (pulsar-io/kafka; https://pulsar.apache.org/docs/io-kafka-sink).
                 sinkConfig: { bootstrapServers: kafkaBootstrap, topic: s.kafkaTopic, acks: "all", ...kafkaSecurity(kafka.clientSecurity), ...(login ? { producerConfigProperties: login } : {}) },
-                ...jaasMount(s.jaasFile),
-                pulsar: messaging(p, authSecretName ?? s.authSecret),
-                // jarLocation empty: the connector NAR comes with the image.
-                java: { jar: kafkaConnectorJar(p.version), jarLocation: "" },
             },
         };
     });
@@ -230,23 +240,15 @@ export function sourceSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pul
     const kafka = topology.kafka as KafkaPlan;
     const sources: KafkaSourceLike[] = topology.mirrors.filter((m) => m.direction === "kafka-to-pulsar");
     return sources.map((m) => {
-        const [tenant, namespace] = tenantAndNamespace(m.pulsarTopic);
         const login = jaasProperties(m.jaasFile);
         return {
             name: kubernetesName(m.name),
             spec: {
-                name: m.name,
-                className: "org.apache.pulsar.io.kafka.KafkaBytesSource",
-                tenant,
-                namespace,
-                clusterName: clusterName(p),
-                image: p.image,
+                ...connectorSpec(p, r, { ...m, className: "org.apache.pulsar.io.kafka.KafkaBytesSource" }, authSecretName),
                 // One instance: a second would join the same group and split the partitions, which is fine, but one
                 // is enough for an overlap that lasts minutes and keeps the copy order per partition obvious.
                 replicas: 1,
                 output: { topic: m.pulsarTopic },
-                processingGuarantee: "atleast_once",
-                resources: structuredClone(r.resources),
                 sourceConfig: {
                     bootstrapServers: kafkaBootstrap,
                     topic: m.kafkaTopic,
@@ -256,9 +258,6 @@ export function sourceSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pul
                     ...kafkaSecurity(kafka.clientSecurity),
                     ...(login ? { consumerConfigProperties: login } : {}),
                 },
-                ...jaasMount(m.jaasFile),
-                pulsar: messaging(p, authSecretName ?? m.authSecret),
-                java: { jar: kafkaConnectorJar(p.version), jarLocation: "" },
             },
         };
     });
