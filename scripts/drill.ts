@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseDocument } from "yaml";
-import { CONTROL_EXCHANGE, MAX_PHASE, plan, rawConfigFromStackFile, validateConfig, type GateName, type Topology } from "../topology";
+import { CONTROL_EXCHANGE, MAX_PHASE, isOneStep, plan, rawConfigFromStackFile, validateConfig, type GateName, type Topology } from "../topology";
 import { parseFlags } from "./cli";
 import { runDrill, type DrillReport } from "./drill/run";
 import { kfakeBinary, startKfake } from "./kfake";
@@ -76,7 +76,7 @@ export function parseCli(argv: string[]): DrillCli | "help" {
     }
     const path = values.path.split(",").map((x) => Number(x.trim()));
     const phases = path.every((p) => Number.isInteger(p) && p >= 0 && p <= MAX_PHASE);
-    const steps = path.every((p, i) => i === 0 || Math.abs(p - (path[i - 1] as number)) === 1);
+    const steps = path.every((p, i) => i === 0 || isOneStep(path[i - 1] as number, p));
     if (path.length < 2 || !phases || !steps) {
         problems.push({ key: "--path", value: values.path, allowed: `two or more phases from 0 to ${MAX_PHASE}, comma-separated, each one step from the last (a bump or a rollback), e.g. ${DEFAULT_PATH}` });
     }

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { promisify } from "node:util";
 import type { ProgramResource, ProgramRun } from "./program-resources";
 import { DATA_HOLDING_TYPES, predictChanges, type ResourceChange as PredictedChange } from "./provider-diff";
+import { isOneStep } from "../topology";
 
 export type ResourceChange = PredictedChange<ProgramResource>;
 
@@ -102,7 +103,7 @@ async function captureInChild(stack: string, phase: number, previous?: Record<st
  */
 export async function programResourceChanges(stack: string, from: number, to: number): Promise<ResourceChange[]> {
     const before = await captureInChild(stack, from);
-    const settling = Math.abs(to - from) === 1 ? { phase: to, transition: { stage: "switch", from: { phase: from, gates: before.outputs.gates } } } : { phase: from };
+    const settling = isOneStep(from, to) ? { phase: to, transition: { stage: "switch", from: { phase: from, gates: before.outputs.gates } } } : { phase: from };
     const after = await captureInChild(stack, to, { ...before.outputs, ...settling });
     return resourceChanges(before.resources, after.resources);
 }

@@ -17,6 +17,7 @@ import {
     isPhaseId,
     phaseTransitionProblem,
     planChoreography,
+    isOneStep,
     plan,
     validateConfig,
     type DeployedState,
@@ -122,7 +123,7 @@ export async function main(argv: string[], root = ROOT): Promise<number> {
             return 0;
         }
         process.stdout.write(renderDiff(diff, stack));
-        if (Math.abs(to.phase - before.phase) === 1) {
+        if (isOneStep(before.phase, to.phase)) {
             process.stdout.write(`\n${renderChoreography(planChoreography(before, to), stack)}`);
         }
         if (changes) {

@@ -34,6 +34,7 @@
  */
 import { ORCHESTRATOR_SERVICES } from "./catalog";
 import type { Broker, Protocol, StreamState, Topology } from "./model";
+import { withinOneStep } from "./phases";
 
 export const STAGES = ["prepare", "switch"] as const;
 /** The staged updates of a transition; the third, settle, is the target plan itself (no `transition` key). */
@@ -290,7 +291,7 @@ function markGroupsInUse(streams: StreamChoreography[]): void {
  * other gates). Pure.
  */
 export function planChoreography(a: Topology, b: Topology): Choreography {
-    if (Math.abs(a.phase - b.phase) > 1) {
+    if (!withinOneStep(a.phase, b.phase)) {
         throw new Error(`planChoreography: phases ${a.phase} and ${b.phase} are not adjacent (a phase moves one step at a time)`);
     }
     const streams = b.routes.map((r) => streamChoreography(a, b, r.stream));

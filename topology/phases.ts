@@ -80,3 +80,13 @@ export const PHASE_CAPABILITIES: Record<PhaseId, PhaseCapabilities> = {
     2: { pulsar: true, orchestratorTransport: "pulsar", matcher: "function", schemas: true, tenantIsolation: false, offload: false },
     3: { pulsar: true, orchestratorTransport: "pulsar", matcher: "function", schemas: true, tenantIsolation: true, offload: true },
 };
+
+/** A bump or a rollback: the phase moves by exactly one. */
+export function isOneStep(from: number, to: number): boolean {
+    return Math.abs(to - from) === 1;
+}
+
+/** Whether a stack may move from phase `from` to `to` without allowPhaseSkip: the same phase, or one step. */
+export function withinOneStep(from: number, to: number): boolean {
+    return from === to || isOneStep(from, to);
+}

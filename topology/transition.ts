@@ -5,7 +5,7 @@
 import type { GateName } from "./catalog";
 import type { StageName } from "./choreography";
 import { CONFIG_NAMESPACE, type ConfigProblem, type PlatformConfig } from "./config";
-import { PHASE_IDS, describePhase, type PhaseId } from "./phases";
+import { PHASE_IDS, describePhase, withinOneStep, type PhaseId } from "./phases";
 
 /** What the stack's last update left behind that the next plan must keep (read from its own outputs). */
 export interface DeployedState {
@@ -54,11 +54,11 @@ export function phaseTransitionProblem(
     allowPhaseSkip: boolean,
     stack: string,
 ): ConfigProblem | undefined {
-    if (deployed === undefined || allowPhaseSkip || Math.abs(requested - deployed) <= 1) {
+    if (deployed === undefined || allowPhaseSkip || withinOneStep(deployed, requested)) {
         return undefined;
     }
     const oneStep = (deployed + Math.sign(requested - deployed)) as PhaseId;
-    const reachable = PHASE_IDS.filter((p) => Math.abs(p - deployed) <= 1);
+    const reachable = PHASE_IDS.filter((p) => withinOneStep(deployed, p));
     return {
         key: "phase",
         value: requested,

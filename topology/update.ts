@@ -12,7 +12,7 @@ import { GATE_NAMES, type GateName } from "./catalog";
 import { planChoreography, type Choreography, type StageName } from "./choreography";
 import { CONFIG_NAMESPACE, ConfigError, type ConfigProblem, type PlatformConfig } from "./config";
 import type { Topology } from "./model";
-import { describePhase, type PhaseId } from "./phases";
+import { describePhase, withinOneStep, type PhaseId } from "./phases";
 import { plan } from "./plan";
 import { stageTopology } from "./stage-plan";
 import { phaseTransitionProblem, type DeployedState } from "./transition";
@@ -112,7 +112,7 @@ export function planUpdate(config: PlatformConfig, deployed: DeployedState, stac
         }
         return { topology: plan(config, deployed) };
     }
-    if (config.allowPhaseSkip && Math.abs(target.phase - last.phase) > 1) {
+    if (config.allowPhaseSkip && !withinOneStep(last.phase, target.phase)) {
         // The operator accepts one update for a jump: there is no choreography between non-adjacent phases.
         if (stage !== undefined) {
             throw problem(stage, `not set: allowPhaseSkip runs ${describe(last)} -> ${describe(target)} as one update, without stages`);
