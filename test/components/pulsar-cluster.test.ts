@@ -30,6 +30,7 @@ const KOP_KEYS = [
     "PULSAR_PREFIX_kafkaListeners",
     "PULSAR_PREFIX_kafkaAdvertisedListeners",
     "PULSAR_PREFIX_kopAllowedNamespaces",
+    "PULSAR_PREFIX_entryFormat",
 ];
 
 describe("helm values (dev/prod)", () => {

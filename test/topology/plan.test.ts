@@ -34,6 +34,16 @@ describe("phase 0 (kafka)", () => {
     });
 });
 
+describe("KoP's entry format", () => {
+    it("is `pulsar` on every stack and phase with Pulsar: each transition reads a topic written through KoP with a native client, or the other way round (mirrors, sinks, the matcher Function), and only that format is readable by both", () => {
+        for (const stack of STACKS) {
+            for (const phase of [1, 2, 3]) {
+                expect(planStack(stack, { phase }).pulsar?.kop.brokerConfig.PULSAR_PREFIX_entryFormat, `${stack} ${phase}`).toBe("pulsar");
+            }
+        }
+    });
+});
+
 describe("phase 1 (bridge)", () => {
     const t = planStack("local", { phase: 1 });
 
