@@ -198,13 +198,19 @@ describe("planner invariants over generated configs", () => {
         );
     });
 
-    it("there is always exactly one matcher: a Deployment or a Function per orchestrator namespace", () => {
+    it("there is always exactly one matcher: a Deployment, or one Function that reads every orchestrator namespace", () => {
         fc.assert(
             fc.property(arbConfig, (config) => {
                 const t = plan(config);
                 const deployment = t.deployments.some((d) => d.service === "mcp-matcher");
                 const functions = t.functions.filter((f) => f.service === "mcp-matcher");
                 expect(deployment !== functions.length > 0).toBe(true);
+                expect(functions.length).toBeLessThanOrEqual(1);
+                const inputNamespaces = new Set((functions[0]?.inputs ?? []).map((i) => i.replace("persistent://", "").split("/").slice(0, 2).join("/")));
+                const orchestratorNamespaces = (t.pulsar?.topics ?? []).filter((x) => x.stream === "user-requests").map((x) => x.namespace);
+                if (functions.length === 1) {
+                    expect([...inputNamespaces].sort()).toEqual([...new Set(orchestratorNamespaces)].sort());
+                }
             }),
             { numRuns: 100 },
         );
