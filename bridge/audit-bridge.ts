@@ -83,6 +83,18 @@ export interface BridgeOptions {
 }
 
 function saslOf(d: BridgeSettings["destinations"][number]): SASLOptions | undefined {
+    if (d.awsIam) {
+        const region = d.awsRegion as string;
+        return {
+            mechanism: "oauthbearer",
+            oauthBearerProvider: async () => {
+                // Loaded only here: AWS's signer (and the SDK under it) is needed on MSK IAM only.
+                const { generateAuthToken } = await import("aws-msk-iam-sasl-signer-js");
+                const { token } = await generateAuthToken({ region });
+                return { value: token };
+            },
+        };
+    }
     if (!d.sasl || !d.credentials) {
         return undefined;
     }

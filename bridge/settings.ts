@@ -9,7 +9,8 @@ import { z } from "zod";
 const destinationSchema = z.strictObject({
     /** Where it is, for logs and errors: `kafka` or `pulsar`. */
     name: z.string().min(1),
-    brokers: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/)).min(1),
+    /** The env variable that holds the bootstrap servers (host:port,...): a provisioned cluster's are known at deploy time only. */
+    brokersEnv: z.string().min(1),
     /** The Kafka topic, or the Pulsar topic's KoP name (`persistent://tenant/namespace/topic`). */
     topic: z.string().min(1),
     tls: z.boolean().default(false),
@@ -23,6 +24,12 @@ const destinationSchema = z.strictObject({
             passwordEnv: z.string().min(1),
         })
         .optional(),
+    /**
+     * MSK with IAM access control: SASL/OAUTHBEARER with a token AWS's signer makes from the pod's own identity (IRSA),
+     * in the region AWS_REGION names (docs.aws.amazon.com/msk "IAM access control", aws-msk-iam-sasl-signer-js). No user
+     * or password.
+     */
+    awsIam: z.strictObject({}).optional(),
 });
 export type DestinationSettings = z.output<typeof destinationSchema>;
 
@@ -47,7 +54,7 @@ export interface BridgeSettings {
     queue: string;
     username: string;
     password: string;
-    destinations: (DestinationSettings & { credentials?: { username: string; password: string } })[];
+    destinations: (DestinationSettings & { brokers: string[]; credentials?: { username: string; password: string }; awsRegion?: string })[];
     prefetch: number;
     healthPort: number;
 }
@@ -81,9 +88,20 @@ export function readSettings(env: Record<string, string | undefined>): BridgeSet
         );
     }
     const problems: string[] = [];
+    const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
     const resolved = destinations.data.map((d) => {
+        const brokers = (env[d.brokersEnv] ?? "").split(",").map((b) => b.trim()).filter((b) => b !== "");
+        if (brokers.length === 0 || brokers.some((b) => !hostPort.test(b))) {
+            problems.push(`${d.brokersEnv} (the ${d.name} destination's bootstrap servers) = ${JSON.stringify(env[d.brokersEnv] ?? null)}: a comma-separated list of host:port`);
+        }
+        if (d.awsIam) {
+            if (!env.AWS_REGION) {
+                problems.push(`AWS_REGION (the ${d.name} destination's MSK region, for its IAM tokens) is not set`);
+            }
+            return { ...d, brokers, awsRegion: env.AWS_REGION ?? "" };
+        }
         if (!d.sasl) {
-            return d;
+            return { ...d, brokers };
         }
         const username = env[d.sasl.usernameEnv];
         const password = env[d.sasl.passwordEnv];
@@ -93,7 +111,7 @@ export function readSettings(env: Record<string, string | undefined>): BridgeSet
         if (!password) {
             problems.push(`${d.sasl.passwordEnv} (the ${d.name} destination's SASL password) is not set`);
         }
-        return { ...d, credentials: { username: username ?? "", password: password ?? "" } };
+        return { ...d, brokers, credentials: { username: username ?? "", password: password ?? "" } };
     });
     if (problems.length > 0) {
         throw new SettingsError(`audit-bridge settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

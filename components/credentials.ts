@@ -175,6 +175,12 @@ export class ServiceCredentials extends pulumi.ComponentResource {
                     throw new Error(`ServiceCredentials: ${s.name}/${dataKey} is derived from the seed, which is missing: pass credentialSeed`);
                 }
                 return derivedPassword(args.seed, "secret", v.label);
+            case "rabbitmq-password":
+                if (args.seed === undefined) {
+                    throw new Error(`ServiceCredentials: ${s.name}/${dataKey} is derived from the seed, which is missing: pass credentialSeed`);
+                }
+                // The same derivation as the user's own password (components/rabbit-control-plane.ts).
+                return derivedPassword(args.seed, "rabbitmq", v.user);
             case "kafka-username":
                 return kafkaLogin(v.principal).username;
             case "kafka-password":

@@ -129,6 +129,8 @@ interface ClusterAccess {
     ready: pulumi.Resource[];
     /** The MSK cluster ARN (MSK only). */
     clusterArn?: pulumi.Output<string>;
+    /** Confluent Cloud only: the environment, the cluster and each principal's service account. */
+    confluent?: { environmentId: pulumi.Output<string>; clusterId: pulumi.Output<string>; serviceAccountIds: Record<string, pulumi.Output<string>> };
 }
 
 /** The kafka.Acl arguments of a planned ACL (terraform-provider-kafka's spellings). Exported for the policy fixtures. */
@@ -190,6 +192,10 @@ export class KafkaPlatform extends pulumi.ComponentResource {
     public readonly credentials: Record<string, KafkaCredential>;
     /** Per-principal IAM role ARNs (MSK IAM only), for the `eks.amazonaws.com/role-arn` ServiceAccount annotation. */
     public readonly serviceRoleArns: Record<string, pulumi.Output<string>> = {};
+    /** The MSK cluster's ARN (MSK only): MSK Connect's IAM resources are named after it. */
+    public readonly clusterArn: pulumi.Output<string> | undefined;
+    /** Confluent Cloud only: what a managed connector is created in and logs in as. */
+    public readonly confluentCloud: ClusterAccess["confluent"];
 
     constructor(name: string, args: KafkaPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("messaging-platform:kafka:KafkaPlatform", name, {}, opts);
@@ -237,8 +243,22 @@ export class KafkaPlatform extends pulumi.ComponentResource {
             }
         }
 
+        // The archive's Connect topics (topology/archive-plan.ts): its dead-letter topic and the Strimzi workers' internal
+        // topics, declared here so their ACLs (planned with the archiver's) have something to name. Data: retained.
+        const archive = args.topology.archive;
+        const connectTopics = archive ? [...(archive.deadLetterTopic ? [archive.deadLetterTopic] : []), ...Object.values(archive.workers?.topics ?? {})] : [];
+        for (const t of connectTopics) {
+            new kafka.Topic(
+                `${name}-topic-${t.name}`,
+                { name: t.name, partitions: t.partitions, replicationFactor: plan.settings.replicationFactor, config: t.config },
+                { ...afterAdmin, retainOnDelete: plan.retainOnDelete, protect: args.topology.protectData },
+            );
+        }
+
         this.bootstrapServers = access.bootstrapServers;
         this.credentials = access.credentials;
+        this.clusterArn = access.clusterArn;
+        this.confluentCloud = access.confluent;
         this.registerOutputs({ bootstrapServers: this.bootstrapServers, provider: this.provider, credentials: this.credentials });
     }
 
@@ -427,6 +447,7 @@ export class KafkaPlatform extends pulumi.ComponentResource {
             credentials,
             principalOf: (p) => p,
             ready: [association],
+            clusterArn: cluster.arn,
         };
     }
 
@@ -499,6 +520,7 @@ export class KafkaPlatform extends pulumi.ComponentResource {
                 return pulumi.interpolate`User:${id}`;
             },
             ready: [adminKey, adminRole],
+            confluent: { environmentId: environment.id, clusterId: cluster.id, serviceAccountIds: Object.fromEntries(accountIds) },
         };
     }
 

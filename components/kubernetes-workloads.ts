@@ -9,6 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig, Topology } from "../topology";
+import { AuditBridge } from "./audit-bridge";
 import { ServiceCredentials } from "./credentials";
 import type { KafkaCredential } from "./kafka";
 import { kubernetesProvider } from "./kubernetes-provider";
@@ -32,6 +33,8 @@ export interface KubernetesWorkloadsInputs {
         credentials: Record<string, KafkaCredential>;
         serviceRoleArns: Record<string, pulumi.Input<string>>;
     };
+    /** The stack's aws:region (the audit bridge signs MSK IAM tokens for it). */
+    awsRegion?: string;
     /** The offload bucket's broker identity and (GCS) key (OffloadBucket). */
     bucket?: { brokerIdentity: pulumi.Input<string>; brokerKey?: pulumi.Input<string> };
 }
@@ -39,6 +42,8 @@ export interface KubernetesWorkloadsInputs {
 export interface KubernetesWorkloads {
     provider: k8s.Provider;
     namespace: k8s.core.v1.Namespace;
+    /** The credential Secrets (what a workload declared elsewhere, such as the archive's Connect workers, waits on). */
+    credentials: pulumi.Resource[];
 }
 
 /** Declares the Kubernetes half as children of `host`, named `${name}-...` (MessagingPlatform passes itself). */
@@ -112,8 +117,24 @@ export function declareKubernetesWorkloads(host: pulumi.ComponentResource, name:
         { ...onKubernetes, dependsOn: servicesNeed },
     );
 
+    if (topology.auditBridge) {
+        // Its destination (the Kafka topic and its ACLs, or the Pulsar topic and its grant) exists before it starts.
+        const account = serviceAccountAnnotations[topology.auditBridge.service];
+        new AuditBridge(
+            `${name}-audit-bridge`,
+            {
+                topology,
+                secretChecksums: credentials.checksums,
+                ...(account ? { serviceAccountAnnotations: account } : {}),
+                ...(args.awsRegion ? { awsRegion: args.awsRegion } : {}),
+                ...(kafka ? { kafkaBootstrap: kafka.bootstrapServers } : {}),
+            },
+            { ...onKubernetes, dependsOn: servicesNeed },
+        );
+    }
+
     if (topology.observability.enabled) {
         new Observability(`${name}-observability`, { topology, secretChecksums: credentials.checksums, ...kafkaBootstrap }, withCredentials);
     }
-    return { provider, namespace };
+    return { provider, namespace, credentials: credentials.resources };
 }

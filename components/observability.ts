@@ -64,6 +64,23 @@ function escapeRegex(s: string): string {
     return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/**
+ * The control-event mirror's lag: events wait in control.audit (ready, not yet taken) while the bridge is down or a
+ * destination refuses it. Critical: audit continuity is mandatory (seed 002), and the queue is bounded (max-length with
+ * reject-publish), so a backlog left to grow ends in refused control events.
+ */
+function auditBridgeBacklogRule(topology: Topology, b: NonNullable<Topology["auditBridge"]>, labels: Record<string, string>): Rule {
+    return {
+        alert: "AuditBridgeBacklog",
+        expr: `sum by (vhost, queue) (rabbitmq_queue_messages_ready{vhost="${topology.rabbitmq.vhost}", queue="${b.queue}"}) > ${b.backlogAlert.threshold}`,
+        for: b.backlogAlert.for,
+        labels,
+        annotations: {
+            summary: `{{ $value }} control events wait in ${b.queue} for the audit bridge (to ${b.destinations.map((d) => `${d.name} ${d.topic}`).join(", ")}); dead-lettered ones are in ${b.deadLetterQueue}`,
+        },
+    };
+}
+
 /** The alert rules for a topology. Pure; exported for testing. */
 export function alertRules(topology: Topology, t: AlertThresholds): { name: string; rules: Rule[] }[] {
     const groups: { name: string; rules: Rule[] }[] = [];
@@ -122,6 +139,7 @@ export function alertRules(topology: Topology, t: AlertThresholds): { name: stri
                 labels: page("warning"),
                 annotations: { summary: "RabbitMQ queue {{ $labels.queue }} holds {{ $value }} ready messages" },
             },
+            ...(topology.auditBridge ? [auditBridgeBacklogRule(topology, topology.auditBridge, page("critical"))] : []),
         ],
     });
     return groups;
@@ -137,7 +155,7 @@ export function lagExporterArgs(e: LagExporterPlan): string[] {
     return [
         ...servers.flatMap((b) => b.split(",")).map((b) => `--kafka.server=${b}`),
         // Only the services' own groups and topics: a smoke test's or a developer's group must not page anyone.
-        `--group.filter=^(${e.groups.map(escape).join("|")})$`,
+        `--group.filter=^(${[...e.groups.map(escape), ...e.groupPrefixes.map((p) => `${escape(p)}.+`)].join("|")})$`,
         `--topic.filter=^(${e.topics.map(escape).join("|")})$`,
         ...(e.tls ? ["--tls.enabled", ...(e.caFile ? [`--tls.ca-file=${e.caFile}`] : [])] : []),
         ...(e.saslMechanism

@@ -8,6 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { OffloadPlan, Topology } from "../topology";
+import { hardenedGcsBucket, hardenedS3Bucket, tlsOnlyBucketPolicy } from "./hardened-bucket";
 
 export interface OffloadBucketArgs {
     /** The planned topology; `topology.offload` must be non-null (construct this component only when it is). */
@@ -55,22 +56,7 @@ const S3_BUCKET_ACTIONS = ["s3:ListBucket", "s3:GetBucketLocation"];
 const S3_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"];
 const KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"];
 
-/** A bucket policy that refuses every request not made over TLS. Exported for testing. */
-export function tlsOnlyBucketPolicy(bucketArn: string): string {
-    return JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [bucketArn, `${bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-        ],
-    });
-}
+export { tlsOnlyBucketPolicy };
 
 /**
  * The brokers' permissions: this bucket and its objects, and the bucket's KMS key used through S3 only.
@@ -156,22 +142,18 @@ export class OffloadBucket extends pulumi.ComponentResource {
         // kept bucket of its hardening (public access block, TLS-only policy, encryption) or the brokers of their
         // identity (offloaded ledgers stay readable).
         const parent = { parent: this, retainOnDelete: true };
-        const bucket = new gcp.storage.Bucket(
-            `${name}-bucket`,
+        const bucket = hardenedGcsBucket(
+            name,
             {
-                name: offload.bucket,
+                bucket: offload.bucket,
                 project,
                 location: offload.region,
                 storageClass: OFFLOAD_DEFAULTS.gcsStorageClass,
-                uniformBucketLevelAccess: true,
-                publicAccessPrevention: "enforced",
-                versioning: { enabled: true },
                 lifecycleRules: [
                     { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: offload.noncurrentVersionDays, withState: "ARCHIVED" } },
                     { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: OFFLOAD_DEFAULTS.abortIncompleteUploadDays } },
                 ],
-                ...(args.gcsKmsKeyName !== undefined ? { encryption: { defaultKmsKeyName: args.gcsKmsKeyName } } : {}),
-                forceDestroy: false,
+                ...(args.gcsKmsKeyName !== undefined ? { kmsKeyName: args.gcsKmsKeyName } : {}),
             },
             dataOpts,
         );
@@ -207,49 +189,14 @@ export class OffloadBucket extends pulumi.ComponentResource {
         // kept bucket of its hardening (public access block, TLS-only policy, encryption) or the brokers of their
         // identity (offloaded ledgers stay readable).
         const parent = { parent: this, retainOnDelete: true };
-        // Without the key the offloaded objects cannot be read: it is kept like the bucket.
-        const key = new aws.kms.Key(
-            `${name}-key`,
+        const { bucket, key } = hardenedS3Bucket(
+            name,
             {
+                bucket: offload.bucket,
                 region,
-                description: `Pulsar tiered-storage bucket ${offload.bucket}`,
-                enableKeyRotation: true,
-                deletionWindowInDays: OFFLOAD_DEFAULTS.kmsDeletionWindowDays,
-            },
-            dataOpts,
-        );
-        const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: offload.bucket, region, forceDestroy: false }, dataOpts);
-        const onBucket = { parent: bucket };
-        const publicAccess = new aws.s3.BucketPublicAccessBlock(
-            `${name}-public-access-block`,
-            { bucket: bucket.id, region, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            onBucket,
-        );
-        new aws.s3.BucketOwnershipControls(
-            `${name}-ownership`,
-            { bucket: bucket.id, region, rule: { objectOwnership: "BucketOwnerEnforced" } },
-            onBucket,
-        );
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-encryption`,
-            {
-                bucket: bucket.id,
-                region,
-                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
-            },
-            onBucket,
-        );
-        const versioning = new aws.s3.BucketVersioning(
-            `${name}-versioning`,
-            { bucket: bucket.id, region, versioningConfiguration: { status: "Enabled" } },
-            onBucket,
-        );
-        new aws.s3.BucketLifecycleConfiguration(
-            `${name}-lifecycle`,
-            {
-                bucket: bucket.id,
-                region,
-                rules: [
+                keyDescription: `Pulsar tiered-storage bucket ${offload.bucket}`,
+                kmsDeletionWindowDays: OFFLOAD_DEFAULTS.kmsDeletionWindowDays,
+                lifecycleRules: [
                     {
                         id: "expire-noncurrent-versions",
                         status: "Enabled",
@@ -259,14 +206,7 @@ export class OffloadBucket extends pulumi.ComponentResource {
                     },
                 ],
             },
-            // Lifecycle rules on noncurrent versions only apply once versioning is on.
-            { ...onBucket, dependsOn: [versioning] },
-        );
-        new aws.s3.BucketPolicy(
-            `${name}-tls-only`,
-            { bucket: bucket.id, region, policy: bucket.arn.apply(tlsOnlyBucketPolicy) },
-            // A bucket policy put while the public access block is being applied can be refused.
-            { ...onBucket, dependsOn: [publicAccess] },
+            dataOpts,
         );
 
         const role = new aws.iam.Role(

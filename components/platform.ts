@@ -8,7 +8,8 @@ import * as confluentcloud from "@pulumi/confluentcloud";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
-import { streamRouteOutputs, type PlatformConfig, type Topology } from "../topology";
+import { ARCHIVER, streamRouteOutputs, type PlatformConfig, type Topology } from "../topology";
+import { Archive } from "./archive";
 import { KafkaPlatform } from "./kafka";
 import { declareKubernetesWorkloads } from "./kubernetes-workloads";
 import { OffloadBucket } from "./offload-bucket";
@@ -59,12 +60,12 @@ export class MessagingPlatform extends pulumi.ComponentResource {
             },
             parent,
         );
-        const needsAws = topology.cloud === "aws" && (topology.kafka?.provider === "msk" || topology.offload !== null);
+        const needsAws = topology.cloud === "aws" && (topology.kafka?.provider === "msk" || topology.offload !== null || topology.archive !== null);
         const awsProvider = needsAws
             ? new aws.Provider(`${name}-aws`, { region: cloud.awsRegion as aws.Region | undefined }, parent)
             : undefined;
         const gcpProvider =
-            topology.offload?.driver === "google-cloud-storage"
+            topology.offload?.driver === "google-cloud-storage" || topology.archive?.bucket.store === "gcs"
                 ? new gcp.Provider(`${name}-gcp`, { project: cloud.gcpProject, region: cloud.gcpRegion }, parent)
                 : undefined;
         // Credentials come from CONFLUENT_CLOUD_API_KEY / CONFLUENT_CLOUD_API_SECRET in the environment.
@@ -105,13 +106,38 @@ export class MessagingPlatform extends pulumi.ComponentResource {
               )
             : undefined;
 
-        declareKubernetesWorkloads(this, name, {
+        const workloads = declareKubernetesWorkloads(this, name, {
             topology,
             platform,
             servicePasswordSeed,
+            ...(cloud.awsRegion ? { awsRegion: cloud.awsRegion } : {}),
             ...(kafka ? { kafka: { ready: kafka, bootstrapServers: kafka.bootstrapServers, credentials: kafka.credentials, serviceRoleArns: kafka.serviceRoleArns } } : {}),
             ...(bucket ? { bucket: { brokerIdentity: bucket.brokerIdentity, ...(bucket.brokerKey ? { brokerKey: bucket.brokerKey } : {}) } } : {}),
         });
+
+        const archive =
+            topology.archive && kafka
+                ? new Archive(
+                      `${name}-archive`,
+                      {
+                          topology,
+                          kafkaBootstrap: kafka.bootstrapServers,
+                          ...archiveLogin(platform, kafka),
+                          ...(kafka.clusterArn && platform.kafka.provider === "msk"
+                              ? { msk: { clusterArn: kafka.clusterArn, subnetIds: platform.kafka.subnetIds, securityGroupIds: platform.kafka.securityGroupIds } }
+                              : {}),
+                          ...(kafka.confluentCloud ? { confluent: confluentArchiver(kafka.confluentCloud) } : {}),
+                          ...(platform.kubernetes.oidcProviderArn ? { oidcProviderArn: platform.kubernetes.oidcProviderArn } : {}),
+                          ...(platform.kubernetes.oidcProviderUrl ? { oidcProviderUrl: platform.kubernetes.oidcProviderUrl } : {}),
+                          ...(topology.archive.bucket.store === "gcs" && cloud.gcpProject ? { gcpProject: cloud.gcpProject } : {}),
+                          kubernetesDependsOn: [workloads.namespace, ...workloads.credentials],
+                          ...(platform.archive.mskConnectPlugin ? { mskConnectPlugin: platform.archive.mskConnectPlugin } : {}),
+                          ...(platform.archive.connectImage ? { connectImage: platform.archive.connectImage } : {}),
+                          ...(platform.archive.connectImagePushSecret ? { connectImagePushSecret: platform.archive.connectImagePushSecret } : {}),
+                      },
+                      { parent: this, providers: [...archiveCloudProviders(topology, awsProvider, gcpProvider, confluentProvider), workloads.provider] },
+                  )
+                : undefined;
 
         // Absent things are left out rather than exported as undefined (the engine warns "Undefined value (bucketName)
         // will not show as a stack output" on every run for those).
@@ -133,6 +159,8 @@ export class MessagingPlatform extends pulumi.ComponentResource {
             /** Per stream: its state in this phase and where producers write and consumers read. */
             streamRoutes: streamRouteOutputs(topology.routes),
             bucketName: bucket ? bucket.bucketName : undefined,
+            /** The audit and telemetry archive's bucket (the smoke tool's last hop). */
+            archiveBucket: archive ? archive.bucketName : undefined,
             /** Read back by the next update (index.ts): offloaded ledgers keep the bucket and driver at any phase. */
             offloadActive: topology.offload !== null,
             // Service credentials are not stack outputs: policies (and anyone with `stack output --show-secrets`)
@@ -140,4 +168,27 @@ export class MessagingPlatform extends pulumi.ComponentResource {
         });
         this.registerOutputs(this.outputs);
     }
+}
+
+/** The archiver's Kafka user name for Strimzi's `authentication.username`: its own (MSK SCRAM), or the cluster's shared SASL user (external). */
+function archiveLogin(platform: PlatformConfig, kafka: KafkaPlatform): { kafkaUsername?: pulumi.Input<string> } {
+    const own = kafka.credentials[ARCHIVER]?.username;
+    if (own !== undefined) {
+        return { kafkaUsername: own };
+    }
+    return platform.kafka.provider === "external" && platform.kafka.sasl ? { kafkaUsername: platform.kafka.sasl.username } : {};
+}
+
+function confluentArchiver(c: NonNullable<KafkaPlatform["confluentCloud"]>): { environmentId: pulumi.Input<string>; clusterId: pulumi.Input<string>; serviceAccountId: pulumi.Input<string> } {
+    const serviceAccountId = c.serviceAccountIds[ARCHIVER];
+    if (serviceAccountId === undefined) {
+        throw new Error(`MessagingPlatform: the Confluent cluster has no service account for ${ARCHIVER} (it has no ACLs in the plan)`);
+    }
+    return { environmentId: c.environmentId, clusterId: c.clusterId, serviceAccountId };
+}
+
+/** The cloud providers the archive's resources use: the bucket's cloud, and Confluent's for a managed connector. */
+function archiveCloudProviders(topology: Topology, aws?: pulumi.ProviderResource, gcp?: pulumi.ProviderResource, confluent?: pulumi.ProviderResource): pulumi.ProviderResource[] {
+    const store = topology.archive?.bucket.store;
+    return [store === "s3" ? aws : gcp, topology.archive?.runtime === "confluent-managed" ? confluent : undefined].filter((p): p is pulumi.ProviderResource => p !== undefined);
 }

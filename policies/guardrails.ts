@@ -3,6 +3,7 @@
  * (policies/index.ts does that), so tests and `npm run policy` use this list.
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
+import { archivePolicies } from "./rules/archive";
 import { isolationPolicies } from "./rules/isolation";
 import { migrationPolicies, stackConfigFacts, type MigrationFactsSource } from "./rules/migration";
 import { reliabilityPolicies } from "./rules/reliability";
@@ -22,6 +23,7 @@ export const PACK_NAME = "messaging-guardrails";
 export function guardrails(level: EnforcementLevel, facts: MigrationFactsSource = stackConfigFacts): Policies {
     return [
         ...securityPolicies(level),
+        ...archivePolicies(level),
         ...reliabilityPolicies(level),
         ...workloadPolicies(level),
         ...tlsPolicies(level),

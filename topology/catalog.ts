@@ -218,7 +218,8 @@ export const STREAMS: readonly StreamSpec[] = [
         pulsarFrom: 1,
         cutoverAt: 2,
         producers: ["telescope-gateway"],
-        consumers: ["etl-pipeline"],
+        // audit-archiver: the telemetry is archived with the audit trail (seed 004, topology/archive-plan.ts).
+        consumers: ["etl-pipeline", "audit-archiver"],
     },
 ];
 

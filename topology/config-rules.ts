@@ -1,4 +1,5 @@
 /** The config rules that span several keys (environment guard rails, pairings, tenants, streams). Pure. */
+import { AUDIT_BRIDGE_SERVICE } from "./control-plane";
 import { GATE_NAMES, MATCHER_SERVICE, ORCHESTRATOR_SERVICES, SERVICES, STREAMS } from "./catalog";
 import type { ConfigProblem, PlatformConfig } from "./config-schema";
 import { kopImageTag, kopPairingProblem } from "./kop";
@@ -99,6 +100,37 @@ export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
                 if (c.kubernetes[key] === undefined) {
                     add(`kubernetes.${key}`, undefined, "the EKS cluster's IAM OIDC provider, required for S3 offload (the brokers assume their IAM role through it)");
                 }
+            }
+        }
+    }
+
+    // The archive (topology/archive-plan.ts): mandatory in prod, where audit continuity is (seed 002).
+    const ar = c.archive;
+    if (ar.bucket !== undefined) {
+        if (c.cloud === "none") {
+            add("archive.bucket", ar.bucket, `unset when cloud is "none": the archive needs an S3 (cloud: aws) or GCS (cloud: gcp) bucket`);
+        }
+        if (ar.region === undefined) {
+            add("archive.region", ar.region, "the archive bucket's region, required with archive.bucket");
+        }
+        if (ts.enabled && ts.bucket === ar.bucket) {
+            add("archive.bucket", ar.bucket, "a bucket of its own, not tieredStorage.bucket: the archive's lifecycle and grants differ from the offload's");
+        }
+        const mskIam = k.provider === "msk" && k.auth === "iam";
+        if (mskIam && ar.mskConnectPlugin === undefined && c.cloud !== "none") {
+            add("archive.mskConnectPlugin", undefined, "the sink plugin's ZIP in S3 ({ bucketArn, fileKey }), required for MSK Connect (MSK with kafka.auth iam)");
+        }
+        if (k.provider !== "confluent" && !mskIam && ar.connectImage === undefined && c.cloud !== "none") {
+            add("archive.connectImage", undefined, "the image (repository:tag) Strimzi builds the Kafka Connect workers into, required for the archive on Kubernetes (MSK with SCRAM, an existing cluster)");
+        }
+    } else if (c.environment === "prod") {
+        add("archive.bucket", ar.bucket, "an archive bucket name, required in prod: the audit trail is archived in every phase (seed 002, audit continuity)");
+    }
+    if (ar.bucket !== undefined && c.cloud === "aws" && k.provider !== "confluent" && !(k.provider === "msk" && k.auth === "iam")) {
+        // The Kubernetes Connect workers reach S3 through IRSA.
+        for (const key of ["oidcProviderArn", "oidcProviderUrl"] as const) {
+            if (c.kubernetes[key] === undefined) {
+                add(`kubernetes.${key}`, undefined, "the EKS cluster's IAM OIDC provider, required for the archive on S3 (the Connect workers assume their IAM role through it)");
             }
         }
     }
@@ -255,8 +287,8 @@ function kopSourceProblems(c: PlatformConfig): ConfigProblem[] {
 /** Apache's published Pulsar images: none of them contains a Kafka protocol handler. */
 export const STOCK_PULSAR_IMAGES: readonly string[] = ["apachepulsar/pulsar", "apachepulsar/pulsar-all", "docker.io/apachepulsar/pulsar", "docker.io/apachepulsar/pulsar-all"];
 
-/** The image names `orchestrator.digests` takes: the orchestrator services' and the matcher Function's. */
-export const ORCHESTRATOR_IMAGES: readonly string[] = [...ORCHESTRATOR_SERVICES, `${MATCHER_SERVICE}-function`];
+/** The image names `orchestrator.digests` takes: the orchestrator services', the matcher Function's and the audit bridge's. */
+export const ORCHESTRATOR_IMAGES: readonly string[] = [...ORCHESTRATOR_SERVICES, `${MATCHER_SERVICE}-function`, AUDIT_BRIDGE_SERVICE];
 
 /** prod runs every image by digest: a tag can be moved, a digest cannot. */
 function imagePinProblems(c: PlatformConfig): ConfigProblem[] {

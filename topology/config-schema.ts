@@ -234,6 +234,34 @@ const tieredStorageSchema = z.strictObject({
     retire: z.boolean().default(false),
 });
 
+const archiveSchema = z.strictObject({
+    /**
+     * The archive bucket (S3 on aws, GCS on gcp), created by this program, hardened and retained like the offload
+     * bucket. Required in prod (audit continuity, seed 002); without it (and on cloud none) nothing is archived.
+     */
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/).optional(),
+    /** The bucket's region; required with a bucket. */
+    region: nonEmpty.optional(),
+    /** Object prefix of the archive's files. @default "archive/" */
+    prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, { message: "segments of letters, digits, . _ -, each ending in /" }).default("archive/"),
+    /** Overwritten or deleted files stay recoverable this many days. @default 365 */
+    noncurrentVersionDays: z.number().int().min(1).default(365),
+    /** Files move to the cold storage class after this many days. @default 30 */
+    coldAfterDays: z.number().int().min(1).default(30),
+    /**
+     * Kafka Connect on Kubernetes (MSK with SCRAM, an existing cluster): the image Strimzi builds the workers into, with
+     * the sink plugin from Maven Central (`spec.build.output.image`, `repository:tag`). Required there.
+     */
+    connectImage: z.string().regex(/^[a-z0-9][a-z0-9./_-]*(:\d+)?(\/[a-z0-9._-]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { message: "repository:tag" }).optional(),
+    /** A kubernetes.io/dockerconfigjson Secret that may push connectImage (Strimzi `build.output.pushSecret`). @default none */
+    connectImagePushSecret: name.optional(),
+    /**
+     * MSK Connect (MSK with IAM auth): the sink plugin's ZIP in S3 (Aiven's S3 sink release, uploaded once; MSK Connect
+     * copies it when the plugin is created). Required there.
+     */
+    mskConnectPlugin: z.strictObject({ bucketArn: z.string().regex(/^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$/), fileKey: nonEmpty }).optional(),
+});
+
 const tenantSchema = z.strictObject({
     /** Pulsar tenant name; also used in Kubernetes resource names (DNS-1123 label). */
     name: name.refine((n) => n !== "public" && n !== "pulsar", { message: "reserved tenant name" }),
@@ -264,6 +292,8 @@ export const configSchema = z.strictObject({
     kafka: kafkaSchema,
     pulsar: pulsarSchema.prefault({}),
     tieredStorage: tieredStorageSchema.prefault({}),
+    /** The audit and telemetry archive (topology/archive-plan.ts). */
+    archive: archiveSchema.prefault({}),
     /** Per-tenant isolation from phase 3. @default [] */
     tenants: z.array(tenantSchema).default([]),
     /** Seed 002's go/no-go inputs; a critical stream cuts over only when its gate is true. */
@@ -278,6 +308,11 @@ export const configSchema = z.strictObject({
         managementEndpoint: z.url({ protocol: /^https?$/, message: "an http(s) URL, e.g. http://127.0.0.1:15672" }),
         /** AMQP endpoint the services connect to, e.g. amqp://127.0.0.1:5672. */
         amqpEndpoint: z.string().regex(/^amqps?:\/\/[^/\s]+$/),
+        /**
+         * The same endpoint as pods reach it (the audit bridge), when that differs from amqpEndpoint: a host-side
+         * 127.0.0.1 is the pod's own loopback. @default amqpEndpoint
+         */
+        clientAmqpEndpoint: z.string().regex(/^amqps?:\/\/[^/\s@]+$/).optional(),
         /** User the provider authenticates as; its password is the secret key `rabbitmqPassword`. */
         username: nonEmpty,
         /** @default "control" */

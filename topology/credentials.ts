@@ -18,6 +18,8 @@ export type CredentialValue =
     | { from: "kafka-jaas"; principal: string; mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512"; format?: "line" | "properties" }
     /** A Pulsar JWT whose subject is `role`, signed with the cluster's key; `prefix` e.g. `token:` for KoP/Function Mesh. */
     | { from: "pulsar-token"; role: string; prefix?: string }
+    /** The password of a RabbitMQ user the program creates (RabbitControlPlane derives it from the seed the same way). */
+    | { from: "rabbitmq-password"; user: string }
     /** A password derived from the stack's secret seed under `label` (e.g. the KoP keystore password). */
     | { from: "derived-password"; label: string }
     /** A fixed, non-secret value (e.g. the auth plugin class name Function Mesh reads from the same Secret). */
@@ -48,6 +50,7 @@ export const CREDENTIAL_KEYS = {
     kafkaPassword: "kafka-password",
     kopPassword: "kop-password",
     pulsarToken: "pulsar-token",
+    rabbitmqPassword: "rabbitmq-password",
     /** The Pulsar->Kafka sinks' Kafka login, a properties file with `sasl.jaas.config` (read by FileConfigProvider). */
     sinkJaas: "kafka-client.properties",
     /** Function Mesh `pulsar.authSecret` keys (function-mesh api/compute/v1alpha1 PulsarMessaging.AuthSecret). */

@@ -40,6 +40,7 @@ export function inventory(t: Topology): { area: string; holdsData: boolean; item
     const fp = (o: unknown) => JSON.stringify(o);
     return [
         { area: "kafka topics", holdsData: true, items: (t.kafka?.topics ?? []).map((x) => ({ id: x.name, fingerprint: fp(x) })) },
+        { area: "kafka connect topics", holdsData: true, items: connectTopics(t).map((x) => ({ id: x.name, fingerprint: fp(x) })) },
         {
             area: "kafka acls",
             holdsData: false,
@@ -57,8 +58,21 @@ export function inventory(t: Topology): { area: string; holdsData: boolean; item
         { area: "pulsar->kafka sinks", holdsData: false, items: t.sinks.map((s) => ({ id: s.name, fingerprint: fp(s) })) },
         { area: "deployments", holdsData: false, items: t.deployments.map((d) => ({ id: d.service, fingerprint: fp(d) })) },
         { area: "offload bucket", holdsData: true, items: t.offload ? [{ id: t.offload.bucket, fingerprint: fp(t.offload) }] : [] },
+        { area: "archive bucket", holdsData: true, items: t.archive ? [{ id: t.archive.bucket.name, fingerprint: fp(t.archive.bucket) }] : [] },
+        {
+            area: "archive connector",
+            holdsData: false,
+            items: t.archive ? [{ id: `${t.archive.connector} (${t.archive.runtime})`, fingerprint: fp({ class: t.archive.connectorClass, config: t.archive.config }) }] : [],
+        },
+        { area: "audit bridge", holdsData: false, items: t.auditBridge ? [{ id: t.auditBridge.service, fingerprint: fp(t.auditBridge.deployment) }] : [] },
         { area: "rabbitmq queues", holdsData: true, items: t.rabbitmq.queues.map((q) => ({ id: q.name, fingerprint: fp(q) })) },
     ];
+}
+
+/** The archive's Kafka topics besides the archived ones: its dead-letter topic and the Connect workers' internal topics. */
+function connectTopics(t: Topology): { name: string }[] {
+    const a = t.archive;
+    return a ? [...(a.deadLetterTopic ? [a.deadLetterTopic] : []), ...Object.values(a.workers?.topics ?? {})] : [];
 }
 
 function presence(before: boolean, after: boolean): Presence {

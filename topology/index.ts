@@ -26,3 +26,5 @@ export * from "./stage-plan";
 export * from "./stack-file";
 export * from "./transition";
 export * from "./update";
+export * from "./audit-plan";
+export * from "./archive-plan";

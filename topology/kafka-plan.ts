@@ -2,7 +2,23 @@
 import type { StreamSpec } from "./catalog";
 import type { PlatformConfig } from "./config";
 import type { KafkaAclOperation, KafkaAclPlan, KafkaAdminAclPlan, KafkaAdminPlan, KafkaClientSecurity, KafkaPlan, KafkaTopicPlan, SinkPlan, StreamRoute } from "./model";
+import { ARCHIVER, type ArchivePlan } from "./archive-plan";
 import { KAFKA_ADMIN_USER, KAFKA_SINK_SERVICE, LAG_EXPORTER_SERVICE, kafkaPrincipal } from "./naming";
+
+/** Confluent Cloud's managed connectors name their consumer group and dead-letter topic after their id (lcc-...). */
+export const CONFLUENT_CONNECTOR_GROUP_PREFIX = "connect-lcc-";
+export const CONFLUENT_CONNECTOR_DLQ_PREFIX = "dlq-lcc-";
+
+/**
+ * The consumer group a Kafka reader commits under: its service name, except the archiver, whose Kafka Connect sink
+ * commits under `connect-<connector>` (self-managed), or `connect-lcc-<id>` (Confluent's managed sink: a prefix).
+ */
+export function consumerGroupOf(service: string, archive: ArchivePlan | null): { name: string; pattern: "Literal" | "Prefixed" } {
+    if (service === ARCHIVER && archive) {
+        return archive.runtime === "confluent-managed" ? { name: CONFLUENT_CONNECTOR_GROUP_PREFIX, pattern: "Prefixed" } : { name: archive.consumerGroup, pattern: "Literal" };
+    }
+    return { name: service, pattern: "Literal" };
+}
 
 
 /** An Allow ACL on a literal resource name from any host: the only kind the platform grants. */
@@ -14,6 +30,7 @@ export function planKafka(
     routes: StreamRoute[],
     streams: Map<string, StreamSpec>,
     sinks: SinkPlan[],
+    archive: ArchivePlan | null = null,
 ): KafkaPlan {
     const k = config.kafka;
     const topics: KafkaTopicPlan[] = config.streams.map((s) => ({
@@ -31,10 +48,11 @@ export function planKafka(
     // Least privilege, as kafka-gitops and JulieOps derive it: Write+Describe per produced topic, Read+Describe
     // per consumed topic, Read on the consumer group named after the service; only for Kafka traffic of this phase.
     const acls = new Map<string, KafkaAclPlan>();
-    const grant = (service: string, resourceType: "Topic" | "Group", resourceName: string, operation: KafkaAclOperation) => {
-        const acl = allowLiteral(kafkaPrincipal(service), resourceType, resourceName, operation);
-        acls.set(`${acl.principal}|${resourceType}|${resourceName}|${operation}`, acl);
+    const grant = (service: string, resourceType: "Topic" | "Group", resourceName: string, operation: KafkaAclOperation, patternType: "Literal" | "Prefixed" = "Literal") => {
+        const acl = { ...allowLiteral(kafkaPrincipal(service), resourceType, resourceName, operation), patternType };
+        acls.set(`${acl.principal}|${resourceType}|${patternType}|${resourceName}|${operation}`, acl);
     };
+    const groupOf = (service: string) => consumerGroupOf(service, archive);
     for (const r of routes) {
         const s = streams.get(r.stream) as StreamSpec;
         if (r.produce.some((e) => e.broker === "kafka")) {
@@ -46,7 +64,28 @@ export function planKafka(
         for (const c of r.consume.filter((e) => e.broker === "kafka")) {
             grant(c.service, "Topic", s.kafkaTopic, "Read");
             grant(c.service, "Topic", s.kafkaTopic, "Describe");
-            grant(c.service, "Group", c.service, "Read");
+            const g = groupOf(c.service);
+            grant(c.service, "Group", g.name, "Read", g.pattern);
+        }
+    }
+    // The archive's Connect runtime: the dead-letter topic it writes, and (Strimzi) the workers' group and internal
+    // topics, all as the archiver (the workers' own login). Confluent's managed sink writes `dlq-lcc-<id>`, a topic it
+    // creates (Create and Write on that prefix; docs.confluent.io "Manage ACLs for managed connectors").
+    if (archive) {
+        if (archive.deadLetterTopic) {
+            grant(ARCHIVER, "Topic", archive.deadLetterTopic.name, "Write");
+            grant(ARCHIVER, "Topic", archive.deadLetterTopic.name, "Describe");
+        } else {
+            grant(ARCHIVER, "Topic", CONFLUENT_CONNECTOR_DLQ_PREFIX, "Write", "Prefixed");
+            grant(ARCHIVER, "Topic", CONFLUENT_CONNECTOR_DLQ_PREFIX, "Describe", "Prefixed");
+        }
+        if (archive.workers) {
+            grant(ARCHIVER, "Group", archive.workers.groupId, "Read");
+            for (const t of Object.values(archive.workers.topics)) {
+                for (const op of ["Read", "Write", "Describe"] as const) {
+                    grant(ARCHIVER, "Topic", t.name, op);
+                }
+            }
         }
     }
     for (const sink of sinks) {
@@ -59,12 +98,13 @@ export function planKafka(
         const consumed = routes.flatMap((r) => r.consume.filter((c) => c.broker === "kafka" && c.protocol === "kafka").map((c) => ({ topic: c.topic, group: c.service })));
         for (const { topic, group } of consumed) {
             grant(LAG_EXPORTER_SERVICE, "Topic", topic, "Describe");
-            grant(LAG_EXPORTER_SERVICE, "Group", group, "Describe");
+            const g = groupOf(group);
+            grant(LAG_EXPORTER_SERVICE, "Group", g.name, "Describe", g.pattern);
         }
     }
     const sorted = [...acls.values()].sort((a, b) =>
-        `${a.principal}|${a.resourceType}|${a.resourceName}|${a.operation}`.localeCompare(
-            `${b.principal}|${b.resourceType}|${b.resourceName}|${b.operation}`,
+        `${a.principal}|${a.resourceType}|${a.resourceName}|${a.patternType}|${a.operation}`.localeCompare(
+            `${b.principal}|${b.resourceType}|${b.resourceName}|${b.patternType}|${b.operation}`,
         ),
     );
     return {

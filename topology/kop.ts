@@ -81,3 +81,22 @@ export function parseKopImageTag(tag: string): { pulsar: string; distribution: K
     const m = /^(\d+\.\d+\.\d+)-(starlight|streamnative)-(\d+\.\d+\.\d+\.\d+)(?:@sha256:[0-9a-f]{64})?$/.exec(tag);
     return m ? { pulsar: m[1] as string, distribution: m[2] as KopDistribution, kop: m[3] as string } : undefined;
 }
+
+/** The Kafka name KoP gives a Pulsar topic: short in its default namespace, `tenant.namespace.topic` elsewhere. */
+export function kopTopicName(pulsarTopic: string, defaultNamespace: string): string {
+    const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(pulsarTopic);
+    if (!m) {
+        throw new Error(`not a persistent Pulsar topic name: ${pulsarTopic}`);
+    }
+    const [, tenant, namespace, topic] = m;
+    return `${tenant}/${namespace}` === defaultNamespace ? (topic as string) : `${tenant}.${namespace}.${topic}`;
+}
+
+/**
+ * KoP's default namespace (`kafkaTenant/kafkaNamespace` of the broker config): Kafka clients reach topics in it by
+ * their short name, others as `tenant.namespace.topic` (StreamNative docs, "Kafka multi-tenancy: topic naming rule").
+ */
+export function kopDefaultNamespaceOf(brokerConfig: Record<string, string>): string {
+    // Unset keys mean KoP's own defaults (kafkaTenant=public, kafkaNamespace=default).
+    return `${brokerConfig.PULSAR_PREFIX_kafkaTenant ?? "public"}/${brokerConfig.PULSAR_PREFIX_kafkaNamespace ?? "default"}`;
+}

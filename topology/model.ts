@@ -6,6 +6,8 @@ import type { Criticality, GateName } from "./catalog";
 import type { Cloud, Environment, PlatformConfig } from "./config";
 import type { CredentialSecretPlan, PulsarAuthPlan, SecretKeyRef } from "./credentials";
 import type { PhaseCapabilities, PhaseId, PhaseName } from "./phases";
+import type { ArchivePlan } from "./archive-plan";
+import type { AuditBridgePlan } from "./audit-plan";
 import type { ObservabilityPlan } from "./observability-plan";
 import type { PulsarSizing } from "./sizing";
 
@@ -61,7 +63,11 @@ export interface KafkaAclPlan {
     principal: string;
     resourceType: "Topic" | "Group";
     resourceName: string;
-    patternType: "Literal";
+    /**
+     * Literal everywhere except where a managed connector names its own resources at creation (Confluent Cloud's
+     * `dlq-lcc-<id>` topic and `connect-lcc-<id>` group): a Prefixed grant on that fixed prefix, never an empty one.
+     */
+    patternType: "Literal" | "Prefixed";
     operation: KafkaAclOperation;
     permissionType: "Allow";
     host: "*";
@@ -473,6 +479,10 @@ export interface Topology {
     /** Set in a staged transition's prepare and switch updates. */
     transition?: TransitionStagePlan;
     rabbitmq: RabbitPlan;
+    /** The control-event mirror control.audit -> audit-trail (topology/audit-plan.ts); null where nothing writes audit-trail. */
+    auditBridge: AuditBridgePlan | null;
+    /** The audit and telemetry archive (topology/archive-plan.ts); null without an object store or Kafka. */
+    archive: ArchivePlan | null;
     offload: OffloadPlan | null;
     /** Credential Secrets and what each key holds; exactly the keys something in this plan references. */
     credentials: CredentialSecretPlan[];

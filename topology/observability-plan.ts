@@ -14,6 +14,8 @@
  */
 import type { PlatformConfig } from "./config";
 import { CREDENTIAL_KEYS, type CredentialBook, type SecretKeyRef } from "./credentials";
+import type { ArchivePlan } from "./archive-plan";
+import { consumerGroupOf } from "./kafka-plan";
 import type { KafkaPlan, PulsarPlan, StreamRoute } from "./model";
 import { LAG_EXPORTER_SERVICE, pulsarRole } from "./naming";
 
@@ -37,6 +39,8 @@ export interface LagExporterPlan {
     replicas: number;
     /** Only these groups and topics are exported (the services' own). */
     groups: string[];
+    /** And the groups that start with one of these (a managed connector's `connect-lcc-<id>`). */
+    groupPrefixes: string[];
     topics: string[];
 }
 
@@ -53,7 +57,14 @@ const SASL = { PLAIN: "plain", "SCRAM-SHA-256": "scram-sha256", "SCRAM-SHA-512":
 /** The rabbitmq_prometheus plugin's listener (rabbitmq.com/docs/prometheus: 15692, TLS 15691). */
 const RABBITMQ_PROMETHEUS_PORT = { http: 15692, https: 15691 } as const;
 
-export function planObservability(config: PlatformConfig, routes: StreamRoute[], kafka: KafkaPlan | null, pulsar: PulsarPlan | null, book: CredentialBook): ObservabilityPlan {
+export function planObservability(
+    config: PlatformConfig,
+    routes: StreamRoute[],
+    kafka: KafkaPlan | null,
+    pulsar: PulsarPlan | null,
+    book: CredentialBook,
+    archive: ArchivePlan | null = null,
+): ObservabilityPlan {
     const o = config.observability;
     if (!o.enabled) {
         return { enabled: false, exporterImage: o.kafkaExporterImage, lagExporters: [], rabbitmqMetrics: null };
@@ -79,7 +90,9 @@ export function planObservability(config: PlatformConfig, routes: StreamRoute[],
                       password: book.ref(LAG_EXPORTER_SERVICE, CREDENTIAL_KEYS.kafkaPassword, { from: "kafka-password", principal: LAG_EXPORTER_SERVICE }),
                   }
                 : {}),
-            groups: [...new Set(onKafka.map((c) => c.service))].sort(),
+            // The archiver's lag is its Kafka Connect sink's group (topology/kafka-plan.ts consumerGroupOf).
+            groups: [...new Set(onKafka.map((c) => consumerGroupOf(c.service, archive)).filter((g) => g.pattern === "Literal").map((g) => g.name))].sort(),
+            groupPrefixes: [...new Set(onKafka.map((c) => consumerGroupOf(c.service, archive)).filter((g) => g.pattern === "Prefixed").map((g) => g.name))].sort(),
             topics: [...new Set(onKafka.map((c) => c.topic))].sort(),
         });
     }
@@ -102,6 +115,7 @@ export function planObservability(config: PlatformConfig, routes: StreamRoute[],
                 : {}),
             ...(pulsar.tls ? { caFile: pulsar.tls.trust.file } : {}),
             groups: [...new Set(onKop.map((c) => c.service))].sort(),
+            groupPrefixes: [],
             topics: [...new Set(onKop.map((c) => c.topic))].sort(),
         });
     }

@@ -6,6 +6,8 @@
  * rabbit-plan.ts); components realise the returned Topology and never look at the phase number. Pure: no Pulumi
  * imports, no I/O.
  */
+import { planArchive, planArchiveCredentials } from "./archive-plan";
+import { planAuditBridge } from "./audit-plan";
 import { ConfigError, type PlatformConfig } from "./config";
 import { CredentialBook } from "./credentials";
 import { planFunctions, planSinks } from "./functions-plan";
@@ -48,11 +50,14 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
     const pulsar = caps.pulsar ? planPulsar(config, caps, routes, streamsByName, tenantNames, book) : null;
     const kafkaSecurity = kafkaPresent ? kafkaClientSecurity(config.kafka) : null;
     const sinks = pulsar ? planSinks(routes, streamsByName, pulsar, kafkaSecurity, book) : [];
-    const kafka = kafkaPresent ? planKafka(config, routes, streamsByName, sinks) : null;
+    const archive = kafkaPresent ? planArchive(config, routes, streamsByName) : null;
+    const kafka = kafkaPresent ? planKafka(config, routes, streamsByName, sinks, archive) : null;
+    planArchiveCredentials(archive, kafka, book);
     const tenantDirectory = pulsar ? planTenantDirectory(caps, tenantNames) : null;
     const deployments = planDeployments(config, caps, pulsar, kafka, tenantDirectory, book);
     const functions = pulsar && caps.matcher === "function" ? planFunctions(config, tenantNames, pulsar, book) : [];
-    const observability = planObservability(config, routes, kafka, pulsar, book);
+    const auditBridge = planAuditBridge(config, routes, kafka, pulsar, book);
+    const observability = planObservability(config, routes, kafka, pulsar, book, archive);
     const offload = planOffload(config, caps, deployed);
     if (pulsar && offload) {
         applyOffloadThresholds(pulsar, offload);
@@ -73,6 +78,8 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
         sinks,
         mirrors: [],
         rabbitmq: planRabbit(config),
+        auditBridge,
+        archive,
         offload,
         credentials: book.list(),
         kubernetes: {

@@ -6,6 +6,7 @@
  * read its stack's config with `pulumi.Config` (pulumi/pulumi#3612); the offline runner sets the same config under
  * mocks. Tests inject facts directly. Unknown facts take the strict reading (gate not approved, no decommission).
  */
+import { isArchiveBucket } from "./archive";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { MATCHER_SERVICE, STREAMS } from "../../topology/catalog";
@@ -148,7 +149,8 @@ export function offloadThresholdsOnNamespaces(level: EnforcementLevel): StackVal
         description: "When an offload bucket exists, every Pulsar namespace sets offload size and time thresholds.",
         enforcementLevel: level,
         validateStack: (args, report) => {
-            const buckets = [...ofType(args.resources, TYPES.s3Bucket), ...ofType(args.resources, TYPES.gcsBucket)];
+            // The archive's bucket is not an offload target (policies/rules/archive.ts).
+            const buckets = [...ofType(args.resources, TYPES.s3Bucket), ...ofType(args.resources, TYPES.gcsBucket)].filter((b) => !isArchiveBucket(b));
             if (buckets.length === 0) {
                 return;
             }

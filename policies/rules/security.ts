@@ -461,7 +461,7 @@ export function noSecretStackOutputs(level: EnforcementLevel): StackValidationPo
 // ---------------------------------------------------------------------------------------------
 // Offload IAM.
 
-interface Statement {
+export interface Statement {
     Effect?: string;
     Action?: unknown;
     Resource?: unknown;
@@ -485,7 +485,12 @@ function statements(doc: Record<string, unknown>): Statement[] {
     return (Array.isArray(s) ? s : s === undefined ? [] : [s]).map((x) => (record(x) ?? {}) as Statement);
 }
 
-function asList(v: unknown): string[] {
+/** The statements of an IAM policy document (a JSON string or an object); [] when it does not parse. */
+export function policyStatements(policy: unknown): Statement[] {
+    return statements(parseDocument(policy));
+}
+
+export function asList(v: unknown): string[] {
     return (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String);
 }
 

@@ -7,6 +7,7 @@
  * dual-published stream), so every endpoint the phase uses carries a message. A control probe is one RabbitMQ path: a command published to the control exchange and consumed from the
  * queue its routing key reaches, or rejected there and consumed from the dead-letter queue.
  */
+import { kopDefaultNamespaceOf, kopTopicName } from "../../topology/kop";
 import type { Endpoint, RabbitPlan, StreamRoute, StreamState, Topology } from "../../topology";
 
 /** The client and endpoint a probe end uses: Kafka itself, Pulsar through KoP (a Kafka client), native Pulsar. */
@@ -33,24 +34,11 @@ export interface StreamProbe {
     consumers: string[];
 }
 
-/** The Kafka name KoP gives a Pulsar topic: short in its default namespace, `tenant.namespace.topic` elsewhere. */
-export function kopTopicName(pulsarTopic: string, defaultNamespace: string): string {
-    const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(pulsarTopic);
-    if (!m) {
-        throw new Error(`not a persistent Pulsar topic name: ${pulsarTopic}`);
-    }
-    const [, tenant, namespace, topic] = m;
-    return `${tenant}/${namespace}` === defaultNamespace ? (topic as string) : `${tenant}.${namespace}.${topic}`;
-}
+export { kopTopicName } from "../../topology/kop";
 
-/**
- * KoP's default namespace (`kafkaTenant/kafkaNamespace` of the broker config): Kafka clients reach topics in it by
- * their short name (StreamNative docs, "Kafka multi-tenancy: topic naming rule").
- */
+/** KoP's default namespace of a topology (topology/kop.ts kopDefaultNamespaceOf). */
 export function kopDefaultNamespace(t: Topology): string {
-    const cfg = t.pulsar?.kop.brokerConfig ?? {};
-    // Unset keys mean KoP's own defaults (kafkaTenant=public, kafkaNamespace=default).
-    return `${cfg.PULSAR_PREFIX_kafkaTenant ?? "public"}/${cfg.PULSAR_PREFIX_kafkaNamespace ?? "default"}`;
+    return kopDefaultNamespaceOf(t.pulsar?.kop.brokerConfig ?? {});
 }
 
 function transportOf(e: Endpoint): Transport {

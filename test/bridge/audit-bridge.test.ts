@@ -57,7 +57,8 @@ function settings(topic = TOPIC, prefetch = 100): BridgeSettings {
         AUDIT_BRIDGE_QUEUE: AUDIT_QUEUE,
         RABBITMQ_USERNAME: BRIDGE_USER,
         RABBITMQ_PASSWORD: BRIDGE_PASSWORD,
-        AUDIT_BRIDGE_DESTINATIONS: JSON.stringify([{ name: "kafka", brokers: kfake.bootstrap.split(","), topic }]),
+        AUDIT_BRIDGE_DESTINATIONS: JSON.stringify([{ name: "kafka", brokersEnv: "AUDIT_KAFKA_BROKERS", topic }]),
+        AUDIT_KAFKA_BROKERS: kfake.bootstrap,
         AUDIT_BRIDGE_HEALTH_PORT: "0",
         AUDIT_BRIDGE_PREFETCH: String(prefetch),
     });
@@ -259,9 +260,13 @@ describe("audit bridge against RabbitMQ and a Kafka-protocol broker", () => {
         expect(() =>
             readSettings({
                 ...base,
-                AUDIT_BRIDGE_DESTINATIONS: JSON.stringify([{ name: "kafka", brokers: ["b:9096"], topic: TOPIC, sasl: { mechanism: "scram-sha-512", usernameEnv: "KAFKA_SASL_USERNAME", passwordEnv: "KAFKA_SASL_PASSWORD" } }]),
+                AUDIT_KAFKA_BROKERS: "b:9096",
+                AUDIT_BRIDGE_DESTINATIONS: JSON.stringify([{ name: "kafka", brokersEnv: "AUDIT_KAFKA_BROKERS", topic: TOPIC, sasl: { mechanism: "scram-sha-512", usernameEnv: "KAFKA_SASL_USERNAME", passwordEnv: "KAFKA_SASL_PASSWORD" } }]),
             }),
         ).toThrow(/KAFKA_SASL_USERNAME .*not set/);
         expect(() => readSettings({ ...base, AUDIT_BRIDGE_AMQP_URL: "amqp://user:pw@host:5672", AUDIT_BRIDGE_DESTINATIONS: "[]" })).toThrow(/AUDIT_BRIDGE_AMQP_URL/);
+        expect(() =>
+            readSettings({ ...base, AUDIT_BRIDGE_DESTINATIONS: JSON.stringify([{ name: "kafka", brokersEnv: "AUDIT_KAFKA_BROKERS", topic: TOPIC }]) }),
+        ).toThrow(/AUDIT_KAFKA_BROKERS .*host:port/);
     });
 });

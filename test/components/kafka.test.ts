@@ -75,6 +75,7 @@ describe("KafkaPlatform", () => {
         const iamStack = editRaw("prod", (v) => {
             v.phase = 1;
             v.kafka.auth = "iam";
+            v.archive.mskConnectPlugin = { bucketArn: "arn:aws:s3:::cosmic-ai-artifacts", fileKey: "connect/aiven-s3.zip" };
         });
         make("mskiam", plan(validateConfig(iamStack)), {
             oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC",
@@ -210,7 +211,15 @@ describe("KafkaPlatform", () => {
         it("creates every planned topic with its partitions, replication and config, kept and protected", () => {
             const k = kafkaOf("msk3");
             const topics = under(T.topic, "msk3");
-            expect(topics).toHaveLength(k.topics.length);
+            // The archive's Kafka Connect topics (dead-letter, the workers' internal ones) are data too.
+            const archive = built.msk3!.topology.archive!;
+            const connect = [archive.deadLetterTopic!, ...Object.values(archive.workers!.topics)];
+            expect(topics).toHaveLength(k.topics.length + connect.length);
+            for (const t of connect) {
+                const r = capture.one(T.topic, `msk3-topic-${t.name}`);
+                expect(plain(r.inputs)).toEqual({ name: t.name, partitions: t.partitions, replicationFactor: 3, config: t.config });
+                expect(capture.options.get(r.name)).toMatchObject({ retainOnDelete: true, protect: true });
+            }
             for (const t of k.topics) {
                 const r = capture.one(T.topic, `msk3-topic-${t.name}`);
                 expect(plain(r.inputs)).toEqual({ name: t.name, partitions: t.partitions, replicationFactor: 3, config: t.config });

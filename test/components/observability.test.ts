@@ -16,10 +16,10 @@ const alerts = (stack: "local" | "dev" | "prod", phase: number) =>
 
 describe("alert rules follow the topology", () => {
     it("phase 0: Kafka lag and RabbitMQ depth, no Pulsar alerts", () => {
-        expect(alerts("dev", 0)).toEqual(["KafkaConsumerLagHigh", "RabbitQueueDepthHigh"]);
+        expect(alerts("dev", 0)).toEqual(["KafkaConsumerLagHigh", "RabbitQueueDepthHigh", "AuditBridgeBacklog"]);
     });
     it("phase 1: + Pulsar backlog", () => {
-        expect(alerts("dev", 1)).toEqual(["KafkaConsumerLagHigh", "PulsarBacklogHigh", "RabbitQueueDepthHigh"]);
+        expect(alerts("dev", 1)).toEqual(["KafkaConsumerLagHigh", "PulsarBacklogHigh", "RabbitQueueDepthHigh", "AuditBridgeBacklog"]);
     });
     it("phase 3 with offload: + offload failures", () => {
         expect(alerts("prod", 3)).toContain("PulsarOffloadFailing");

@@ -57,9 +57,9 @@ const without = (pick: (r: CapturedResource) => boolean) => (resources: Captured
 
 export const BAD: BadFixture[] = [
     { name: "public bucket policies allowed", policy: "s3-bucket-public-access-blocked", fragment: "blockPublicPolicy", edit: byName("platform-offload-public-access-block", (p) => (p.blockPublicPolicy = false)) },
-    { name: "no bucket encryption", policy: "s3-bucket-encrypted", fragment: "no server-side encryption", edit: without((r) => r.type === TYPES.s3Encryption) },
+    { name: "no bucket encryption", policy: "s3-bucket-encrypted", fragment: "no server-side encryption", edit: without((r) => r.type === TYPES.s3Encryption && r.name === "platform-offload-encryption") },
     { name: "versioning suspended", policy: "s3-bucket-versioned", fragment: "Suspended", edit: byName("platform-offload-versioning", (p) => (p.versioningConfiguration.status = "Suspended")) },
-    { name: "no TLS-only bucket policy", policy: "s3-bucket-tls-only", fragment: "without TLS", edit: without((r) => r.type === TYPES.s3Policy) },
+    { name: "no TLS-only bucket policy", policy: "s3-bucket-tls-only", fragment: "without TLS", edit: without((r) => r.type === TYPES.s3Policy && r.name === "platform-offload-tls-only") },
     { name: "MSK plaintext listener", policy: "msk-tls-in-transit", fragment: "TLS_PLAINTEXT", edit: byName("platform-kafka-cluster", (p) => (p.encryptionInfo.encryptionInTransit.clientBroker = "TLS_PLAINTEXT")) },
     { name: "MSK unauthenticated clients", policy: "msk-authenticated-clients", fragment: "unauthenticated", edit: byName("platform-kafka-cluster", (p) => (p.clientAuthentication.unauthenticated = true)) },
     { name: "MSK AWS-managed key", policy: "msk-encrypted-at-rest", fragment: "encryptionAtRestKmsKeyArn", edit: byName("platform-kafka-cluster", (p) => delete p.encryptionInfo.encryptionAtRestKmsKeyArn) },
@@ -87,6 +87,22 @@ export const BAD: BadFixture[] = [
     { name: "literal SASL password", policy: "no-literal-secrets", fragment: "KAFKA_SASL_PASSWORD", edit: byName("platform-orchestrator-ingress-gateway", (p) => container(p).env.push({ name: "KAFKA_SASL_PASSWORD", value: "hunter2" })) },
     { name: "exported token", policy: "no-secret-stack-outputs", fragment: "pulsarAdminToken", edit: byName("messaging-platform-prod", (p) => (p.pulsarAdminToken = "x")) },
     { name: "offload role on every bucket", policy: "offload-iam-scoped-to-bucket", fragment: 'on "*"', edit: byName("platform-offload-broker-policy", (p) => (p.policy = JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] }))) },
+    {
+        name: "an archive writer that may delete what is archived",
+        policy: "archive-append-only",
+        fragment: 's3:DeleteObject on the archive bucket "cosmic-ai-prod-archive"',
+        edit: byName("platform-archive-connect-policy", (p) => {
+            const doc = JSON.parse(p.policy);
+            doc.Statement[1].Action.push("s3:DeleteObject");
+            p.policy = JSON.stringify(doc);
+        }),
+    },
+    {
+        name: "a prod stack whose archive connector no longer reads audit-trail",
+        policy: "archive-in-prod",
+        fragment: "no archive connector reads audit-trail",
+        edit: byName("platform-archive-connector", (p) => (p.spec.config.topics = "telescope-telemetry")),
+    },
     { name: "guest with permissions in prod", policy: "rabbitmq-no-guest-permissions", fragment: "guest", edit: byName("platform-control-plane-admin-permissions", (p) => (p.user = "guest")) },
     { name: "topic with replication 2", policy: "kafka-topic-replicated", fragment: "replicationFactor 2", edit: byName("platform-kafka-topic-audit-trail", (p) => (p.replicationFactor = 2)) },
     { name: "transient exchange", policy: "rabbitmq-durable", fragment: "not durable", edit: byName("platform-control-plane-exchange-control", (p) => (p.settings.durable = false)) },
@@ -191,6 +207,6 @@ export const BAD: BadFixture[] = [
     { name: "a JSON Schema document registered as a Pulsar schema", policy: "schemas-parse-as-avro", fragment: "must be an Avro record", edit: byName("platform-pulsar-tenancy-topic-public-default-user-requests", (p) => (p.spec.schemaInfo.schema = JSON.stringify({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" }))) },
     { name: "prod ledgers on two bookies", policy: "pulsar-durability", fragment: "ensemble/write/ack quorum 2/2/2", edit: byName("platform-pulsar-release", (p) => Object.assign(p.values.broker.configData, { managedLedgerDefaultEnsembleSize: "2", managedLedgerDefaultWriteQuorum: "2", managedLedgerDefaultAckQuorum: "2" })) },
     { name: "prod brokers downloading their handler", policy: "kop-handler-pinned", fragment: "fetches the KoP handler at every start", phase: 1, edit: byName("platform-pulsar-release", (p) => (p.values.broker.initContainers = [PINNED_FETCH])) },
-    { name: "RabbitMQ scraped without per-queue series", policy: "alerts-have-producers", fragment: "RabbitQueueDepthHigh", edit: (rs) => rs.map((r) => (r.type === "kubernetes:monitoring.coreos.com/v1alpha1:ScrapeConfig" ? { ...r, inputs: { ...r.inputs, spec: { ...(r.inputs.spec as object), metricsPath: "/metrics" } }, outputs: { ...r.outputs, spec: { ...(r.outputs.spec as object), metricsPath: "/metrics" } } } : r)) },
+    { name: "RabbitMQ scraped without per-queue series", policy: "alerts-have-producers", fragment: "RabbitQueueDepthHigh", alsoFires: ["alerts-have-producers"], edit: (rs) => rs.map((r) => (r.type === "kubernetes:monitoring.coreos.com/v1alpha1:ScrapeConfig" ? { ...r, inputs: { ...r.inputs, spec: { ...(r.inputs.spec as object), metricsPath: "/metrics" } }, outputs: { ...r.outputs, spec: { ...(r.outputs.spec as object), metricsPath: "/metrics" } } } : r)) },
     { name: "a dead-letter queue that drops the oldest", policy: "rabbitmq-queues-bounded", fragment: "overflow drop-head", edit: byName("platform-control-plane-policy-control-dead-letter-bounded", (p) => delete p.policy.definition.overflow) },
 ];

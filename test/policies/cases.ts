@@ -5,6 +5,7 @@
 import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { CapturedResource } from "../../policies/offline";
 import { TYPES } from "../../policies/rules/common";
+import * as archive from "../../policies/rules/archive";
 import * as isolation from "../../policies/rules/isolation";
 import * as migration from "../../policies/rules/migration";
 import * as reliability from "../../policies/rules/reliability";
@@ -110,6 +111,46 @@ export const SPECS: Record<string, PolicySpec> = {
                 resources: edited(s3Bucket(), ofType(TYPES.s3Policy), (r) => set(r, (p) => (p.policy = JSON.stringify({ Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }] })))),
                 expect: ["accepts requests without TLS"],
             },
+        ],
+    },
+    "archive-append-only": {
+        make: archive.archiveAppendOnly,
+        cases: [
+            { name: "prod: the Connect workers' role may put objects only", resources: prod3, expect: [] },
+            {
+                name: "a writer with s3:* on the archive, and another that may change its lifecycle",
+                resources: [
+                    ...prod3,
+                    res(TYPES.iamRolePolicy, "wide", { role: "r", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::cosmic-ai-prod-archive/*" }] }) }),
+                    res(TYPES.iamUserPolicy, "lifecycle", { user: "u", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["s3:PutObject", "s3:PutLifecycleConfiguration"], Resource: "arn:aws:s3:::cosmic-ai-prod-archive" }] }) }),
+                ],
+                expect: ['IAM policy wide allows s3:* on the archive bucket', 'IAM policy lifecycle allows s3:PutLifecycleConfiguration'],
+            },
+            {
+                name: "the same grants on another bucket are not this policy's business",
+                resources: [...prod3, res(TYPES.iamRolePolicy, "other", { role: "r", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:DeleteObject", Resource: "arn:aws:s3:::other/*" }] }) })],
+                expect: [],
+            },
+            { name: "dev: the GCS writer creates objects only", resources: goodStack("dev", 3), expect: [] },
+            {
+                name: "dev: a GCS writer with objectAdmin on the archive",
+                resources: edited(goodStack("dev", 3), named("platform-archive-writer-creator"), (r) => set(r, (p) => (p.role = "roles/storage.objectAdmin"))),
+                expect: ["grants roles/storage.objectAdmin on the archive bucket \"cosmic-ai-dev-archive\""],
+            },
+        ],
+    },
+    "archive-in-prod": {
+        make: archive.archiveInProd,
+        cases: [
+            { name: "prod with its archive", resources: prod3, config: PROD, expect: [] },
+            { name: "dev (Confluent's managed sink)", resources: goodStack("dev", 0), config: PROD, expect: [] },
+            {
+                name: "prod without the archive",
+                resources: prod3.filter((r) => !r.name.startsWith("platform-archive")),
+                config: PROD,
+                expect: ["no archive bucket", "no archive connector reads audit-trail"],
+            },
+            { name: "the same in dev is not required", resources: prod3.filter((r) => !r.name.startsWith("platform-archive")), config: DEV, expect: [] },
         ],
     },
     "gcs-bucket-locked-down": {

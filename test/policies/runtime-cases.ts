@@ -476,7 +476,8 @@ export const RUNTIME_SPECS: Record<string, PolicySpec> = {
             {
                 name: "was: RabbitMQ scraped on /metrics (aggregated per node)",
                 resources: edited(prod3, ofType(observability.SCRAPE_CONFIG_TYPE), (r) => set(r, (p) => (p.spec.metricsPath = "/metrics"))),
-                expect: ["alert RabbitQueueDepthHigh: reads rabbitmq_queue_messages_ready, but nothing produces it"],
+                // Both alerts on the queues' series: the queue depths and the audit bridge's backlog.
+                expect: ["alert RabbitQueueDepthHigh: reads rabbitmq_queue_messages_ready, but nothing produces it", "alert AuditBridgeBacklog: reads rabbitmq_queue_messages_ready, but nothing produces it"],
             },
             {
                 name: "the brokers not scraped",

@@ -143,7 +143,10 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
             const topic = topics.find((t) => t.stream === route.stream);
             expect(topic, `planned Kafka topic of ${route.stream}`).toBeDefined();
         }
-        expect(ofType(r(), T.topic).map((t) => plain(t.inputs).name).sort()).toEqual(topics.map((t) => t.name).sort());
+        // And the archive's own: its dead-letter topic and the Connect workers' internal topics (topology/archive-plan.ts).
+        const a = topology.archive;
+        const connect = a ? [...(a.deadLetterTopic ? [a.deadLetterTopic.name] : []), ...Object.values(a.workers?.topics ?? {}).map((t) => t.name)] : [];
+        expect(ofType(r(), T.topic).map((t) => plain(t.inputs).name).sort()).toEqual([...topics.map((t) => t.name), ...connect].sort());
     });
 
     it(phase === 0 ? "has no Pulsar resource at all" : "runs Pulsar: a Helm release in dev/prod, a standalone StatefulSet locally", () => {
@@ -188,8 +191,10 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
     it(
         phase === 3 && stack !== "local" ? `offloads to a ${stack === "dev" ? "GCS" : "S3"} bucket` : "has no offload bucket",
         () => {
-            const gcs = ofType(r(), T.gcsBucket).map((b) => plain(b.inputs).name);
-            const s3 = ofType(r(), T.s3Bucket).map((b) => plain(b.inputs).bucket);
+            const gcs = ofType(r(), T.gcsBucket).filter((b) => !isArchive(b)).map((b) => plain(b.inputs).name);
+            const s3 = ofType(r(), T.s3Bucket).filter((b) => !isArchive(b)).map((b) => plain(b.inputs).bucket);
+            const archive = [...ofType(r(), T.gcsBucket), ...ofType(r(), T.s3Bucket)].filter(isArchive).map((b) => plain(b.inputs).name ?? plain(b.inputs).bucket);
+            expect(archive).toEqual(r().topology.archive ? [r().topology.archive!.bucket.name] : []);
             const bucket = r().topology.offload?.bucket;
             const expected =
                 phase === 3 && stack === "dev" ? { gcs: [bucket], s3: [] } : phase === 3 && stack === "prod" ? { gcs: [], s3: [bucket] } : { gcs: [], s3: [] };
@@ -230,6 +235,13 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
             }
             for (const v of spec.pod?.volumes ?? []) {
                 (v.secret?.items ?? []).forEach((i: any) => ref(v.secret.secretName, i.key));
+            }
+        }
+        // Strimzi's Kafka Connect workers read their Kafka password from a Secret (authentication.passwordSecret).
+        for (const c of ofType(r(), "kubernetes:kafka.strimzi.io/v1beta2:KafkaConnect")) {
+            const p = plain(c.inputs).spec.authentication?.passwordSecret;
+            if (p) {
+                ref(p.secretName, p.password);
             }
         }
         for (const c of ofType(r(), T.pulsarConnection)) {
@@ -362,6 +374,11 @@ function dataLoss(x: Registered, stack: StackName): string | undefined {
 }
 
 /** Resource name prefixes of the resources the plan lists as deployments, functions and sinks. */
+/** The archive's bucket, labelled as such (components/archive.ts); every other bucket is the offload bucket. */
+function isArchive(b: Registered): boolean {
+    return (plain(b.inputs).tags ?? plain(b.inputs).labels ?? {})["messaging-platform-role"] === "archive";
+}
+
 const PLAN_ITEMS = [
     { area: "deployments", type: T.deployment, prefix: "platform-orchestrator-" },
     { area: "pulsar functions", type: T.fn, prefix: "platform-pulsar-functions-function-" },
@@ -422,7 +439,12 @@ describe.each(transitions)("%s phase %i -> %i", (stack, from, to) => {
         for (const [x, t] of [[a, a.topology], [b, b.topology]] as const) {
             expect(exporters(x).map(k8sName).sort()).toEqual(t.observability.lagExporters.map((e) => e.name).sort());
         }
-        const planned = (x: typeof a, type: string) => ofType(x, type).filter((d) => !exporters(x).includes(d));
+        // The audit bridge is a Deployment of its own plan (topology/audit-plan.ts): there exactly when planned.
+        const bridge = (x: typeof a) => ofType(x, T.deployment).filter((d) => d.name.startsWith("platform-audit-bridge-"));
+        for (const [x, t] of [[a, a.topology], [b, b.topology]] as const) {
+            expect(bridge(x).map(k8sName)).toEqual(t.auditBridge ? [t.auditBridge.service] : []);
+        }
+        const planned = (x: typeof a, type: string) => ofType(x, type).filter((d) => !exporters(x).includes(d) && !bridge(x).includes(d));
         for (const item of PLAN_ITEMS) {
             const before = new Set(planned(a, item.type).map(planId));
             const after = new Set(planned(b, item.type).map(planId));
@@ -457,8 +479,8 @@ describe("transition coverage", () => {
             expect(removedBetween(run(stack, 3), after).filter((x) => x.type === type), stack).toEqual([]);
             const offloadDriver = (r: Run) => plain(ofType(r, T.release)[0]!.inputs).values.broker.storageOffload;
             expect(offloadDriver(after), stack).toEqual(offloadDriver(run(stack, 3)));
-            // A first deployment at phase 2 has none of it.
-            expect(ofType(run(stack, 2), type), stack).toEqual([]);
+            // A first deployment at phase 2 has none of it (only the archive's own bucket, which is there in every phase).
+            expect(ofType(run(stack, 2), type).filter((b) => !isArchive(b)), stack).toEqual([]);
         }
     });
 

@@ -291,7 +291,10 @@ describe("credentials", () => {
             superUserTokens: ["broker-admin", "proxy-admin", "platform-admin"].map((role) => ({ secret: `pulsar-token-${role}`, role })),
         });
         expect(planStack("local", { phase: 1 }).pulsar!.auth).toBeNull();
-        expect(planStack("local", { phase: 1 }).credentials).toEqual([]);
+        // Without token auth the only credential is the audit bridge's RabbitMQ password (no Pulsar token anywhere).
+        expect(planStack("local", { phase: 1 }).credentials).toEqual([
+            { name: "audit-bridge-credentials", owner: "audit-bridge", data: { "rabbitmq-password": { from: "rabbitmq-password", user: "audit-bridge" } } },
+        ]);
     });
 
     it("reads the Kafka login from the Secret (the Confluent API key id), and none under MSK IAM", () => {
@@ -300,18 +303,24 @@ describe("credentials", () => {
             name: "KAFKA_SASL_USERNAME",
             secretRef: { name: `${confluent.service}-credentials`, key: "kafka-username" },
         });
-        const iam = plan(validateConfig(editRaw("prod", (v) => { v.kafka.auth = "iam"; })));
+        const iam = plan(validateConfig(editRaw("prod", (v) => { v.kafka.auth = "iam";
+            v.archive.mskConnectPlugin = { bucketArn: "arn:aws:s3:::cosmic-ai-artifacts", fileKey: "connect/aiven-s3.zip" }; })));
         expect(iam.kafka!.accessControl).toBe("iam");
         for (const d of iam.deployments) {
             expect(d.env.filter((e) => /^KAFKA_SASL_(USERNAME|PASSWORD)$/.test(e.name)), d.service).toEqual([]);
             expect(d.env.find((e) => e.name === "KAFKA_SASL_MECHANISM")).toEqual({ name: "KAFKA_SASL_MECHANISM", value: "AWS_MSK_IAM" });
         }
-        expect(iam.credentials).toEqual([]);
+        // No Kafka login anywhere: the audit bridge signs IAM tokens too (OAUTHBEARER); its RabbitMQ password remains.
+        expect(iam.credentials).toEqual([
+            { name: "audit-bridge-credentials", owner: "audit-bridge", data: { "rabbitmq-password": { from: "rabbitmq-password", user: "audit-bridge" } } },
+        ]);
+        expect(iam.auditBridge!.destinations).toEqual([{ name: "kafka", topic: "audit-trail", brokersEnv: "AUDIT_KAFKA_BROKERS", tls: true, awsIam: {} }]);
     });
 
     it("refuses MSK IAM without the EKS OIDC provider, naming both keys", () => {
         const raw = editRaw("prod", (v) => {
             v.kafka.auth = "iam";
+            v.archive.mskConnectPlugin = { bucketArn: "arn:aws:s3:::cosmic-ai-artifacts", fileKey: "connect/aiven-s3.zip" };
             v.tieredStorage.enabled = false;
             delete v.kubernetes.oidcProviderArn;
             delete v.kubernetes.oidcProviderUrl;

@@ -111,6 +111,27 @@ describe("planner invariants over generated configs", () => {
                 const expectedAcls = new Set<string>();
                 const expectedPerms = new Set<string>();
                 const spec = new Map(config.streams.map((s) => [s.name, s]));
+                // A Kafka Connect sink commits as `connect-<connector>`; Confluent's managed one as `connect-lcc-<id>`,
+                // granted by prefix. Everyone else commits under its own name.
+                const groupOf = (svc: string) =>
+                    svc === "audit-archiver" && t.archive
+                        ? t.archive.runtime === "confluent-managed" ? "connect-lcc- (prefixed)" : "connect-audit-archiver"
+                        : svc;
+                if (t.archive) {
+                    // The archive's own topics: the dead-letter topic it writes (Confluent's is its own, by prefix) and
+                    // the Strimzi workers' group and internal topics.
+                    const dlq = t.archive.runtime === "confluent-managed" ? "dlq-lcc- (prefixed)" : "audit-archiver-dlq";
+                    expectedAcls.add(`User:audit-archiver Write Topic ${dlq}`);
+                    expectedAcls.add(`User:audit-archiver Describe Topic ${dlq}`);
+                    if (t.archive.runtime === "strimzi") {
+                        expectedAcls.add("User:audit-archiver Read Group messaging-connect");
+                        for (const topic of ["messaging-connect-offsets", "messaging-connect-configs", "messaging-connect-status"]) {
+                            for (const op of ["Read", "Write", "Describe"]) {
+                                expectedAcls.add(`User:audit-archiver ${op} Topic ${topic}`);
+                            }
+                        }
+                    }
+                }
                 for (const r of t.routes) {
                     const s = spec.get(r.stream);
                     if (!s) throw new Error(r.stream);
@@ -125,11 +146,11 @@ describe("planner invariants over generated configs", () => {
                     for (const c of r.consume.filter((x) => x.broker === "kafka")) {
                         expectedAcls.add(`${kafkaPrincipal(c.service)} Read Topic ${c.topic}`);
                         expectedAcls.add(`${kafkaPrincipal(c.service)} Describe Topic ${c.topic}`);
-                        expectedAcls.add(`${kafkaPrincipal(c.service)} Read Group ${c.service}`);
+                        expectedAcls.add(`${kafkaPrincipal(c.service)} Read Group ${groupOf(c.service)}`);
                         // The lag exporter only describes: committed offsets of the group, log ends of the topic.
                         if (config.observability.enabled && c.protocol === "kafka") {
                             expectedAcls.add(`User:kafka-exporter Describe Topic ${c.topic}`);
-                            expectedAcls.add(`User:kafka-exporter Describe Group ${c.service}`);
+                            expectedAcls.add(`User:kafka-exporter Describe Group ${groupOf(c.service)}`);
                         }
                     }
                     if (r.sink) {
@@ -157,7 +178,9 @@ describe("planner invariants over generated configs", () => {
                         }
                     }
                 }
-                const actualAcls = new Set((t.kafka?.acls ?? []).map((a) => `${a.principal} ${a.operation} ${a.resourceType} ${a.resourceName}`));
+                const actualAcls = new Set(
+                    (t.kafka?.acls ?? []).map((a) => `${a.principal} ${a.operation} ${a.resourceType} ${a.resourceName}${a.patternType === "Prefixed" ? " (prefixed)" : ""}`),
+                );
                 const actualPerms = new Set((t.pulsar?.permissions ?? []).flatMap((p) => p.actions.map((a) => `${p.role} ${a} ${p.resourceName}`)));
                 expect([...actualAcls].sort()).toEqual(t.kafka ? [...expectedAcls].sort() : []);
                 expect([...actualPerms].sort()).toEqual([...expectedPerms].sort());
