@@ -123,7 +123,8 @@ export class KafkaTransport implements StreamTransport {
             Promise.race([
                 consumer.run({
                     eachMessage: async ({ message }) => {
-                        const tag = headerText(message.headers?.[TAG_HEADER]);
+                        // A control event the audit bridge carried keeps its AMQP headers as amqp.header.<name>.
+                        const tag = headerText(message.headers?.[TAG_HEADER] ?? message.headers?.[`amqp.header.${TAG_HEADER}`]);
                         if (tag !== undefined) {
                             this.inbox.arrive(tag, performance.now());
                         }

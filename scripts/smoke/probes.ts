@@ -128,15 +128,19 @@ export function topicMatches(pattern: string, key: string): boolean {
     return match(pattern.split("."), key === "" ? [] : key.split("."));
 }
 
-export function controlProbes(r: RabbitPlan, exchange: string): ControlProbe[] {
-    const bound = r.bindings.filter((b) => b.exchange === exchange);
+/**
+ * @param consumedByWorkload queues a deployed workload consumes (the audit bridge's control.audit): the smoke test does
+ * not compete with it for their messages; the hop through it is probed at its far end instead (auditProbes).
+ */
+export function controlProbes(r: RabbitPlan, exchange: string, consumedByWorkload: readonly string[] = []): ControlProbe[] {
+    const bound = r.bindings.filter((b) => b.exchange === exchange && !consumedByWorkload.includes(b.queue));
     const reaches = (key: string) => [...new Set(bound.filter((b) => topicMatches(b.routingKey, key)).map((b) => b.queue))].sort();
     const routes: ControlProbe[] = bound.map((b) => {
         const routingKey = routingKeyFor(b.routingKey);
         return { kind: "route", exchange, routingKey, queue: b.queue, reaches: reaches(routingKey) };
     });
     const deadLetters: ControlProbe[] = [];
-    for (const q of r.queues) {
+    for (const q of r.queues.filter((x) => !consumedByWorkload.includes(x.name))) {
         const into = bound.find((b) => b.queue === q.name);
         const dlq = r.bindings.find((b) => b.exchange === q.deadLetterExchange);
         if (q.deadLetterExchange && into && dlq) {
@@ -145,4 +149,35 @@ export function controlProbes(r: RabbitPlan, exchange: string): ControlProbe[] {
         }
     }
     return [...routes, ...deadLetters];
+}
+
+/**
+ * The control-event mirror's hop (seed 004): a control event published to the control exchange must come out of
+ * audit-trail where the audit bridge writes it (topology/audit-plan.ts), one probe per destination. Its routing key
+ * reaches no work queue, only the audit queue every event is copied to.
+ */
+export interface AuditProbe {
+    exchange: string;
+    routingKey: string;
+    /** The queue the bridge consumes. */
+    queue: string;
+    consume: ProbeEnd;
+    destination: "kafka" | "pulsar";
+}
+
+export const AUDIT_PROBE_ROUTING_KEY = "smoke.audit-mirror";
+
+export function auditProbes(t: Topology, exchange: string): AuditProbe[] {
+    const b = t.auditBridge;
+    if (!b) {
+        return [];
+    }
+    return b.destinations.map((d) => ({
+        exchange,
+        routingKey: AUDIT_PROBE_ROUTING_KEY,
+        queue: b.queue,
+        // The bridge writes a Pulsar destination through KoP, under its KoP name: the probe reads it there too.
+        consume: { transport: d.name === "kafka" ? ("kafka" as const) : ("kop" as const), topic: d.topic },
+        destination: d.name,
+    }));
 }

@@ -266,3 +266,60 @@ export async function runControlProbes(
         await closeAll([...channels.map((ch) => () => step(ch.close(), "close a channel")), () => step(conn.close(), "close")]);
     }
 }
+
+/**
+ * A confirmed publisher to the control exchange, for the probes whose far end is not a queue (the audit mirror: the
+ * audit bridge consumes control.audit and writes audit-trail). Connects on first use; every call is bounded.
+ */
+export class ControlPublisher {
+    private conn?: ChannelModel;
+    private ch?: ConfirmChannel;
+
+    constructor(
+        private readonly ep: RabbitEndpoint,
+        private readonly ctx: SmokeContext,
+    ) {}
+
+    private async channel(): Promise<ConfirmChannel> {
+        if (this.ch) {
+            return this.ch;
+        }
+        const url = new URL(this.ep.amqpUrl);
+        const t = this.ctx.timeoutMs;
+        this.conn = await withTimeout(
+            connect(
+                {
+                    protocol: url.protocol.replace(/:$/, ""),
+                    hostname: url.hostname,
+                    port: url.port ? Number(url.port) : url.protocol === "amqps:" ? 5671 : 5672,
+                    username: this.ep.username,
+                    password: this.ep.password,
+                    vhost: this.ep.vhost,
+                },
+                { timeout: t, noDelay: true },
+            ),
+            t,
+            `connect to ${url.protocol}//${url.host} vhost ${this.ep.vhost}: no answer within ${t} ms`,
+        );
+        this.conn.on("error", () => undefined);
+        this.ch = await withTimeout(this.conn.createConfirmChannel(), t, `open a channel: no answer within ${t} ms`);
+        return this.ch;
+    }
+
+    async publish(exchange: string, routingKey: string, m: SmokeMessage): Promise<void> {
+        const ch = await this.channel();
+        await new Promise<void>((resolve, reject) =>
+            ch.publish(
+                exchange,
+                routingKey,
+                m.body,
+                { persistent: true, messageId: m.tag, type: "smoke-test", contentType: "application/json", headers: m.headers },
+                (err: unknown) => (err ? reject(new Error(`the broker refused the publish: ${String(err)}`)) : resolve()),
+            ),
+        );
+    }
+
+    async close(): Promise<void> {
+        await closeAll([() => this.ch?.close(), () => this.conn?.close()]);
+    }
+}

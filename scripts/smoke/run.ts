@@ -10,9 +10,9 @@ import { readStackFile } from "../cli";
 import { KafkaTransport } from "./kafka";
 import { exercise, Inbox, newRunId, type SmokeContext } from "./messages";
 import { readStackOutputs, routeDrift, type StackOutputs } from "./outputs";
-import { controlProbes, streamProbes, type StreamProbe, type Transport } from "./probes";
+import { auditProbes, controlProbes, streamProbes, type AuditProbe, type StreamProbe, type Transport } from "./probes";
 import { adminTopicExists, loadPulsarClient, PulsarTransport, type PulsarLoad } from "./pulsar";
-import { runControlProbes } from "./rabbit";
+import { ControlPublisher, runControlProbes } from "./rabbit";
 import { PULSAR_CLIENT_MISSING, type ProbeResult, type SmokeReport } from "./report";
 import { errorText, type StreamTransport } from "./transport";
 import { UsageError, type UsageProblem } from "./usage-error";
@@ -135,11 +135,22 @@ function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox
     }
 }
 
+function auditRow(p: AuditProbe): Pick<ProbeResult, "route" | "path" | "protocol" | "broker" | "target"> {
+    return {
+        route: `${p.exchange} -> audit-trail`,
+        path: `audit bridge (${p.queue})`,
+        protocol: "amqp->kafka",
+        broker: `rabbitmq->${p.destination}`,
+        target: p.consume.topic,
+    };
+}
+
 export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
     const ctx: SmokeContext = { runId: o.runId ?? newRunId(), messages: o.messages, timeoutMs: o.timeoutMs };
     const inbox = new Inbox();
     const probes = streamProbes(o.topology);
-    const kinds = [...new Set(probes.flatMap((p) => [p.produce.transport, p.consume.transport]))];
+    const audits = auditProbes(o.topology, CONTROL_EXCHANGE);
+    const kinds = [...new Set([...probes.flatMap((p) => [p.produce.transport, p.consume.transport]), ...audits.map((p) => p.consume.transport)])];
     const missing = missingEndpoints(kinds, o.outputs, o.topology.phase);
     if (missing.length > 0) {
         throw new UsageError(missing);
@@ -155,12 +166,10 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
     const leftovers = { runIds: new Set(interrupted.map((e) => e.runId)), notes: cleanup };
 
     const rabbit = o.topology.rabbitmq;
-    const control = runControlProbes(
-        { amqpUrl: o.outputs.endpoints.rabbitmqAmqp, vhost: rabbit.vhost, username: rabbit.admin.name, password: o.rabbitmqPassword },
-        controlProbes(rabbit, CONTROL_EXCHANGE),
-        ctx,
-        leftovers,
-    );
+    const rabbitEndpoint = { amqpUrl: o.outputs.endpoints.rabbitmqAmqp, vhost: rabbit.vhost, username: rabbit.admin.name, password: o.rabbitmqPassword };
+    // The audit bridge consumes the audit queue: the control probes leave it to the bridge, the audit probes check it.
+    const bridged = o.topology.auditBridge ? [o.topology.auditBridge.queue] : [];
+    const control = runControlProbes(rabbitEndpoint, controlProbes(rabbit, CONTROL_EXCHANGE, bridged), ctx, leftovers);
 
     const opened = new Map<Transport, Opened>();
     await Promise.all(
@@ -170,7 +179,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
                 opened.set(kind, { unusable: made });
                 return;
             }
-            const consume = probes.filter((p) => p.consume.transport === kind).map((p) => p.consume.topic);
+            const consume = [...probes, ...audits].filter((p) => p.consume.transport === kind).map((p) => p.consume.topic);
             const produce = probes.filter((p) => p.produce.transport === kind).map((p) => p.produce.topic);
             try {
                 opened.set(kind, { transport: made, missing: await made.open(consume, produce) });
@@ -207,6 +216,34 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
                 sent: done.sent,
                 received: done.received,
             });
+        }
+        // Seed 004's control -> audit hop: a control event out of the far end of the audit bridge.
+        const publisher = new ControlPublisher(rabbitEndpoint, ctx);
+        try {
+            for (const p of audits) {
+                const base: ProbeResult = { ...auditRow(p), status: "failed", latenciesMs: [], sent: 0, received: 0 };
+                const to = opened.get(p.consume.transport) as Opened;
+                if ("unusable" in to) {
+                    results.push({ ...base, ...to.unusable });
+                    continue;
+                }
+                const absent = to.missing.get(p.consume.topic);
+                if (absent) {
+                    results.push({ ...base, reason: absent });
+                    continue;
+                }
+                const done = await exercise(ctx, `audit-mirror:${p.destination}`, inbox, (m) => publisher.publish(p.exchange, p.routingKey, m));
+                results.push({
+                    ...base,
+                    status: done.error ? "failed" : "passed",
+                    ...(done.error ? { reason: `${done.error} (is the audit bridge running? its backlog is ${p.queue})` } : {}),
+                    latenciesMs: done.latenciesMs,
+                    sent: done.sent,
+                    received: done.received,
+                });
+            }
+        } finally {
+            await publisher.close();
         }
     } finally {
         await Promise.all([...opened.values()].map((x) => ("transport" in x ? x.transport.close() : undefined)));

@@ -131,11 +131,17 @@ describe("npm run smoke on the deployed local stack", () => {
 
             // A rejected command came out of control.dead-letter, from the queue that rejected it.
             const deadLetters = report.results.filter((r) => r.target === "control.dead-letter");
+            // control.audit is the audit bridge's: the smoke test does not take its messages (the bridge would lose them to
+            // it) and checks the hop at its far end instead, on audit-trail.
             expect(deadLetters.map((r) => r.route)).toEqual([
                 "governance.commands -> control.dead-letter",
                 "jobs.dispatch -> control.dead-letter",
                 "rpc.requests -> control.dead-letter",
-                "control.audit -> control.dead-letter",
+            ]);
+            // Seed 004's control -> audit hop, through the running bridge into Kafka's audit-trail.
+            const audit = report.results.filter((r) => r.path === "audit bridge (control.audit)");
+            expect(audit.map((r) => `${r.route} -> ${r.broker} ${r.target}: ${r.status} ${r.received}/${r.sent}`)).toEqual([
+                `control -> audit-trail -> rabbitmq->kafka audit-trail: passed ${MESSAGES + 1}/${MESSAGES + 1}`,
             ]);
             // Every copy (the audit mirror, the dead letters) was consumed; the consumer group was deleted.
             expect(Object.values(await queueDepths(d))).toEqual(d.topology.rabbitmq.queues.map(() => 0));
@@ -184,6 +190,22 @@ describe("npm run smoke on the deployed local stack", () => {
     }, 60_000);
 });
 
+describe("seed 004's control -> audit hop through the running audit bridge", () => {
+    it("phase 3 with audit-trail dual-published (auditParity not yet approved): the event arrives on Kafka and on Pulsar (KoP)", async () => {
+        await withDeployment(3, async (d) => {
+            expect(d.topology.auditBridge?.destinations.map((x) => x.name)).toEqual(["kafka", "pulsar"]);
+            const report = await smoke(d);
+            const audit = report.results.filter((r) => r.path === "audit bridge (control.audit)");
+            expect(audit.map((r) => `${r.broker} ${r.target}: ${r.status} ${r.received}/${r.sent}`)).toEqual([
+                `rabbitmq->kafka audit-trail: passed ${MESSAGES + 1}/${MESSAGES + 1}`,
+                `rabbitmq->pulsar public.cosmic-ai.audit-trail: passed ${MESSAGES + 1}/${MESSAGES + 1}`,
+            ]);
+            // Nothing waits in the bridge's queue afterwards: everything it took, it delivered.
+            expect((await queueDepths(d))["control.audit"]).toBe(0);
+        });
+    }, 60_000);
+});
+
 describe("npm run smoke when the deployment is broken", () => {
     it("reports a topic or queue deleted behind its back as failed, naming it and where, without waiting out a timeout", async () => {
         await withDeployment(1, async (d) => {
@@ -207,6 +229,7 @@ describe("npm run smoke when the deployment is broken", () => {
             expect(failed).toEqual([
                 `tool-signals [direct] failed: topic tool-signals does not exist on KoP at ${d.kop.bootstrap}`,
                 `audit-trail [direct] failed: topic audit-trail does not exist on Kafka at ${d.kafka.bootstrap}`,
+                `control -> audit-trail [audit bridge (control.audit)] failed: topic audit-trail does not exist on Kafka at ${d.kafka.bootstrap}`,
                 `control -> jobs.dispatch [routing key job.dispatch.smoke] failed: queue jobs.dispatch does not exist in amqp://127.0.0.1:5672 vhost ${d.vhost}`,
                 `jobs.dispatch -> control.dead-letter [rejected (nack, requeue=false)] failed: queue jobs.dispatch does not exist in amqp://127.0.0.1:5672 vhost ${d.vhost}`,
             ]);
@@ -232,7 +255,7 @@ describe("npm run smoke when the deployment is broken", () => {
             await managementOk("DELETE", `/api/policies/${encodeURIComponent(d.vhost)}/control-dead-letter`);
             const report = await smoke(d, 500, 1);
             const deadLetters = report.results.filter((r) => r.target === "control.dead-letter");
-            expect(deadLetters).toHaveLength(4);
+            expect(deadLetters).toHaveLength(3);
             for (const r of deadLetters) {
                 expect(describeRow(r)).toBe(`${r.route} [${r.path}] failed: warm-up message was not consumed from control.dead-letter within 500 ms`);
             }
