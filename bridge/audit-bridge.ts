@@ -161,7 +161,8 @@ export class AuditBridge {
                 brokers: d.brokers,
                 ssl: tlsOf(d),
                 ...(saslOf(d) ? { sasl: saslOf(d) } : {}),
-                logLevel: logLevel.ERROR,
+                // The bridge logs every failed send itself, with what it does next; kafkajs' own lines would repeat them.
+                logLevel: logLevel.NOTHING,
                 // The bridge's own loop retries without end; kafkajs' retries only smooth over a leader change.
                 retry: { retries: 3, initialRetryTime: 100 },
             });

@@ -6,10 +6,12 @@
  * is unavailable holds events in the queue rather than dead-lettering them; a record the destination refuses goes to
  * control.dead-letter.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
 import { connect } from "amqplib";
 import { Kafka, logLevel } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AuditBridge } from "../../bridge/audit-bridge";
 import { readSettings, type BridgeSettings } from "../../bridge/settings";
 import { kfakeBinary, startKfake, type Kfake } from "../../scripts/kfake";
@@ -143,7 +145,21 @@ afterAll(async () => {
     await kfake?.stop();
 });
 
+/** Each case starts from an empty audit queue (what an earlier case left must not count in this one). */
+async function purgeAuditQueue(): Promise<void> {
+    const conn = await connect({ hostname: "127.0.0.1", port: 5672, username: RABBIT.username, password: RABBIT.password, vhost: VHOST });
+    try {
+        const ch = await conn.createChannel();
+        await ch.purgeQueue(AUDIT_QUEUE);
+        await ch.close();
+    } finally {
+        await conn.close();
+    }
+}
+
 describe("audit bridge against RabbitMQ and a Kafka-protocol broker", () => {
+    beforeEach(purgeAuditQueue);
+
     it("carries control events from the control exchange to audit-trail, with the plan's permissions only", async () => {
         const bridge = new AuditBridge(settings(), { log: silent });
         await bridge.start();
@@ -197,6 +213,58 @@ describe("audit bridge against RabbitMQ and a Kafka-protocol broker", () => {
             await second.stop();
         }
     }, 120_000);
+
+    it("loses nothing when its process is killed (SIGKILL) while events wait on their write: they were never acknowledged", async () => {
+        // The destination does not exist yet, so every delivery the process holds is waiting on its write: a bridge that
+        // acknowledged on receipt would lose all of them with the process.
+        const topic = `audit-trail-kill-${RUN}`;
+        const ids = Array.from({ length: 300 }, (_, i) => `sigkill-${i}`);
+        await publish(ids);
+        const env = {
+            ...process.env,
+            AUDIT_BRIDGE_AMQP_URL: RABBIT.amqp,
+            AUDIT_BRIDGE_VHOST: VHOST,
+            AUDIT_BRIDGE_QUEUE: AUDIT_QUEUE,
+            RABBITMQ_USERNAME: BRIDGE_USER,
+            RABBITMQ_PASSWORD: BRIDGE_PASSWORD,
+            AUDIT_BRIDGE_DESTINATIONS: JSON.stringify([{ name: "kafka", brokersEnv: "AUDIT_KAFKA_BROKERS", topic }]),
+            AUDIT_KAFKA_BROKERS: kfake.bootstrap,
+            AUDIT_BRIDGE_HEALTH_PORT: "0",
+        };
+        // One process (node with tsx's loader), not the tsx CLI: that one runs the program in a child of its own, which
+        // a SIGKILL of the CLI would leave running.
+        const main = resolve(__dirname, "../../bridge/main.ts");
+        const run = (): { child: ChildProcess; out: () => string } => {
+            const child = spawn(process.execPath, ["--import", "tsx", main], { env, stdio: ["ignore", "pipe", "pipe"] });
+            let out = "";
+            child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+            return { child, out: () => out };
+        };
+        const first = run();
+        try {
+            await until("the first process retrying its sends", async () => /retrying in/.test(first.out()), 60_000);
+        } finally {
+            first.child.kill("SIGKILL");
+            await new Promise((r) => first.child.once("exit", r));
+        }
+        // Every event is back in the queue: none was acknowledged before its write.
+        await until("all 300 back in the queue", async () => (await queueDepth(AUDIT_QUEUE)) === ids.length);
+        await createTopic(topic);
+        const second = run();
+        try {
+            let missing: string[] = ids;
+            await until("every event on the topic", async () => {
+                const seen = await idsOn(topic);
+                missing = ids.filter((id) => !seen.has(id));
+                return missing.length === 0;
+            }, 90_000).catch(() => undefined);
+            expect(missing).toEqual([]);
+            await until("the queue drained", async () => (await queueDepth(AUDIT_QUEUE)) === 0, 60_000);
+        } finally {
+            second.child.kill("SIGTERM");
+            await new Promise((r) => second.child.once("exit", r));
+        }
+    }, 180_000);
 
     it("holds events in the queue while the destination is unavailable, and delivers them when it is back (no dead-lettering)", async () => {
         const topic = `audit-trail-late-${RUN}`;
