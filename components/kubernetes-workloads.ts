@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig, Topology } from "../topology";
 import { AuditBridge } from "./audit-bridge";
+import { EdgeSiteTrust } from "./edge-sites";
 import { ServiceCredentials } from "./credentials";
 import type { KafkaCredential } from "./kafka";
 import { kubernetesProvider } from "./kubernetes-provider";
@@ -42,6 +43,8 @@ export interface KubernetesWorkloadsInputs {
 export interface KubernetesWorkloads {
     provider: k8s.Provider;
     namespace: k8s.core.v1.Namespace;
+    /** What this stack exports for its edge sites (`edgeReplication`), when it accepts any. */
+    edgeReplication?: pulumi.Output<Record<string, unknown>>;
     /** The credential Secrets (what a workload declared elsewhere, such as the archive's Connect workers, waits on). */
     credentials: pulumi.Resource[];
 }
@@ -79,6 +82,11 @@ export function declareKubernetesWorkloads(host: pulumi.ComponentResource, name:
     // dependsOn orders the updates' steps; that the Pulsar operators have reconciled the CRs is what `npm run handover`
     // checks between the prepare and switch updates (it creates subscriptions on the topics).
     const servicesNeed: pulumi.Resource[] = [namespace, ...credentials.resources, ...(kafka?.ready ? [kafka.ready] : [])];
+    // The edge sites' CAs must exist before the brokers mount them (the chart's cacerts).
+    const edgeTrust =
+        topology.edgePairing && topology.pulsar?.tls
+            ? new EdgeSiteTrust(`${name}-edge-sites`, { pairing: topology.edgePairing, tls: topology.pulsar.tls, namespace: topology.kubernetes.namespace }, onKubernetes)
+            : undefined;
     if (topology.pulsar) {
         const cluster = new PulsarCluster(
             `${name}-pulsar`,
@@ -88,7 +96,7 @@ export function declareKubernetesWorkloads(host: pulumi.ComponentResource, name:
                 ...(bucket ? { brokerIdentity: bucket.brokerIdentity, ...(bucket.brokerKey ? { offloadKey: bucket.brokerKey } : {}) } : {}),
             },
             // With token auth the chart mounts the signing key Secret: it must exist before the release installs.
-            withCredentials,
+            edgeTrust ? { ...withCredentials, dependsOn: [namespace, ...credentials.resources, ...edgeTrust.trustSecrets] } : withCredentials,
         );
         const tenancy = new PulsarTenancy(
             `${name}-pulsar-tenancy`,
@@ -136,5 +144,5 @@ export function declareKubernetesWorkloads(host: pulumi.ComponentResource, name:
     if (topology.observability.enabled) {
         new Observability(`${name}-observability`, { topology, secretChecksums: credentials.checksums, ...kafkaBootstrap }, withCredentials);
     }
-    return { provider, namespace, credentials: credentials.resources };
+    return { provider, namespace, credentials: credentials.resources, ...(edgeTrust ? { edgeReplication: edgeTrust.view } : {}) };
 }

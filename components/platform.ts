@@ -159,6 +159,8 @@ export class MessagingPlatform extends pulumi.ComponentResource {
             /** Per stream: its state in this phase and where producers write and consumers read. */
             streamRoutes: streamRouteOutputs(topology.routes),
             bucketName: bucket ? bucket.bucketName : undefined,
+            /** Read by the edge sites this stack accepts (edge/: their StackReference to it). */
+            edgeReplication: workloads.edgeReplication,
             /** The audit and telemetry archive's bucket (the smoke tool's last hop). */
             archiveBucket: archive ? archive.bucketName : undefined,
             /** Read back by the next update (index.ts): offloaded ledgers keep the bucket and driver at any phase. */

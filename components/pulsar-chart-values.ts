@@ -160,8 +160,12 @@ export function pulsarHelmValues(
             ...(p.kop.tls ? [{ name: KOP_TLS_VOLUME, mountPath: p.kop.tls.mountPath, readOnly: true }] : []),
         ],
         // advertisedAddress first (POD_NAME before the variable that expands it), then the keystore passwords.
-        extraEnvs: [...advertisedAddressEnv(p), ...(p.kop.tls ? kopTlsPasswordEnv(p.kop.tls) : [])],
+        extraEnvs: [...advertisedAddressEnv(p), ...(p.kop.tls ? kopTlsPasswordEnv(p.kop.tls) : []), ...clientCertAuthEnv(p)],
     };
+    for (const m of p.brokerSecretMounts ?? []) {
+        (broker.extraVolumes as unknown[]).push({ name: m.name, secret: { secretName: m.secret } });
+        (broker.extraVolumeMounts as unknown[]).push({ name: m.name, mountPath: m.mountPath, readOnly: true });
+    }
     if (offload) {
         broker.storageOffload = {
             driver: offload.driver,
@@ -217,7 +221,12 @@ export function pulsarHelmValues(
         zookeeper,
         bookkeeper,
         autorecovery: component(p, s.autorecovery, "recovery", "BOOKIE_MEM"),
-        proxy: { ...component(p, s.proxy, "proxy"), ...(secretsChecksum !== undefined ? { annotations: { ...started } } : {}) },
+        proxy: {
+            ...component(p, s.proxy, "proxy"),
+            ...(secretsChecksum !== undefined ? { annotations: { ...started } } : {}),
+            // The sites' replicators connect through the proxy: it authenticates their certificates too.
+            ...(p.clientCertAuth ? { extraEnvs: clientCertAuthEnv(p) } : {}),
+        },
         toolset: {
             configData: { PULSAR_MEM: pulsarMem(s.toolset) },
             resources: resources(s.toolset),
@@ -228,11 +237,20 @@ export function pulsarHelmValues(
         // The chart bundles victoria-metrics-k8s-stack (on by default); this platform brings its own monitoring.
         "victoria-metrics-k8s-stack": { enabled: false },
     };
+    if (p.clusterName) {
+        // Documented (commented out) in values.yaml; `pulsar.cluster.name` in _helpers.tpl reads it, else the fullname.
+        values.clusterName = p.clusterName;
+    }
     if (p.tls) {
+        // The edge sites' CAs, combined with the platform's into the trust file (templates _certs.tpl: the `cacerts`
+        // init container writes /pulsar/certs/cacerts/ca-combined.pem, which tlsTrustCertsFilePath then names).
+        const cacerts = p.clientCertAuth
+            ? { cacerts: { enabled: true, certs: p.clientCertAuth.trust.map((t) => ({ name: t.name, existingSecret: t.secret, secretKeys: [t.key] })) } }
+            : {};
         values.tls = {
             enabled: true,
-            broker: { enabled: true, dnsNames: [...p.tls.brokerDnsNames] },
-            proxy: { enabled: true, dnsNames: [...p.tls.proxyDnsNames] },
+            broker: { enabled: true, dnsNames: [...p.tls.brokerDnsNames], ...cacerts },
+            proxy: { enabled: true, dnsNames: [...p.tls.proxyDnsNames], ...cacerts },
         };
         // The platform's CA (components/pulsar-ca.ts), not the chart's internal self-signed one: a ClusterIssuer can issue
         // the CA certificate into every namespace whose clients must trust it.
@@ -255,6 +273,21 @@ export function pulsarHelmValues(
         };
     }
     return values;
+}
+
+/** The TLS client-certificate provider next to the token one. */
+export const AUTHENTICATION_PROVIDERS_WITH_TLS =
+    "org.apache.pulsar.broker.authentication.AuthenticationProviderToken,org.apache.pulsar.broker.authentication.AuthenticationProviderTls";
+
+/**
+ * authenticationProviders with the TLS provider added, as a container env var: the chart writes the key itself (token
+ * only) into the component's ConfigMap, which reaches the container through envFrom, and an `env` entry of the same
+ * name takes precedence over envFrom (kubernetes.io, "Define environment variables": "values defined by env ... take
+ * precedence"); a second configData key would duplicate the ConfigMap key instead. The chart has no TLS provider
+ * setting of its own (values.yaml auth.authentication: jwt, openid only).
+ */
+export function clientCertAuthEnv(p: PulsarPlan): { name: string; value: string }[] {
+    return p.clientCertAuth ? [{ name: "authenticationProviders", value: AUTHENTICATION_PROVIDERS_WITH_TLS }] : [];
 }
 
 /** The repository of `repo:tag[@digest]`. */

@@ -19,7 +19,7 @@ import { PLATFORM_ADMIN_ROLE, PULSAR_RELEASE, pulsarMem, type KopTlsPlan, type P
 import { PulsarCertificateAuthority } from "./pulsar-ca";
 import { PROTOCOLS_DIR, kopInitContainer, pulsarHelmValues } from "./pulsar-chart-values";
 
-export { PROTOCOLS_DIR, kopInitContainer, pulsarHelmValues, workloadIdentityAnnotation } from "./pulsar-chart-values";
+export { AUTHENTICATION_PROVIDERS_WITH_TLS, PROTOCOLS_DIR, kopInitContainer, pulsarHelmValues, workloadIdentityAnnotation } from "./pulsar-chart-values";
 /** The Helm release name (the plan's, since its endpoints and Secret names assume it). */
 export { PULSAR_RELEASE };
 export const PULSAR_CHART_REPO = "https://pulsar.apache.org/charts";

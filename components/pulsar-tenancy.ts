@@ -73,6 +73,11 @@ export function connectionSpec(p: PulsarPlan, adminToken?: SecretKeyRef): Record
               tlsTrustCertsFilePath: p.tls.trust.file,
           }
         : { adminServiceURL: p.endpoints.httpUrl, brokerServiceURL: p.endpoints.serviceUrl };
+    if (p.clusterName) {
+        // A geo-replication source connection must name its cluster: the operator sets a replicated namespace's
+        // clusters to [destination, this] and resets them to [this] (pulsar-resources-operator reconcile_namespace.go).
+        spec.clusterName = p.clusterName;
+    }
     if (adminToken) {
         spec.authentication = { token: { secretRef: { name: adminToken.name, key: adminToken.key } } };
     }
@@ -84,7 +89,14 @@ export function tenancySpecs(p: PulsarPlan, schemasDir: string, connectionName =
     const connectionRef = { name: connectionName };
     const tenants = p.tenants.map((t) => ({
         name: kubernetesName(t.name),
-        spec: { name: t.name, connectionRef, adminRoles: [...t.adminRoles], lifecyclePolicy: KEEP },
+        spec: {
+            name: t.name,
+            connectionRef,
+            adminRoles: [...t.adminRoles],
+            // Only where the plan names them (an edge site's or central's replicated tenant); else Pulsar's default.
+            ...(t.allowedClusters ? { allowedClusters: [...t.allowedClusters] } : {}),
+            lifecyclePolicy: KEEP,
+        },
     }));
     const namespaces = p.namespaces.map((n) => ({
         name: kubernetesName(n.name),
@@ -102,6 +114,8 @@ export function tenancySpecs(p: PulsarPlan, schemasDir: string, connectionName =
             schemaCompatibilityStrategy: n.schemaCompatibilityStrategy,
             ...(n.offloadThresholdSize !== undefined ? { offloadThresholdSize: n.offloadThresholdSize } : {}),
             ...(n.offloadThresholdTime !== undefined ? { offloadThresholdTime: n.offloadThresholdTime } : {}),
+            // The operator sets the namespace's replication clusters from these (reconcile_namespace.go).
+            ...(n.geoReplicationRefs ? { geoReplicationRefs: n.geoReplicationRefs.map((name) => ({ name })) } : {}),
             lifecyclePolicy: KEEP,
         },
     }));

@@ -4,6 +4,7 @@
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import { archivePolicies } from "./rules/archive";
+import { crossSiteReplicationMtls } from "./rules/cross-site";
 import { isolationPolicies } from "./rules/isolation";
 import { migrationPolicies, stackConfigFacts, type MigrationFactsSource } from "./rules/migration";
 import { reliabilityPolicies } from "./rules/reliability";
@@ -24,6 +25,7 @@ export function guardrails(level: EnforcementLevel, facts: MigrationFactsSource 
     return [
         ...securityPolicies(level),
         ...archivePolicies(level),
+        crossSiteReplicationMtls(level),
         ...reliabilityPolicies(level),
         ...workloadPolicies(level),
         ...tlsPolicies(level),

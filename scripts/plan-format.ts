@@ -1,5 +1,5 @@
 /** Text rendering of a planned topology and of a phase diff, for `npm run plan`. */
-import { describePhase, type Topology, type TopologyDiff } from "../topology";
+import { describePhase, type EdgeSitePlan, type Topology, type TopologyDiff } from "../topology";
 
 function table(rows: string[][]): string {
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
@@ -43,6 +43,36 @@ export function renderTopology(t: Topology): string {
     out.push(`pulsar functions: ${t.functions.map((f) => f.name).join(", ") || "none"}`);
     out.push(`pulsar->kafka sinks: ${t.sinks.map((s) => s.name).join(", ") || "none"}`);
     out.push(`rabbitmq: vhost ${t.rabbitmq.vhost}, ${t.rabbitmq.queues.length} quorum queues, ${t.rabbitmq.users.length} users`);
+    const b = t.auditBridge;
+    out.push(`audit bridge: ${b ? `${b.queue} -> ${b.destinations.map((d) => `${d.name} ${d.topic}`).join(" + ")} (x${b.deployment.replicas}; dead letters to ${b.deadLetterQueue})` : "none"}`);
+    const a = t.archive;
+    out.push(`archive: ${a ? `${a.connector} (${a.runtime}: ${a.reason}) reads ${a.topics.join(", ")} into ${a.bucket.store} ${a.bucket.name}/${a.bucket.prefix}; dead letters ${a.deadLetterTopic?.name ?? "dlq-<connector id> (managed)"}; lag: group ${a.consumerGroup}` : "none"}`);
+    const e = t.edgePairing;
+    out.push(`edge sites: ${e ? e.sites.map((x) => `${x.name} (${x.clusterName}, stack ${x.stack}, role ${x.replicatorRole})`).join(", ") + ` via ${e.endpoint}` : "none"}`);
+    return `${out.join("\n")}\n`;
+}
+
+/** An edge site's plan (`npm run plan -- --edge <site>`). */
+export function renderEdgeSite(p: EdgeSitePlan, note?: string): string {
+    const t = p.topology;
+    const pulsar = t.pulsar;
+    const out: string[] = [];
+    out.push(`edge site ${p.site} (Pulsar cluster ${p.clusterName})  environment ${t.environment}  central ${p.centralStack}`);
+    out.push("");
+    out.push(`pulsar: ${pulsar ? `${pulsar.mode} ${pulsar.version}, ${pulsar.brokers} brokers, ${pulsar.bookies} bookies, TLS ${pulsar.tls ? "on" : "off"}, token auth ${pulsar.tokenAuth ? "on" : "off"}` : "none"}`);
+    for (const ns of pulsar?.namespaces ?? []) {
+        const topics = pulsar?.topics.filter((x) => x.namespace === ns.name).map((x) => `${x.name} (${x.partitions} partitions)`) ?? [];
+        out.push(`  ${ns.name}: retention ${ns.retentionTime}, buffer ${ns.backlogQuotaLimitSize} per partition (${ns.backlogQuotaRetentionPolicy}), TTL ${ns.messageTTL === "0s" ? "off" : ns.messageTTL}; ${topics.join(", ")}`);
+    }
+    const r = p.replication;
+    out.push(
+        r
+            ? `replication: ${r.namespace} -> ${r.central.clusterName} at ${r.central.brokerServiceSecureURL}, mutual TLS as ${r.client.commonName} (${r.authPlugin})`
+            : `replication: off: ${p.replicationOff ?? "not planned"} (the site buffers)`,
+    );
+    if (note) {
+        out.push(note);
+    }
     return `${out.join("\n")}\n`;
 }
 

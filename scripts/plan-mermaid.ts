@@ -78,7 +78,7 @@ export function topologyGraph(t: Topology): Graph {
         t.kafka.topics.forEach((x) => node({ id: topicNode("kafka", x.name), shape: `[${label(x.name)}]`, kind: "kafka", groups: [group], fingerprint: JSON.stringify(x) }));
     }
     if (t.pulsar) {
-        const group = `Pulsar[${label(`Pulsar ${t.pulsar.version} + KoP`)}]`;
+        const group = `Pulsar[${label(t.pulsar.clusterName ? `Pulsar ${t.pulsar.version} (${t.pulsar.clusterName})` : `Pulsar ${t.pulsar.version} + KoP`)}]`;
         for (const ns of t.pulsar.namespaces) {
             const nsGroup = `${id("ns", ns.name)}[${label(ns.name)}]`;
             const topics = t.pulsar.topics.filter((x) => x.namespace === ns.name);
@@ -116,6 +116,32 @@ export function topologyGraph(t: Topology): Graph {
         node({ id: id("f", f.name), shape: `{{${label(`Pulsar Function ${f.name}`)}}}`, kind: "pulsar", groups: [], fingerprint: JSON.stringify(f) });
         f.inputs.forEach((i) => edge({ from: topicNode("pulsar", i), to: id("f", f.name), arrow: "-->" }));
         edge({ from: id("f", f.name), to: topicNode("pulsar", f.output), arrow: "-->" });
+    }
+    // Seed 004's "Edge ingest -> central ETL": each accepted edge site replicates its telemetry into central's topic.
+    const ingest = t.pulsar?.topics.find((x) => x.stream === "telescope-telemetry");
+    for (const site of t.edgePairing?.sites ?? []) {
+        const siteNode = id("edge", site.name);
+        node({ id: siteNode, shape: `[${label(`Edge site ${site.name} (${site.clusterName})`)}]`, kind: "pulsar", groups: [], fingerprint: JSON.stringify(site) });
+        if (ingest) {
+            edge({ from: siteNode, to: topicNode("pulsar", ingest.name), arrow: `-. ${label("geo-replication, mTLS")} .->` });
+        }
+    }
+    // An edge site's own plan: its replicated namespace goes to central.
+    for (const ns of t.pulsar?.namespaces.filter((n) => n.geoReplicationRefs) ?? []) {
+        node({ id: "central", shape: `[${label("Central Pulsar")}]`, kind: "pulsar", groups: [], fingerprint: "" });
+        t.pulsar?.topics.filter((x) => x.namespace === ns.name).forEach((x) => edge({ from: topicNode("pulsar", x.name), to: "central", arrow: `-. ${label("geo-replication, mTLS")} .->` }));
+    }
+    // The control-event mirror: control.audit -> the audit bridge -> audit-trail where its producers write.
+    if (t.auditBridge) {
+        const bridge = id("s", t.auditBridge.service);
+        services.add(t.auditBridge.service);
+        edge({ from: id("q", t.auditBridge.queue), to: bridge, arrow: "-->" });
+    }
+    // The archive: its connector reads the archived Kafka topics into its bucket.
+    if (t.archive) {
+        const bucket = id("bucket", t.archive.bucket.name);
+        node({ id: bucket, shape: `[(${label(`archive ${t.archive.bucket.store}: ${t.archive.bucket.name}`)})]`, kind: "storage", groups: [], fingerprint: JSON.stringify(t.archive.bucket) });
+        edge({ from: id("s", t.archive.connector), to: bucket, arrow: `-->|${label(t.archive.runtime)}|` });
     }
     for (const svc of [...services].sort()) {
         const deployment = t.deployments.find((d) => d.service === svc);

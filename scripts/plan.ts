@@ -19,13 +19,19 @@ import {
     planChoreography,
     isOneStep,
     plan,
+    edgeRawConfig,
+    planEdgeSite,
     validateConfig,
+    validateEdgeConfig,
+    type CentralView,
     type DeployedState,
     type Topology,
 } from "../topology";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { CliUsageError, choiceFlag, parseFlags, phaseFlag } from "./cli";
 import { renderChoreography } from "./plan-choreography";
-import { renderDiff, renderTopology } from "./plan-format";
+import { renderDiff, renderEdgeSite, renderTopology } from "./plan-format";
 import { renderMermaid, renderMermaidChange } from "./plan-mermaid";
 import { programResourceChanges, renderResourceChanges } from "./plan-resources";
 import { runMain } from "./run-main";
@@ -35,8 +41,11 @@ const COMMAND = "npm run plan";
 const FORMATS = ["text", "json", "mermaid"] as const;
 
 export const USAGE = `usage: npm run -s plan -- --stack <stack> [--phase N] [--from M [--resources]] [--format text|json|mermaid]
+       npm run -s plan -- --edge <site> [--format text|json|mermaid]
 
   --stack S      the stack to plan (Pulumi.S.yaml)
+  --edge SITE    an edge site of the edge project (edge/Pulumi.SITE.yaml), with central's side read from its stack file
+                 when the checkout has it (Pulumi.<central stack>.yaml)
   --phase N      plan phase N instead of the phase in the stack file
   --from M       what moving the stack from phase M to the target phase changes, per stream and resource
                  (the target is --phase, else the stack file's phase; a jump the program refuses is refused here too)
@@ -51,6 +60,7 @@ Use \`npm run -s\` when piping (npm prints a banner on stdout otherwise).
 
 interface PlanFlags {
     stack?: string;
+    edge?: string;
     phase?: string;
     from?: string;
     format: string;
@@ -72,11 +82,35 @@ export function planForStack(stack: string, phase?: number, root = ROOT, deploye
     return { topology: plan(platform, deployed), allowPhaseSkip: platform.allowPhaseSkip };
 }
 
+/** A marker for central's CA certificate offline: the real one is read from central's outputs when the site deploys. */
+const OFFLINE_CA = "-----BEGIN CERTIFICATE-----\n(central's CA, read from its stack outputs when the site deploys)\n-----END CERTIFICATE-----\n";
+
+/**
+ * An edge site's plan, with central's view as central's own stack file plans it (`organization/project/<stack>` ->
+ * Pulumi.<stack>.yaml in the checkout), since offline there are no stack outputs to read.
+ */
+export function planForEdge(site: string, root = ROOT): { plan: ReturnType<typeof planEdgeSite>; note?: string } {
+    const loaded = loadStack(COMMAND, site, { root: resolve(root, "edge") });
+    const raw = edgeRawConfig(loaded.engine);
+    const config = validateEdgeConfig(raw.values, raw.secretKeys);
+    const centralStack = config.central.stack.split("/").pop() as string;
+    if (!existsSync(resolve(root, `Pulumi.${centralStack}.yaml`))) {
+        return { plan: planEdgeSite(config, undefined), note: `central: no Pulumi.${centralStack}.yaml in this checkout; planned as if central exported nothing` };
+    }
+    const central = planForStack(centralStack, undefined, root).topology;
+    const view: CentralView | undefined = central.edgePairing ? { ...central.edgePairing.view, caCertificate: OFFLINE_CA } : undefined;
+    return {
+        plan: planEdgeSite(config, view),
+        note: `central: as Pulumi.${centralStack}.yaml plans it (phase ${describePhase(central.phase)}); its CA certificate is read from its outputs when the site deploys`,
+    };
+}
+
 /** @param root the project folder (Pulumi.yaml and the stack files). @default the checkout */
 export async function main(argv: string[], root = ROOT): Promise<number> {
     try {
         const { values: flags, help } = parseFlags<PlanFlags>(COMMAND, argv, {
             stack: { type: "string", short: "s" },
+            edge: { type: "string" },
             phase: { type: "string" },
             from: { type: "string" },
             format: { type: "string", default: "text" },
@@ -92,6 +126,15 @@ export async function main(argv: string[], root = ROOT): Promise<number> {
         }
         if (flags.resources && format === "mermaid") {
             throw new CliUsageError(`${COMMAND}: --resources with --format mermaid: allowed --format text | json (the diagram shows the phase, not resources)`);
+        }
+        if (flags.edge !== undefined) {
+            if (flags.stack !== undefined || flags.from !== undefined || flags.phase !== undefined) {
+                throw new CliUsageError(`${COMMAND}: --edge ${flags.edge}: allowed alone or with --format (an edge site has no phase; plan central with --stack)`);
+            }
+            const planned = planForEdge(flags.edge, root);
+            const render = { json: () => `${JSON.stringify(planned.plan, null, 2)}\n`, mermaid: () => renderMermaid(planned.plan.topology), text: () => renderEdgeSite(planned.plan, planned.note) }[format];
+            process.stdout.write(render());
+            return 0;
         }
         const fromPhase = phaseFlag(COMMAND, "--from", flags.from);
         const phase = phaseFlag(COMMAND, "--phase", flags.phase);

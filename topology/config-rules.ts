@@ -104,6 +104,32 @@ export function crossFieldProblems(c: PlatformConfig): ConfigProblem[] {
         }
     }
 
+    // Edge sites (topology/edge-plan.ts): replication over mutual TLS to a Pulsar that exists.
+    const es = c.edgeSites;
+    if (es.sites.length > 0) {
+        // Before phase 1 there is no central Pulsar: the sites are accepted but nothing is planned for them, and they
+        // buffer (topology/edge-plan.ts: central exports no edgeReplication yet).
+        if (!c.pulsar.tls.enabled) {
+            add("pulsar.tls.enabled", false, "true with edgeSites: the sites replicate over mutual TLS only (seed 004)");
+        }
+        if (es.endpoint === undefined) {
+            add("edgeSites.endpoint", undefined, "the DNS name the sites reach this stack's Pulsar proxy at, required with edgeSites.sites");
+        }
+        const seenSites = new Set<string>();
+        es.sites.forEach((x, i) => {
+            if (seenSites.has(x.name)) {
+                add(`edgeSites.sites[${i}].name`, x.name, "a site listed once: two sites of one name would be one Pulsar cluster name (edge-<site>) twice");
+            }
+            seenSites.add(x.name);
+        });
+        const stacks = es.sites.map((x) => x.stack);
+        stacks.forEach((st, i) => {
+            if (stacks.indexOf(st) !== i) {
+                add(`edgeSites.sites[${i}].stack`, st, "each site's own stack: one stack is one cluster");
+            }
+        });
+    }
+
     // The archive (topology/archive-plan.ts): mandatory in prod, where audit continuity is (seed 002).
     const ar = c.archive;
     if (ar.bucket !== undefined) {

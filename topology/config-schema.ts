@@ -42,7 +42,8 @@ export const ENVIRONMENT_DEFAULTS: Record<
     prod: { kafkaReplication: 3, minInsyncReplicas: 2, brokers: 3, bookies: 4, orchestratorReplicas: 2 },
 };
 
-const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63);
+export const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63);
+const name = dnsLabel;
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/);
 const nonEmpty = z.string().min(1);
 
@@ -123,7 +124,7 @@ const jvmSizing = z.strictObject({
 /** KoP: where its protocol handler comes from. */
 export const KOP_SOURCES = ["image", "download"] as const;
 
-const pulsarSchema = z.strictObject({
+export const pulsarSchema = z.strictObject({
     /** Apache Pulsar version (of the image). @default "4.0.12" (Pulsar chart 4.7.0's default) */
     version: z.string().default("4.0.12"),
     /**
@@ -262,6 +263,24 @@ const archiveSchema = z.strictObject({
     mskConnectPlugin: z.strictObject({ bucketArn: z.string().regex(/^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$/), fileKey: nonEmpty }).optional(),
 });
 
+const edgeSitesSchema = z.strictObject({
+    /**
+     * The DNS name edge sites reach this stack's Pulsar proxy at (a load balancer or ingress in front of the chart's
+     * proxy Service, which the program does not create); added to the proxy certificate's names. Required with sites.
+     */
+    endpoint: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: "a DNS name" }).optional(),
+    /** The edge sites (edge/ project stacks) this stack accepts replication from. @default [] */
+    sites: z
+        .array(
+            z.strictObject({
+                name: name,
+                /** The site's stack, `organization/messaging-edge/<site>`. */
+                stack: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { message: "organization/project/stack" }),
+            }),
+        )
+        .default([]),
+});
+
 const tenantSchema = z.strictObject({
     /** Pulsar tenant name; also used in Kubernetes resource names (DNS-1123 label). */
     name: name.refine((n) => n !== "public" && n !== "pulsar", { message: "reserved tenant name" }),
@@ -292,6 +311,8 @@ export const configSchema = z.strictObject({
     kafka: kafkaSchema,
     pulsar: pulsarSchema.prefault({}),
     tieredStorage: tieredStorageSchema.prefault({}),
+    /** Edge sites that replicate their telescope ingest here (topology/edge-plan.ts). */
+    edgeSites: edgeSitesSchema.prefault({}),
     /** The audit and telemetry archive (topology/archive-plan.ts). */
     archive: archiveSchema.prefault({}),
     /** Per-tenant isolation from phase 3. @default [] */

@@ -59,7 +59,7 @@ function keyOf(path: readonly PropertyKey[]): string {
         .join("");
 }
 
-function problemsFromZod(error: z.ZodError): ConfigProblem[] {
+export function problemsFromZod(error: z.ZodError): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     for (const issue of error.issues) {
         const key = keyOf(issue.path);
@@ -165,7 +165,7 @@ export function defaultPulsarImageTag(p: Pick<ParsedConfig["pulsar"], "version" 
 }
 
 /** The environment's sizing with the stack's overrides, component by component. */
-function resolveSizing(environment: ParsedConfig["environment"], o: ParsedConfig["pulsar"]["sizing"]): PulsarSizing {
+export function resolveSizing(environment: ParsedConfig["environment"], o: ParsedConfig["pulsar"]["sizing"]): PulsarSizing {
     const d = SIZING_DEFAULTS[environment];
     const defined = <T extends object>(x: T) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as Partial<T>;
     return {

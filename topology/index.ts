@@ -28,3 +28,6 @@ export * from "./transition";
 export * from "./update";
 export * from "./audit-plan";
 export * from "./archive-plan";
+export * from "./edge-config";
+export * from "./edge-names";
+export * from "./edge-plan";

@@ -8,6 +8,7 @@ import type { CredentialSecretPlan, PulsarAuthPlan, SecretKeyRef } from "./crede
 import type { PhaseCapabilities, PhaseId, PhaseName } from "./phases";
 import type { ArchivePlan } from "./archive-plan";
 import type { AuditBridgePlan } from "./audit-plan";
+import type { EdgePairingPlan } from "./edge-plan";
 import type { ObservabilityPlan } from "./observability-plan";
 import type { PulsarSizing } from "./sizing";
 
@@ -194,6 +195,8 @@ export type KopHandlerPlan =
 export interface PulsarTenantPlan {
     name: string;
     adminRoles: string[];
+    /** The clusters the tenant's namespaces may live on (an edge site's replicated tenant: the site and central). */
+    allowedClusters?: string[];
 }
 
 export interface PulsarNamespacePlan {
@@ -211,6 +214,8 @@ export interface PulsarNamespacePlan {
     schemaCompatibilityStrategy: "BACKWARD_TRANSITIVE";
     offloadThresholdSize?: string;
     offloadThresholdTime?: string;
+    /** PulsarGeoReplication CRs whose clusters the operator adds to the namespace (an edge site's ingest namespace). */
+    geoReplicationRefs?: string[];
 }
 
 export interface PulsarTopicPlan {
@@ -234,6 +239,18 @@ export interface PulsarPermissionPlan {
 export interface PulsarPlan {
     /** `standalone`: one StatefulSet (local); `helm`: the Apache Pulsar chart. */
     mode: "standalone" | "helm";
+    /**
+     * The chart's `clusterName`, where it must differ from the release fullname (an edge site's `edge-<site>`); unset
+     * on central, whose cluster keeps the chart's default name (topology/edge-names.ts).
+     */
+    clusterName?: string;
+    /**
+     * Client-certificate authentication besides tokens (central, for its edge sites' replicators): the brokers and the
+     * proxy also accept AuthenticationProviderTls and trust these CAs (the sites') on top of the platform's own.
+     */
+    clientCertAuth?: { trust: { name: string; secret: string; key: string }[] };
+    /** Secrets mounted into the brokers (an edge site's replicator certificate and central's CA). */
+    brokerSecretMounts?: { name: string; secret: string; mountPath: string }[];
     version: string;
     /** `repository:tag`, with `@sha256:...` when pinned by digest. */
     image: string;
@@ -481,6 +498,8 @@ export interface Topology {
     rabbitmq: RabbitPlan;
     /** The control-event mirror control.audit -> audit-trail (topology/audit-plan.ts); null where nothing writes audit-trail. */
     auditBridge: AuditBridgePlan | null;
+    /** The edge sites this (central) stack accepts (topology/edge-plan.ts); null without any. */
+    edgePairing: EdgePairingPlan | null;
     /** The audit and telemetry archive (topology/archive-plan.ts); null without an object store or Kafka. */
     archive: ArchivePlan | null;
     offload: OffloadPlan | null;

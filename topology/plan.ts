@@ -9,6 +9,7 @@
 import { planArchive, planArchiveCredentials } from "./archive-plan";
 import { planAuditBridge } from "./audit-plan";
 import { ConfigError, type PlatformConfig } from "./config";
+import { acceptEdgeSites, planEdgePairing } from "./edge-plan";
 import { CredentialBook } from "./credentials";
 import { planFunctions, planSinks } from "./functions-plan";
 import { kafkaClientSecurity, planKafka } from "./kafka-plan";
@@ -48,6 +49,10 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
 
     const book = new CredentialBook();
     const pulsar = caps.pulsar ? planPulsar(config, caps, routes, streamsByName, tenantNames, book) : null;
+    const edgePairing = pulsar ? planEdgePairing(config.edgeSites) : null;
+    if (pulsar && edgePairing) {
+        acceptEdgeSites(pulsar, edgePairing);
+    }
     const kafkaSecurity = kafkaPresent ? kafkaClientSecurity(config.kafka) : null;
     const sinks = pulsar ? planSinks(routes, streamsByName, pulsar, kafkaSecurity, book) : [];
     const archive = kafkaPresent ? planArchive(config, routes, streamsByName) : null;
@@ -79,6 +84,7 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
         mirrors: [],
         rabbitmq: planRabbit(config),
         auditBridge,
+        edgePairing,
         archive,
         offload,
         credentials: book.list(),

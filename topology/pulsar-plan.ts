@@ -45,8 +45,11 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
     return groups;
 }
 
+/** What planPulsar reads of a stack's config: a central stack's, or an edge site's (topology/edge-plan.ts). */
+export type PulsarPlanInput = Pick<PlatformConfig, "pulsar" | "kubernetes" | "environment" | "tenants" | "observability">;
+
 export function planPulsar(
-    config: PlatformConfig,
+    config: PulsarPlanInput,
     caps: PhaseCapabilities,
     routes: StreamRoute[],
     streams: Map<string, StreamSpec>,

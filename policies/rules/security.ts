@@ -353,7 +353,7 @@ function pathValue(root: Record<string, unknown>, path: string): unknown {
  * Chart value paths whose value is the name of a Kubernetes Secret, not a credential (chart 4.7.0 values.yaml
  * `broker.storageOffload.gcsServiceAccountSecret`, `.secret`).
  */
-const SECRET_NAME_PATHS = /(^|\.)storageOffload\.(gcsServiceAccountSecret|secret)$/;
+const SECRET_NAME_PATHS = /(^|\.)storageOffload\.(gcsServiceAccountSecret|secret)$|(^|\.)cacerts\.certs\[\d+\]\.existingSecret$/;
 
 export function literalSecrets(value: unknown, path = ""): string[] {
     const found: string[] = [];

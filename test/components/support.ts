@@ -144,6 +144,12 @@ const OPEN_MAPS = new Set([
     ...["zookeeper", "bookkeeper", "autorecovery", "broker", "proxy", "toolset"].map((c) => `${c}.resources`),
 ]);
 
+/**
+ * Keys values.yaml documents commented out, which the templates read: `clusterName` (values.yaml "# clusterName:";
+ * `pulsar.cluster.name` in templates/_helpers.tpl uses it, else the release fullname).
+ */
+const DOCUMENTED_COMMENTED_OUT = new Set(["clusterName"]);
+
 /** Value paths the program sets that values.yaml does not have. */
 export function unknownHelmKeys(values: Record<string, unknown>): string[] {
     const chart = chartReference().values;
@@ -160,6 +166,9 @@ export function unknownHelmKeys(values: Record<string, unknown>): string[] {
                 continue;
             }
             const refObj = ref as Record<string, unknown> | null;
+            if (DOCUMENTED_COMMENTED_OUT.has(p)) {
+                continue;
+            }
             if (refObj === null || typeof refObj !== "object" || !(k in refObj)) {
                 unknown.push(p);
                 continue;

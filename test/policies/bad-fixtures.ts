@@ -103,6 +103,12 @@ export const BAD: BadFixture[] = [
         fragment: "no archive connector reads audit-trail",
         edit: byName("platform-archive-connector", (p) => (p.spec.config.topics = "telescope-telemetry")),
     },
+    {
+        name: "central grants an edge replicator but its brokers do not accept client certificates",
+        policy: "cross-site-replication-mtls",
+        fragment: "broker does not accept client certificates",
+        edit: byName("platform-pulsar-release", (p) => (p.values.broker.extraEnvs = p.values.broker.extraEnvs.filter((e: any) => e.name !== "authenticationProviders"))),
+    },
     { name: "guest with permissions in prod", policy: "rabbitmq-no-guest-permissions", fragment: "guest", edit: byName("platform-control-plane-admin-permissions", (p) => (p.user = "guest")) },
     { name: "topic with replication 2", policy: "kafka-topic-replicated", fragment: "replicationFactor 2", edit: byName("platform-kafka-topic-audit-trail", (p) => (p.replicationFactor = 2)) },
     { name: "transient exchange", policy: "rabbitmq-durable", fragment: "not durable", edit: byName("platform-control-plane-exchange-control", (p) => (p.settings.durable = false)) },

@@ -6,6 +6,7 @@ import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy 
 import type { CapturedResource } from "../../policies/offline";
 import { TYPES } from "../../policies/rules/common";
 import * as archive from "../../policies/rules/archive";
+import * as crossSite from "../../policies/rules/cross-site";
 import * as isolation from "../../policies/rules/isolation";
 import * as migration from "../../policies/rules/migration";
 import * as reliability from "../../policies/rules/reliability";
@@ -152,6 +153,35 @@ export const SPECS: Record<string, PolicySpec> = {
             },
             { name: "the same in dev is not required", resources: prod3.filter((r) => !r.name.startsWith("platform-archive")), config: DEV, expect: [] },
         ],
+    },
+    "cross-site-replication-mtls": {
+        make: crossSite.crossSiteReplicationMtls,
+        cases: (() => {
+            const GEO = "kubernetes:resource.streamnative.io/v1alpha1:PulsarGeoReplication";
+            const CONN = "kubernetes:resource.streamnative.io/v1alpha1:PulsarConnection";
+            const conn = (spec: Record<string, unknown>) => res(CONN, "central-connection", { apiVersion: "resource.streamnative.io/v1alpha1", kind: "PulsarConnection", metadata: { name: "central" }, spec });
+            const geo = (auth?: Record<string, unknown>) =>
+                res(GEO, "geo", {
+                    apiVersion: "resource.streamnative.io/v1alpha1",
+                    kind: "PulsarGeoReplication",
+                    metadata: { name: "to-central" },
+                    spec: { connectionRef: { name: "pulsar" }, destinationConnectionRef: { name: "central" }, ...(auth ? { clusterParamsOverride: { authentication: auth } } : {}) },
+                });
+            const secure = { brokerServiceSecureURL: "pulsar+ssl://pulsar.cosmic-ai.example:6651", adminServiceSecureURL: "https://pulsar.cosmic-ai.example:8443", tlsAllowInsecureConnection: false, tlsEnableHostnameVerification: true };
+            const mtls = { authPlugin: "org.apache.pulsar.client.impl.auth.AuthenticationTls", authParameters: "tlsCertFile:/a,tlsKeyFile:/b" };
+            return [
+                { name: "an edge site replicating over verified mutual TLS", resources: [conn(secure), geo(mtls)], config: PROD, expect: [] },
+                {
+                    name: "plaintext URLs, insecure TLS and no client certificate in prod",
+                    resources: [conn({ ...secure, brokerServiceURL: "pulsar://central:6650", tlsAllowInsecureConnection: true }), geo()],
+                    config: PROD,
+                    expect: ["sets brokerServiceURL", "allows insecure TLS", 'authenticates with "nothing"'],
+                },
+                { name: "dev may replicate without a client certificate, still over TLS", resources: [conn(secure), geo()], config: DEV, expect: [] },
+                { name: "a destination that is not declared", resources: [geo(mtls)], config: PROD, expect: ["destination connection is not declared"] },
+                { name: "central prod from phase 1 accepts its site's certificates", resources: prod3, config: PROD, expect: [] },
+            ];
+        })(),
     },
     "gcs-bucket-locked-down": {
         make: security.gcsBucketLockedDown,

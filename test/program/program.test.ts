@@ -207,7 +207,8 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
 
     it("creates every Secret key a workload reads, and no credential Secret nothing reads", () => {
         const secrets = new Map<string, Set<string>>();
-        for (const x of ofType(r(), T.secret)) {
+        // Secrets the program reads (Secret.get: central's CA for its edge sites) carry no metadata of their own.
+        for (const x of ofType(r(), T.secret).filter((s) => plain(s.inputs).metadata !== undefined)) {
             const v = plain(x.inputs);
             secrets.set(v.metadata.name, new Set([...Object.keys(v.data ?? {}), ...Object.keys(v.stringData ?? {})]));
         }
@@ -260,6 +261,12 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
             for (const e of plain(rel.inputs).values.broker.extraEnvs ?? []) {
                 if (e.valueFrom?.secretKeyRef) {
                     ref(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+                }
+            }
+            // The edge sites' CAs the brokers and the proxy trust (the chart's tls.*.cacerts mounts each Secret's keys).
+            for (const c of ["broker", "proxy"]) {
+                for (const cert of plain(rel.inputs).values.tls?.[c]?.cacerts?.certs ?? []) {
+                    (cert.secretKeys as string[]).forEach((k) => ref(cert.existingSecret, k));
                 }
             }
             const offload = plain(rel.inputs).values.broker.storageOffload;

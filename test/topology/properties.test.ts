@@ -178,6 +178,10 @@ describe("planner invariants over generated configs", () => {
                         }
                     }
                 }
+                // Each accepted edge site's replicator may produce to the telemetry topic it replicates, nothing else.
+                for (const site of t.edgePairing?.sites ?? []) {
+                    expectedPerms.add(`${site.replicatorRole} produce persistent://public/observatories/telescope-telemetry`);
+                }
                 const actualAcls = new Set(
                     (t.kafka?.acls ?? []).map((a) => `${a.principal} ${a.operation} ${a.resourceType} ${a.resourceName}${a.patternType === "Prefixed" ? " (prefixed)" : ""}`),
                 );
