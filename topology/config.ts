@@ -141,18 +141,27 @@ function resolve(c: ParsedConfig): { config: PlatformConfig; problems: ConfigPro
             replicationFactor: c.kafka.replicationFactor ?? d.kafkaReplication,
             minInsyncReplicas: c.kafka.minInsyncReplicas ?? d.minInsyncReplicas,
         },
-        pulsar: {
-            ...c.pulsar,
-            brokers: c.pulsar.brokers ?? d.brokers,
-            bookies: c.pulsar.bookies ?? d.bookies,
-            imageTag: c.pulsar.imageTag ?? defaultPulsarImageTag(c.pulsar),
-            sizing: resolveSizing(c.environment, c.pulsar.sizing),
-        },
+        pulsar: resolvePulsar(c.pulsar, c.environment, d),
         orchestrator: { ...c.orchestrator, replicas: c.orchestrator.replicas ?? d.orchestratorReplicas },
         streams,
     };
     problems.push(...crossFieldProblems(config));
     return { config, problems };
+}
+
+/** The Pulsar settings with their defaults: the cluster's size by environment (central's or an edge site's), tag, sizing. */
+export function resolvePulsar(
+    p: ParsedConfig["pulsar"],
+    environment: ParsedConfig["environment"],
+    size: { brokers: number; bookies: number },
+): PlatformConfig["pulsar"] {
+    return {
+        ...p,
+        brokers: p.brokers ?? size.brokers,
+        bookies: p.bookies ?? size.bookies,
+        imageTag: p.imageTag ?? defaultPulsarImageTag(p),
+        sizing: resolveSizing(environment, p.sizing),
+    };
 }
 
 /**

@@ -9,7 +9,7 @@
  * one schema with half its keys optional per role would check neither side properly.
  */
 import { z } from "zod";
-import { ConfigError, defaultPulsarImageTag, problemsFromZod, resolveSizing } from "./config";
+import { ConfigError, problemsFromZod, resolvePulsar } from "./config";
 import { dnsLabel, pulsarSchema, type ConfigProblem, type Environment, type PlatformConfig } from "./config-schema";
 import { CENTRAL_CLUSTER_NAME, edgeClusterName } from "./edge-names";
 import type { EngineConfig } from "./stack-file";
@@ -83,16 +83,7 @@ export function validateEdgeConfig(values: Record<string, unknown>, secretKeys: 
     }
     const c = parsed.data;
     const d = EDGE_DEFAULTS[c.environment];
-    const config: EdgeConfig = {
-        ...c,
-        pulsar: {
-            ...c.pulsar,
-            brokers: c.pulsar.brokers ?? d.brokers,
-            bookies: c.pulsar.bookies ?? d.bookies,
-            imageTag: c.pulsar.imageTag ?? defaultPulsarImageTag(c.pulsar),
-            sizing: resolveSizing(c.environment, c.pulsar.sizing),
-        },
-    };
+    const config: EdgeConfig = { ...c, pulsar: resolvePulsar(c.pulsar, c.environment, d) };
     const add = (key: string, value: unknown, allowed: string) => problems.push({ key, value, allowed });
     // Seed 004: "Enforce TLS/mTLS for cross-site replication". The replicator logs in to central with a client
     // certificate, which needs TLS on both ends, in every environment.

@@ -52,8 +52,9 @@ async function queueDepth(queue: string): Promise<number> {
     }
 }
 
-function settings(topic = TOPIC, prefetch = 100): BridgeSettings {
-    return readSettings({
+/** The bridge's environment, as its Deployment would give it, against this run's vhost and kfake. */
+function bridgeEnv(topic = TOPIC, prefetch = 100): Record<string, string> {
+    return {
         AUDIT_BRIDGE_AMQP_URL: RABBIT.amqp,
         AUDIT_BRIDGE_VHOST: VHOST,
         AUDIT_BRIDGE_QUEUE: AUDIT_QUEUE,
@@ -63,7 +64,11 @@ function settings(topic = TOPIC, prefetch = 100): BridgeSettings {
         AUDIT_KAFKA_BROKERS: kfake.bootstrap,
         AUDIT_BRIDGE_HEALTH_PORT: "0",
         AUDIT_BRIDGE_PREFETCH: String(prefetch),
-    });
+    };
+}
+
+function settings(topic = TOPIC, prefetch = 100): BridgeSettings {
+    return readSettings(bridgeEnv(topic, prefetch));
 }
 
 /** Publishes control events the way the control plane's publishers do: persistent, with a message id, confirmed. */
@@ -220,17 +225,7 @@ describe("audit bridge against RabbitMQ and a Kafka-protocol broker", () => {
         const topic = `audit-trail-kill-${RUN}`;
         const ids = Array.from({ length: 300 }, (_, i) => `sigkill-${i}`);
         await publish(ids);
-        const env = {
-            ...process.env,
-            AUDIT_BRIDGE_AMQP_URL: RABBIT.amqp,
-            AUDIT_BRIDGE_VHOST: VHOST,
-            AUDIT_BRIDGE_QUEUE: AUDIT_QUEUE,
-            RABBITMQ_USERNAME: BRIDGE_USER,
-            RABBITMQ_PASSWORD: BRIDGE_PASSWORD,
-            AUDIT_BRIDGE_DESTINATIONS: JSON.stringify([{ name: "kafka", brokersEnv: "AUDIT_KAFKA_BROKERS", topic }]),
-            AUDIT_KAFKA_BROKERS: kfake.bootstrap,
-            AUDIT_BRIDGE_HEALTH_PORT: "0",
-        };
+        const env = { ...process.env, ...bridgeEnv(topic) };
         // One process (node with tsx's loader), not the tsx CLI: that one runs the program in a child of its own, which
         // a SIGKILL of the CLI would leave running.
         const main = resolve(__dirname, "../../bridge/main.ts");
