@@ -38,6 +38,9 @@ export function isUnwritable(err: unknown): boolean {
     return cause !== undefined && cause !== err ? isUnwritable(cause) : false;
 }
 
+/** An AMQP message header travels as the record header `amqp.header.<name>` (the smoke tool reads its tag there). */
+export const AMQP_HEADER_PREFIX = "amqp.header.";
+
 /** The Kafka record of a control event: its body as is, the AMQP envelope as headers. */
 export function recordOf(msg: Pick<ConsumeMessage, "content" | "fields" | "properties">): { key: string | null; value: Buffer; headers: IHeaders; timestamp?: string } {
     const headers: IHeaders = {
@@ -56,7 +59,7 @@ export function recordOf(msg: Pick<ConsumeMessage, "content" | "fields" | "prope
     }
     for (const [k, v] of Object.entries(p.headers ?? {})) {
         // x-death and other broker-added headers are kept too: they say where a redelivered event has been.
-        headers[`amqp.header.${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+        headers[`${AMQP_HEADER_PREFIX}${k}`] = typeof v === "string" ? v : JSON.stringify(v);
     }
     const timestamp = typeof p.timestamp === "number" ? String(p.timestamp * 1000) : undefined;
     return { key: p.messageId ? String(p.messageId) : msg.fields.routingKey, value: msg.content, headers, ...(timestamp ? { timestamp } : {}) };

@@ -17,15 +17,14 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ARCHIVE_ROLE_LABEL, CREDENTIAL_KEYS, credentialSecretName, type ArchivePlan, type KafkaPlan, type Topology } from "../topology";
-import { hardenedGcsBucket, hardenedS3Bucket } from "./hardened-bucket";
-import { irsaTrustPolicy } from "./offload-bucket";
+import { HARDENED_BUCKET_DEFAULTS, hardenedGcsBucket, hardenedS3Bucket } from "./hardened-bucket";
+import { gcpAccountId, irsaTrustPolicy } from "./offload-bucket";
 
 export const STRIMZI_API = "kafka.strimzi.io/v1beta2";
 
 /** Everything the archive needs besides the plan, in one place. */
 export const ARCHIVE_DEFAULTS = {
-    kmsDeletionWindowDays: 30,
-    abortIncompleteUploadDays: 7,
+    ...HARDENED_BUCKET_DEFAULTS,
     /** MSK Connect's Kafka Connect version (AWS: 2.7.1 or 3.7.x). */
     mskConnectVersion: "3.7.x",
     /** Connect workers (Strimzi) or MSK Connect workers: 2 in prod, so a node drain never stops the archive. */
@@ -213,7 +212,7 @@ export class Archive extends pulumi.ComponentResource {
         const parent = { parent: this };
         const account = new gcp.serviceaccount.Account(
             `${name}-writer`,
-            { project, accountId: `archive-writer-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 30).replace(/-+$/, ""), displayName: `Archive writer (${stack})` },
+            { project, accountId: gcpAccountId("archive-writer", stack), displayName: `Archive writer (${stack})` },
             parent,
         );
         // objectCreator: create objects only; no read, overwrite or delete of what is archived.

@@ -51,7 +51,8 @@ export class AuditBridge extends pulumi.ComponentResource {
         );
         const spec = deploymentSpec(
             d,
-            { ...structuredClone(ORCHESTRATOR_DEFAULTS), resources: structuredClone(ORCHESTRATOR_DEFAULTS.resources), readinessPath: "/healthz", livenessPath: "/healthz" },
+            // The orchestrator's sizing and user; the bridge's one HTTP path answers both probes (bridge/main.ts).
+            { ...structuredClone(ORCHESTRATOR_DEFAULTS), readinessPath: "/healthz", livenessPath: "/healthz" },
             args.kafkaBootstrap,
             podAnnotations(d, args.serviceAccountAnnotations, args.secretChecksums),
         );

@@ -12,7 +12,7 @@ import { createHash, createHmac } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { SignJWT } from "jose";
-import { derivedPassword } from "./derived-password";
+import { derivedPassword, rabbitmqUserPassword } from "./derived-password";
 import type { CredentialSecretPlan, CredentialValue, TokenValidity, Topology } from "../topology";
 import type { KafkaCredential } from "./kafka";
 
@@ -179,8 +179,7 @@ export class ServiceCredentials extends pulumi.ComponentResource {
                 if (args.seed === undefined) {
                     throw new Error(`ServiceCredentials: ${s.name}/${dataKey} is derived from the seed, which is missing: pass credentialSeed`);
                 }
-                // The same derivation as the user's own password (components/rabbit-control-plane.ts).
-                return derivedPassword(args.seed, "rabbitmq", v.user);
+                return rabbitmqUserPassword(args.seed, v.user);
             case "kafka-username":
                 return kafkaLogin(v.principal).username;
             case "kafka-password":

@@ -16,6 +16,11 @@ export function derivePassword(seed: string, system: string, principal: string):
     return createHmac("sha256", seed).update(`${system}:${principal}`).digest("base64url");
 }
 
+/** The password of a RabbitMQ user the program creates: RabbitControlPlane sets it, ServiceCredentials hands it out. */
+export function rabbitmqUserPassword(seed: pulumi.Input<string>, user: string): pulumi.Output<string> {
+    return derivedPassword(seed, "rabbitmq", user);
+}
+
 /** The derived password as a secret Output (secret even when the seed is not). */
 export function derivedPassword(seed: pulumi.Input<string>, system: string, principal: string): pulumi.Output<string> {
     return pulumi.secret(pulumi.output(seed).apply((s) => derivePassword(s, system, principal)));

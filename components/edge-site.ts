@@ -20,7 +20,7 @@ import type { EdgeSitePlan, PulsarTlsPlan } from "../topology";
 import { ServiceCredentials } from "./credentials";
 import { EDGE_CA_OUTPUT } from "./edge-sites";
 import { kubernetesProvider } from "./kubernetes-provider";
-import { caSecretName } from "./pulsar-ca";
+import { readCaCertificate } from "./pulsar-ca";
 import { PulsarCluster } from "./pulsar-cluster";
 import { PULSAR_CONNECTION_NAME, PULSAR_RESOURCES_API, PulsarTenancy } from "./pulsar-tenancy";
 
@@ -125,13 +125,7 @@ export class EdgeSite extends pulumi.ComponentResource {
         // The tenant and namespace reference the geo-replication (the operator waits for it to exist).
         new PulsarTenancy(`${name}-pulsar-tenancy`, { topology, ...(cluster.adminTokenSecret ? { adminToken: cluster.adminTokenSecret } : {}) }, { ...onK8s, dependsOn: deps });
 
-        const caCertificate = args.caIssued
-            ? pulumi.unsecret(
-                  k8s.core.v1.Secret.get(`${name}-own-ca`, `${p.tls.certManagerNamespace}/${caSecretName(p.tls)}`, { parent: this, provider, dependsOn: [cluster] }).data.apply((d) =>
-                      Buffer.from(d?.["ca.crt"] ?? "", "base64").toString("utf8"),
-                  ),
-              )
-            : undefined;
+        const caCertificate = args.caIssued ? readCaCertificate(`${name}-own-ca`, p.tls, { parent: this, provider, dependsOn: [cluster] }) : undefined;
         this.outputs = {
             site: plan.site,
             clusterName: plan.clusterName,

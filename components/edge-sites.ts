@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { edgeCaSecret, type EdgePairingPlan, type PulsarTlsPlan } from "../topology";
-import { caSecretName } from "./pulsar-ca";
+import { readCaCertificate } from "./pulsar-ca";
 
 /** The output of an edge site's stack with its CA certificate (components/edge-site.ts exports it). */
 export const EDGE_CA_OUTPUT = "edgeCaCertificate";
@@ -49,8 +49,7 @@ export class EdgeSiteTrust extends pulumi.ComponentResource {
         });
         // Central's CA certificate (public): the `ca.crt` of the CA's own Secret, which cert-manager wrote when the
         // stack first had TLS; the private key in the same Secret is never read out.
-        const caSecret = k8s.core.v1.Secret.get(`${name}-central-ca`, pulumi.interpolate`${args.tls.certManagerNamespace}/${caSecretName(args.tls)}`, { parent: this });
-        const caCertificate = pulumi.unsecret(caSecret.data.apply((d) => Buffer.from(d?.["ca.crt"] ?? "", "base64").toString("utf8")));
+        const caCertificate = readCaCertificate(`${name}-central-ca`, args.tls, { parent: this });
         this.view = caCertificate.apply((pem): Record<string, unknown> => ({ ...pairing.view, ...(pem.includes("BEGIN CERTIFICATE") ? { caCertificate: pem } : {}) }));
         this.registerOutputs({ view: this.view });
     }

@@ -9,6 +9,14 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 
+/** What every hardened bucket shares. */
+export const HARDENED_BUCKET_DEFAULTS = {
+    /** Incomplete multipart uploads (an interrupted write) are aborted after this many days. */
+    abortIncompleteUploadDays: 7,
+    /** Waiting period before a scheduled KMS key deletion completes (the maximum). */
+    kmsDeletionWindowDays: 30,
+} as const;
+
 /** A bucket policy that refuses every request not made over TLS. */
 export function tlsOnlyBucketPolicy(bucketArn: string): string {
     return JSON.stringify({

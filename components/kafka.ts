@@ -12,7 +12,7 @@ import * as aws from "@pulumi/aws";
 import * as confluentcloud from "@pulumi/confluentcloud";
 import * as kafka from "@pulumi/kafka";
 import * as pulumi from "@pulumi/pulumi";
-import type { KafkaAclPlan, KafkaAdminAclPlan, KafkaPlan, PlatformConfig, Topology } from "../topology";
+import { archiveConnectTopics, type KafkaAclPlan, type KafkaAdminAclPlan, type KafkaPlan, type PlatformConfig, type Topology } from "../topology";
 import { derivedPassword } from "./derived-password";
 import { irsaTrustPolicy } from "./offload-bucket";
 
@@ -245,9 +245,7 @@ export class KafkaPlatform extends pulumi.ComponentResource {
 
         // The archive's Connect topics (topology/archive-plan.ts): its dead-letter topic and the Strimzi workers' internal
         // topics, declared here so their ACLs (planned with the archiver's) have something to name. Data: retained.
-        const archive = args.topology.archive;
-        const connectTopics = archive ? [...(archive.deadLetterTopic ? [archive.deadLetterTopic] : []), ...Object.values(archive.workers?.topics ?? {})] : [];
-        for (const t of connectTopics) {
+        for (const t of archiveConnectTopics(args.topology.archive)) {
             new kafka.Topic(
                 `${name}-topic-${t.name}`,
                 { name: t.name, partitions: t.partitions, replicationFactor: plan.settings.replicationFactor, config: t.config },

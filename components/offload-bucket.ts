@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { OffloadPlan, Topology } from "../topology";
-import { hardenedGcsBucket, hardenedS3Bucket, tlsOnlyBucketPolicy } from "./hardened-bucket";
+import { HARDENED_BUCKET_DEFAULTS, hardenedGcsBucket, hardenedS3Bucket, tlsOnlyBucketPolicy } from "./hardened-bucket";
 
 export interface OffloadBucketArgs {
     /** The planned topology; `topology.offload` must be non-null (construct this component only when it is). */
@@ -43,10 +43,7 @@ export interface OffloadBucketArgs {
 
 /** Component-level defaults, in one place. */
 export const OFFLOAD_DEFAULTS = {
-    /** Incomplete multipart uploads (interrupted offloads) are aborted after this many days. */
-    abortIncompleteUploadDays: 7,
-    /** Waiting period before a scheduled KMS key deletion completes (the maximum). */
-    kmsDeletionWindowDays: 30,
+    ...HARDENED_BUCKET_DEFAULTS,
     /** Storage class of the GCS bucket. */
     gcsStorageClass: "STANDARD",
 } as const;
@@ -100,10 +97,15 @@ export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string
     });
 }
 
-/** A GCP service account id (6-30 characters, a letter first) for the brokers of a stack. Exported for testing. */
+/** A GCP service account id (6-30 characters, a letter first) for `<purpose>-<stack>`. Exported for testing. */
+export function gcpAccountId(purpose: string, stack: string): string {
+    const id = `${purpose}-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 30).replace(/-+$/, "");
+    return id.length >= 6 ? id : `${id}-acct`.slice(0, 30);
+}
+
+/** The brokers' service account id of a stack. Exported for testing. */
 export function brokerAccountId(stack: string): string {
-    const id = `pulsar-offload-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 30).replace(/-+$/, "");
-    return id.length >= 6 ? id : `${id}-bkr`.slice(0, 30);
+    return gcpAccountId("pulsar-offload", stack);
 }
 
 export class OffloadBucket extends pulumi.ComponentResource {

@@ -19,6 +19,15 @@ export function caSecretName(t: PulsarTlsPlan): string {
     return `${t.issuer}-ca`;
 }
 
+/**
+ * The CA's certificate (PEM, public), read from the CA's own Secret in cert-manager's namespace; the private key in the
+ * same Secret is never read out. Empty while cert-manager has not issued it.
+ */
+export function readCaCertificate(name: string, t: PulsarTlsPlan, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+    const secret = k8s.core.v1.Secret.get(name, `${t.certManagerNamespace}/${caSecretName(t)}`, opts);
+    return pulumi.unsecret(secret.data.apply((d) => Buffer.from(d?.["ca.crt"] ?? "", "base64").toString("utf8")));
+}
+
 /** The spec of the CA certificate. Pure; exported for testing. */
 export function caCertificateSpec(t: PulsarTlsPlan, selfSigned: string): Record<string, unknown> {
     return {

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
 import type { RabbitQueuePlan, Topology } from "../topology";
-import { derivedPassword } from "./derived-password";
+import { rabbitmqUserPassword } from "./derived-password";
 
 export interface RabbitControlPlaneArgs {
     /** The planned topology; this component realises `topology.rabbitmq` and reads `topology.protectData`. */
@@ -114,7 +114,7 @@ export class RabbitControlPlane extends pulumi.ComponentResource {
 
         const passwords: Record<string, pulumi.Output<string>> = {};
         for (const u of r.users) {
-            const password = derivedPassword(args.servicePasswordSeed, "rabbitmq", u.name);
+            const password = rabbitmqUserPassword(args.servicePasswordSeed, u.name);
             passwords[u.name] = password;
             const user = new rabbitmq.User(`${name}-user-${u.name}`, { name: u.name, password, tags: [] }, parent);
             new rabbitmq.Permissions(

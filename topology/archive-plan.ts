@@ -199,6 +199,11 @@ export function planArchive(config: PlatformConfig, routes: StreamRoute[], strea
     };
 }
 
+/** The archive's Kafka topics besides the archived ones: its dead-letter topic and the Strimzi workers' internal topics. */
+export function archiveConnectTopics(archive: ArchivePlan | null): ConnectTopicPlan[] {
+    return archive ? [...(archive.deadLetterTopic ? [archive.deadLetterTopic] : []), ...Object.values(archive.workers?.topics ?? {})] : [];
+}
+
 /**
  * The Secret keys the archive reads: Strimzi's workers read the archiver's Kafka password from its credential Secret
  * (`authentication.passwordSecret`); MSK Connect (IAM) and Confluent's managed sink (its service account) need none.

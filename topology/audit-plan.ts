@@ -12,6 +12,7 @@ import { CREDENTIAL_KEYS, type CredentialBook } from "./credentials";
 import type { DeploymentPlan, EnvVarPlan, KafkaPlan, PulsarPlan, SecretVolumePlan, StreamRoute } from "./model";
 import { kopDefaultNamespaceOf, kopTopicName } from "./kop";
 import { orchestratorImage, pulsarRole } from "./naming";
+import { trustCa } from "./orchestrator-plan";
 
 /** The stream the bridge writes. */
 export const AUDIT_STREAM = "audit-trail";
@@ -96,9 +97,7 @@ export function planAuditBridge(config: PlatformConfig, routes: StreamRoute[], k
             const kopTopic = kopTopicName(e.topic, kopDefaultNamespaceOf(p.kop.brokerConfig));
             const d: AuditDestinationPlan = { name: "pulsar", topic: kopTopic, brokersEnv: "AUDIT_KOP_BROKERS", tls: protocol === "SASL_SSL" };
             if (p.tls) {
-                const trust = p.tls.trust;
-                secretVolumes.push({ name: "pulsar-ca", secret: trust.secret, mountPath: trust.mountPath, items: [{ key: trust.key, path: trust.key }] });
-                d.caFile = trust.file;
+                d.caFile = trustCa(p, secretVolumes);
             }
             if (p.tokenAuth) {
                 // KoP's SASL/PLAIN: the user name is a namespace, the password `token:<jwt>` of the role it authorizes

@@ -2,6 +2,7 @@
  * What a phase bump (or rollback) changes, computed from two planned topologies: per stream, per cluster and
  * per kind of resource. Pure; `npm run plan -- --from M` prints it.
  */
+import { archiveConnectTopics } from "./archive-plan";
 import type { Topology } from "./model";
 import type { PhaseId } from "./phases";
 
@@ -40,7 +41,7 @@ export function inventory(t: Topology): { area: string; holdsData: boolean; item
     const fp = (o: unknown) => JSON.stringify(o);
     return [
         { area: "kafka topics", holdsData: true, items: (t.kafka?.topics ?? []).map((x) => ({ id: x.name, fingerprint: fp(x) })) },
-        { area: "kafka connect topics", holdsData: true, items: connectTopics(t).map((x) => ({ id: x.name, fingerprint: fp(x) })) },
+        { area: "kafka connect topics", holdsData: true, items: archiveConnectTopics(t.archive).map((x) => ({ id: x.name, fingerprint: fp(x) })) },
         {
             area: "kafka acls",
             holdsData: false,
@@ -67,12 +68,6 @@ export function inventory(t: Topology): { area: string; holdsData: boolean; item
         { area: "audit bridge", holdsData: false, items: t.auditBridge ? [{ id: t.auditBridge.service, fingerprint: fp(t.auditBridge.deployment) }] : [] },
         { area: "rabbitmq queues", holdsData: true, items: t.rabbitmq.queues.map((q) => ({ id: q.name, fingerprint: fp(q) })) },
     ];
-}
-
-/** The archive's Kafka topics besides the archived ones: its dead-letter topic and the Connect workers' internal topics. */
-function connectTopics(t: Topology): { name: string }[] {
-    const a = t.archive;
-    return a ? [...(a.deadLetterTopic ? [a.deadLetterTopic] : []), ...Object.values(a.workers?.topics ?? {})] : [];
 }
 
 function presence(before: boolean, after: boolean): Presence {

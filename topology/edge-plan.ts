@@ -81,18 +81,24 @@ export interface EdgeSitePlan {
 const REPLICATOR_MOUNT = "/pulsar/certs/replicator";
 const CENTRAL_CA_MOUNT = "/pulsar/certs/central-ca";
 
+/** The stream an edge site ingests and replicates, and its Pulsar topic (topology/catalog.ts). */
+function ingestStream(): { stream: StreamSpec; topic: string } {
+    const stream = STREAMS.find((s) => s.name === EDGE_INGEST_STREAM) as StreamSpec;
+    return { stream, topic: pulsarTopicName(stream.pulsarTopic.tenant, stream.pulsarTopic.namespace, stream.pulsarTopic.topic) };
+}
+
 /** The telemetry stream as the site has it: produced there by telescope-gateway, read at central. */
-function ingestRoute(s: StreamSpec): StreamRoute {
-    const topic = pulsarTopicName(s.pulsarTopic.tenant, s.pulsarTopic.namespace, s.pulsarTopic.topic);
+function ingestRoute(s: StreamSpec, topic: string): StreamRoute {
     return { stream: s.name, criticality: s.criticality, state: "pulsar", producers: [...s.producers], produce: [{ broker: "pulsar", protocol: "pulsar", topic }], consume: [] };
 }
 
 export function planEdgeSite(c: EdgeConfig, central: CentralView | undefined): EdgeSitePlan {
-    const stream = STREAMS.find((s) => s.name === EDGE_INGEST_STREAM) as StreamSpec;
-    const route = ingestRoute(stream);
+    const { stream, topic } = ingestStream();
+    const route = ingestRoute(stream, topic);
     const book = new CredentialBook();
     const caps = PHASE_CAPABILITIES[2];
-    const pulsar: PulsarPlan = planPulsar(edgePulsarInput(c), caps, [route], new Map([[stream.name, stream]]), [], book);
+    // The site speaks Pulsar only: its one client, telescope-gateway, is a Pulsar client (topology/catalog.ts).
+    const pulsar: PulsarPlan = planPulsar(edgePulsarInput(c), caps, [route], new Map([[stream.name, stream]]), [], book, { kafkaProtocol: false });
     const clusterName = edgeClusterName(c.site);
     const namespace = `${stream.pulsarTopic.tenant}/${stream.pulsarTopic.namespace}`;
 
@@ -109,7 +115,7 @@ export function planEdgeSite(c: EdgeConfig, central: CentralView | undefined): E
     } else {
         replication = {
             namespace,
-            topic: route.produce[0]?.topic as string,
+            topic,
             central: {
                 clusterName: central.clusterName,
                 brokerServiceSecureURL: central.brokerServiceSecureURL,
@@ -129,12 +135,6 @@ export function planEdgeSite(c: EdgeConfig, central: CentralView | undefined): E
     // the buffer is full, replicated to central once it accepts the site.
     const bufferMi = `${Math.round(c.ingest.bufferGi * 1024)}Mi`;
     pulsar.clusterName = clusterName;
-    // The site speaks Pulsar only: its one client, telescope-gateway, is a Pulsar client (topology/catalog.ts), so the
-    // brokers load no Kafka protocol handler (no messagingProtocols) and KoP's listener, keystore and its password
-    // are not planned. The image may carry the handler (the same image as central's); unused, it is not loaded.
-    const kopSecret = pulsar.kop.tls?.password.name;
-    pulsar.kop = { ...pulsar.kop, brokerConfig: {}, allowedNamespaces: [], tls: null };
-    const credentials = book.list().filter((x) => x.name !== kopSecret);
     pulsar.namespaces = pulsar.namespaces.map((n) =>
         n.name === namespace
             ? {
@@ -160,6 +160,8 @@ export function planEdgeSite(c: EdgeConfig, central: CentralView | undefined): E
         ];
     }
 
+    // An edge site has no migration phase: its Pulsar is planned with phase 2's capabilities (native Pulsar, schemas),
+    // which is what `phase` records here; nothing on the site reads it.
     const topology: Topology = {
         phase: 2,
         phaseName: "native",
@@ -180,7 +182,7 @@ export function planEdgeSite(c: EdgeConfig, central: CentralView | undefined): E
         edgePairing: null,
         archive: null,
         offload: null,
-        credentials,
+        credentials: book.list(),
         kubernetes: { namespace: c.kubernetes.namespace, ...(c.kubernetes.context ? { context: c.kubernetes.context } : {}) },
         observability: { enabled: false, exporterImage: "", lagExporters: [], rabbitmqMetrics: null },
     };
@@ -219,8 +221,7 @@ export function planEdgePairing(edgeSites: { endpoint?: string | undefined; site
  * certificate names the endpoint the sites connect to (TLS hostname verification on the replicator's side).
  */
 export function acceptEdgeSites(pulsar: PulsarPlan, pairing: EdgePairingPlan): void {
-    const stream = STREAMS.find((s) => s.name === EDGE_INGEST_STREAM) as StreamSpec;
-    const topic = pulsarTopicName(stream.pulsarTopic.tenant, stream.pulsarTopic.namespace, stream.pulsarTopic.topic);
+    const { stream, topic } = ingestStream();
     pulsar.tenants = pulsar.tenants.map((t) =>
         t.name === stream.pulsarTopic.tenant ? { ...t, allowedClusters: [CENTRAL_CLUSTER_NAME, ...pairing.sites.map((s) => s.clusterName)] } : t,
     );

@@ -139,7 +139,7 @@ function orchestratorEnv(
 }
 
 /** Mounts the platform's CA certificate (the trust Secret cert-manager issues into the namespace); returns its file. */
-function trustCa(p: PulsarPlan, secretVolumes: SecretVolumePlan[]): string {
+export function trustCa(p: PulsarPlan, secretVolumes: SecretVolumePlan[]): string {
     const trust = (p.tls as NonNullable<PulsarPlan["tls"]>).trust;
     secretVolumes.push({ name: "pulsar-ca", secret: trust.secret, mountPath: trust.mountPath, items: [{ key: trust.key, path: trust.key }] });
     return trust.file;

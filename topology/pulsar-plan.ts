@@ -55,7 +55,10 @@ export function planPulsar(
     streams: Map<string, StreamSpec>,
     tenantNames: string[],
     book: CredentialBook,
+    /** `kafkaProtocol: false`: no KoP (an edge site, whose one client is a Pulsar client). @default true */
+    options: { kafkaProtocol?: boolean } = {},
 ): PulsarPlan {
+    const kafkaProtocol = options.kafkaProtocol ?? true;
     const p = config.pulsar;
     const ns = config.kubernetes.namespace;
     const mode = config.environment === "local" ? "standalone" : "helm";
@@ -203,8 +206,8 @@ export function planPulsar(
     }
     const permissions = [...perms.values()].sort((a, b) => `${a.resourceName}|${a.role}`.localeCompare(`${b.resourceName}|${b.role}`));
 
-    const allowedNamespaces = namespaces.map((n) => n.name);
-    const kopTls: KopTlsPlan | null = tlsPlan
+    const allowedNamespaces = kafkaProtocol ? namespaces.map((n) => n.name) : [];
+    const kopTls: KopTlsPlan | null = tlsPlan && kafkaProtocol
         ? {
               certificate: "pulsar-kop",
               secret: "pulsar-kop-tls",
@@ -248,7 +251,8 @@ export function planPulsar(
             distribution: p.kop.distribution,
             version: p.kop.version,
             handler,
-            brokerConfig: kopBrokerConfig(endpoints, allowedNamespaces, p.auth.token, kopTls),
+            // Without it no messagingProtocols: the brokers load no protocol handler, whatever the image carries.
+            brokerConfig: kafkaProtocol ? kopBrokerConfig(endpoints, allowedNamespaces, p.auth.token, kopTls) : {},
             allowedNamespaces,
             tls: kopTls,
         },

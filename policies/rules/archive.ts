@@ -23,10 +23,6 @@ const IAM_POLICY_TYPES = new Set<string>([TYPES.iamRolePolicy, TYPES.iamPolicy, 
 
 /** Whether a bucket resource is the archive's (labelled so by components/archive.ts); any other bucket is the offload bucket. */
 export function isArchiveBucket(r: Pick<PolicyResource, "type" | "props">): boolean {
-    return isArchive(r);
-}
-
-function isArchive(r: Pick<PolicyResource, "type" | "props">): boolean {
     const labels = record(r.type === TYPES.s3Bucket ? r.props.tags : r.props.labels);
     return labels?.[ARCHIVE_ROLE_LABEL.key] === ARCHIVE_ROLE_LABEL.value;
 }
@@ -53,7 +49,7 @@ export function archiveAppendOnly(level: EnforcementLevel): StackValidationPolic
         description: "Nothing the program grants may delete, or change the protection of, what the archive holds: writers create objects only.",
         enforcementLevel: level,
         validateStack: (args, report) => {
-            for (const bucket of ofType(args.resources, TYPES.s3Bucket).filter(isArchive)) {
+            for (const bucket of ofType(args.resources, TYPES.s3Bucket).filter(isArchiveBucket)) {
                 const name = String(bucket.props.bucket ?? bucket.name);
                 for (const p of args.resources.filter((r) => IAM_POLICY_TYPES.has(r.type))) {
                     for (const actions of archiveGrantProblems(p.props.policy, name)) {
@@ -61,7 +57,7 @@ export function archiveAppendOnly(level: EnforcementLevel): StackValidationPolic
                     }
                 }
             }
-            for (const bucket of ofType(args.resources, TYPES.gcsBucket).filter(isArchive)) {
+            for (const bucket of ofType(args.resources, TYPES.gcsBucket).filter(isArchiveBucket)) {
                 const name = String(bucket.props.name ?? bucket.name);
                 for (const m of ofType(args.resources, TYPES.gcsBucketIamMember).filter((x) => x.props.bucket === name)) {
                     const role = String(m.props.role);
@@ -93,7 +89,7 @@ export function archiveInProd(level: EnforcementLevel): StackValidationPolicy {
             if (environmentOf(args) !== "prod" || !hasKafka) {
                 return;
             }
-            const buckets = [...ofType(args.resources, TYPES.s3Bucket), ...ofType(args.resources, TYPES.gcsBucket)].filter(isArchive);
+            const buckets = [...ofType(args.resources, TYPES.s3Bucket), ...ofType(args.resources, TYPES.gcsBucket)].filter(isArchiveBucket);
             if (buckets.length === 0) {
                 report(`no archive bucket (an S3 or GCS bucket labelled ${ARCHIVE_ROLE_LABEL.key}: ${ARCHIVE_ROLE_LABEL.value}): set archive.bucket and archive.region in the stack config`);
             }

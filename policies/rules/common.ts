@@ -48,6 +48,8 @@ export const TYPES = {
     pulsarNamespace: "kubernetes:resource.streamnative.io/v1alpha1:PulsarNamespace",
     pulsarTopic: "kubernetes:resource.streamnative.io/v1alpha1:PulsarTopic",
     pulsarPermission: "kubernetes:resource.streamnative.io/v1alpha1:PulsarPermission",
+    pulsarConnection: "kubernetes:resource.streamnative.io/v1alpha1:PulsarConnection",
+    pulsarGeoReplication: "kubernetes:resource.streamnative.io/v1alpha1:PulsarGeoReplication",
     pulsarFunction: "kubernetes:compute.functionmesh.io/v1alpha1:Function",
     pulsarSink: "kubernetes:compute.functionmesh.io/v1alpha1:Sink",
     stack: "pulumi:pulumi:Stack",

@@ -9,8 +9,6 @@
 import type { EnforcementLevel, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { ENVIRONMENT_CONFIG, TYPES, environmentOf, list, ofType, record } from "./common";
 
-const GEO_REPLICATION = "kubernetes:resource.streamnative.io/v1alpha1:PulsarGeoReplication";
-const CONNECTION = "kubernetes:resource.streamnative.io/v1alpha1:PulsarConnection";
 const TLS_PLUGIN = "org.apache.pulsar.client.impl.auth.AuthenticationTls";
 const TLS_PROVIDER = "org.apache.pulsar.broker.authentication.AuthenticationProviderTls";
 
@@ -52,8 +50,8 @@ export function crossSiteReplicationMtls(level: EnforcementLevel): StackValidati
         configSchema: ENVIRONMENT_CONFIG,
         validateStack: (args, report) => {
             const prod = environmentOf(args) === "prod";
-            const connections = ofType(args.resources, CONNECTION);
-            for (const geo of ofType(args.resources, GEO_REPLICATION)) {
+            const connections = ofType(args.resources, TYPES.pulsarConnection);
+            for (const geo of ofType(args.resources, TYPES.pulsarGeoReplication)) {
                 const spec = specOf(geo);
                 const dest = String(record(spec.destinationConnectionRef)?.name ?? "");
                 const destination = connections.find((c) => nameOf(c) === dest);

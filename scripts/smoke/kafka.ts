@@ -2,6 +2,7 @@
  * Kafka-protocol probe ends (Kafka itself, or Pulsar through KoP) with kafkajs: an admin client checks the topics, one
  * consumer group per run (deleted afterwards) reads every probed topic from its end at the start, one producer sends.
  */
+import { AMQP_HEADER_PREFIX } from "../../bridge/audit-bridge";
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from "kafkajs";
 import { performance } from "node:perf_hooks";
 import { TAG_HEADER, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
@@ -123,8 +124,8 @@ export class KafkaTransport implements StreamTransport {
             Promise.race([
                 consumer.run({
                     eachMessage: async ({ message }) => {
-                        // A control event the audit bridge carried keeps its AMQP headers as amqp.header.<name>.
-                        const tag = headerText(message.headers?.[TAG_HEADER] ?? message.headers?.[`amqp.header.${TAG_HEADER}`]);
+                        // A control event the audit bridge carried keeps its AMQP headers under AMQP_HEADER_PREFIX.
+                        const tag = headerText(message.headers?.[TAG_HEADER] ?? message.headers?.[`${AMQP_HEADER_PREFIX}${TAG_HEADER}`]);
                         if (tag !== undefined) {
                             this.inbox.arrive(tag, performance.now());
                         }

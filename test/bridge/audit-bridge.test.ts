@@ -117,6 +117,17 @@ async function idsOn(topic: string): Promise<Map<string, number>> {
     return seen;
 }
 
+/** The ids not on a topic once they all arrived or `timeoutMs` passed (the list, so a failure names them). */
+async function missingFrom(topic: string, ids: string[], timeoutMs: number): Promise<string[]> {
+    let missing = ids;
+    await until(`every event on ${topic}`, async () => {
+        const seen = await idsOn(topic);
+        missing = ids.filter((id) => !seen.has(id));
+        return missing.length === 0;
+    }, timeoutMs).catch(() => undefined);
+    return missing;
+}
+
 async function createTopic(topic: string, configEntries: { name: string; value: string }[] = []): Promise<void> {
     const admin = new Kafka({ brokers: kfake.bootstrap.split(","), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -206,13 +217,7 @@ describe("audit bridge against RabbitMQ and a Kafka-protocol broker", () => {
         const second = new AuditBridge(settings(), { log: silent });
         await second.start();
         try {
-            let missing: string[] = ids;
-            await until("every event on audit-trail", async () => {
-                const seen = await idsOn(TOPIC);
-                missing = ids.filter((id) => !seen.has(id));
-                return missing.length === 0;
-            }, 60_000).catch(() => undefined);
-            expect(missing).toEqual([]);
+            expect(await missingFrom(TOPIC, ids, 60_000)).toEqual([]);
             expect(await queueDepth(AUDIT_QUEUE)).toBe(0);
         } finally {
             await second.stop();
@@ -247,13 +252,7 @@ describe("audit bridge against RabbitMQ and a Kafka-protocol broker", () => {
         await createTopic(topic);
         const second = run();
         try {
-            let missing: string[] = ids;
-            await until("every event on the topic", async () => {
-                const seen = await idsOn(topic);
-                missing = ids.filter((id) => !seen.has(id));
-                return missing.length === 0;
-            }, 90_000).catch(() => undefined);
-            expect(missing).toEqual([]);
+            expect(await missingFrom(topic, ids, 90_000)).toEqual([]);
             await until("the queue drained", async () => (await queueDepth(AUDIT_QUEUE)) === 0, 60_000);
         } finally {
             second.child.kill("SIGTERM");

@@ -9,7 +9,7 @@ import {
     scramSecretName,
     type KafkaPlatform as KafkaPlatformType,
 } from "../../components/kafka";
-import { plan, validateConfig, type KafkaPlan, type Topology } from "../../topology";
+import { archiveConnectTopics, plan, validateConfig, type KafkaPlan, type Topology } from "../../topology";
 import { editRaw, planStack } from "../support/stacks";
 import { isSecretValue, json, plain, plainStrings, settle, startMocks, type Capture, type Registration } from "./capture";
 
@@ -212,8 +212,8 @@ describe("KafkaPlatform", () => {
             const k = kafkaOf("msk3");
             const topics = under(T.topic, "msk3");
             // The archive's Kafka Connect topics (dead-letter, the workers' internal ones) are data too.
-            const archive = built.msk3!.topology.archive!;
-            const connect = [archive.deadLetterTopic!, ...Object.values(archive.workers!.topics)];
+            const connect = archiveConnectTopics(built.msk3!.topology.archive);
+            expect(connect.map((t) => t.name)).toEqual(["audit-archiver-dlq", "messaging-connect-offsets", "messaging-connect-configs", "messaging-connect-status"]);
             expect(topics).toHaveLength(k.topics.length + connect.length);
             for (const t of connect) {
                 const r = capture.one(T.topic, `msk3-topic-${t.name}`);

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MessagingPlatform as MessagingPlatformType } from "../../components/platform";
-import { diffTopology, plan, validateConfig, type DeployedState, type PlatformConfig, type Topology } from "../../topology";
+import { ARCHIVE_ROLE_LABEL, archiveConnectTopics, diffTopology, plan, validateConfig, type DeployedState, type PlatformConfig, type Topology } from "../../topology";
 import { STACKS, rawStack, type StackName } from "../support/stacks";
 import { DATA_HOLDING_TYPES, dataLosingChanges, predictChanges, type DiffResource } from "../../scripts/provider-diff";
 import { CLOUD, installMocks, keyOf, plain, settle, withPlainStackTraces, type Registered } from "./harness";
@@ -144,8 +144,7 @@ describe.each(cases)("%s phase %i: resources by type", (stack, phase) => {
             expect(topic, `planned Kafka topic of ${route.stream}`).toBeDefined();
         }
         // And the archive's own: its dead-letter topic and the Connect workers' internal topics (topology/archive-plan.ts).
-        const a = topology.archive;
-        const connect = a ? [...(a.deadLetterTopic ? [a.deadLetterTopic.name] : []), ...Object.values(a.workers?.topics ?? {}).map((t) => t.name)] : [];
+        const connect = archiveConnectTopics(topology.archive).map((t) => t.name);
         expect(ofType(r(), T.topic).map((t) => plain(t.inputs).name).sort()).toEqual([...topics.map((t) => t.name), ...connect].sort());
     });
 
@@ -383,7 +382,7 @@ function dataLoss(x: Registered, stack: StackName): string | undefined {
 /** Resource name prefixes of the resources the plan lists as deployments, functions and sinks. */
 /** The archive's bucket, labelled as such (components/archive.ts); every other bucket is the offload bucket. */
 function isArchive(b: Registered): boolean {
-    return (plain(b.inputs).tags ?? plain(b.inputs).labels ?? {})["messaging-platform-role"] === "archive";
+    return (plain(b.inputs).tags ?? plain(b.inputs).labels ?? {})[ARCHIVE_ROLE_LABEL.key] === ARCHIVE_ROLE_LABEL.value;
 }
 
 const PLAN_ITEMS = [

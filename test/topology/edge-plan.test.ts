@@ -99,6 +99,11 @@ describe("an edge site's plan", () => {
         ]);
         expect(t.kafka).toBeNull();
         expect(t.deployments).toEqual([]);
+        // Pulsar only: no protocol handler is loaded (no messagingProtocols), so no KoP listener, keystore or its
+        // seed-derived password (a dev site without a credentialSeed deploys).
+        expect(t.pulsar!.kop.brokerConfig).toEqual({});
+        expect(t.pulsar!.kop.tls).toBeNull();
+        expect(t.credentials).toEqual([]);
     });
 
     it("replicates one way to central over mutual TLS once central accepts it, under its own cluster name", () => {
