@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { avroRecordFromJsonSchema, type JsonSchemaNode, type PulsarPlan, type Topology } from "../topology";
+import { AUTOMATIC_TOPICS_PROPERTY, avroRecordFromJsonSchema, type JsonSchemaNode, type PulsarPlan, type Topology } from "../topology";
 import type { SecretKeyRef } from "./pulsar-cluster";
 
 export const PULSAR_RESOURCES_API = "resource.streamnative.io/v1alpha1";
@@ -84,6 +84,20 @@ export function connectionSpec(p: PulsarPlan, adminToken?: SecretKeyRef): Record
     return spec;
 }
 
+/**
+ * A namespace that creates the catalog's topics on first use: partitioned (KoP serves only partitioned topics, and the
+ * broker's own default type is non-partitioned), with the plan's count; producers may register the first schema
+ * (PulsarNamespacePlan.automaticTopics). The names go into the namespace's properties, so the policies (and
+ * `pulsar-admin namespaces get-properties`) see which topics the namespace is expected to hold.
+ */
+function automaticTopicsSpec(a: { partitions: number; topics: string[] }) {
+    return {
+        topicAutoCreationConfig: { allow: true, type: "partitioned", partitions: a.partitions },
+        isAllowAutoUpdateSchema: true,
+        properties: { [AUTOMATIC_TOPICS_PROPERTY]: a.topics.join(",") },
+    };
+}
+
 /** The custom resources' specs, by kind, for a plan. Pure (reads the schema files); exported for testing. */
 export function tenancySpecs(p: PulsarPlan, schemasDir: string, connectionName = PULSAR_CONNECTION_NAME) {
     const connectionRef = { name: connectionName };
@@ -116,10 +130,11 @@ export function tenancySpecs(p: PulsarPlan, schemasDir: string, connectionName =
             ...(n.offloadThresholdTime !== undefined ? { offloadThresholdTime: n.offloadThresholdTime } : {}),
             // The operator sets the namespace's replication clusters from these (reconcile_namespace.go).
             ...(n.geoReplicationRefs ? { geoReplicationRefs: n.geoReplicationRefs.map((name) => ({ name })) } : {}),
+            ...(n.automaticTopics ? automaticTopicsSpec(n.automaticTopics) : {}),
             lifecyclePolicy: KEEP,
         },
     }));
-    const topics = p.topics.map((t) => ({
+    const topics = p.topics.filter((t) => t.creation === "declared").map((t) => ({
         name: kubernetesName(t.name),
         namespace: t.namespace,
         spec: {
@@ -257,11 +272,12 @@ export class PulsarTenancy extends pulumi.ComponentResource {
             );
         }
         for (const x of specs.permissions) {
-            const topic = topicRes.get(x.spec.resourceName);
+            // After what it grants on: the topic, or (a namespace grant) the namespace.
+            const target = topicRes.get(x.spec.resourceName) ?? nsRes.get(x.spec.resourceName);
             new k8s.apiextensions.CustomResource(
                 `${name}-permission-${x.name}`,
                 { apiVersion: PULSAR_RESOURCES_API, kind: "PulsarPermission", metadata: { name: x.name, namespace, labels }, spec: x.spec },
-                { parent: this, dependsOn: topic ? [topic] : [connection] },
+                { parent: this, dependsOn: target ? [target] : [connection] },
             );
         }
 

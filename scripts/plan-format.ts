@@ -14,7 +14,8 @@ export function renderTopology(t: Topology): string {
     out.push(
         `pulsar: ${t.pulsar
             ? `${t.pulsar.mode} ${t.pulsar.version} + KoP ${t.pulsar.kop.distribution} ${t.pulsar.kop.version}; ` +
-              `${t.pulsar.tenants.length} tenants, ${t.pulsar.namespaces.length} namespaces, ${t.pulsar.topics.length} topics, ` +
+              `${t.pulsar.tenants.length} tenants, ${t.pulsar.namespaces.length} namespaces, ${t.pulsar.topics.length} topics ` +
+              `(${t.pulsar.topics.filter((x) => x.creation === "automatic").length} created on first use in the tenants' namespaces), ` +
               `${t.pulsar.permissions.length} permissions`
             : "none"}`,
     );

@@ -216,7 +216,19 @@ export interface PulsarNamespacePlan {
     offloadThresholdTime?: string;
     /** PulsarGeoReplication CRs whose clusters the operator adds to the namespace (an edge site's ingest namespace). */
     geoReplicationRefs?: string[];
+    /**
+     * A tenant's own namespace creates its topics when a client first uses them, rather than the program declaring each
+     * (topology/pulsar-plan.ts says why): partitioned, with this count; `topics` are the catalog's names created there.
+     * Producers register their schema on such a topic, so the namespace allows it (`isAllowAutoUpdateSchema`).
+     */
+    automaticTopics?: { partitions: number; topics: string[] };
 }
+
+/**
+ * How a Pulsar topic comes to exist: `declared`, a PulsarTopic the program creates; `automatic`, by its namespace's
+ * automatic topic creation on first use (PulsarNamespacePlan.automaticTopics).
+ */
+export type PulsarTopicCreation = "declared" | "automatic";
 
 export interface PulsarTopicPlan {
     /** `persistent://tenant/namespace/topic` */
@@ -224,7 +236,8 @@ export interface PulsarTopicPlan {
     namespace: string;
     stream: string;
     partitions: number;
-    /** Schema file (under schemas/) to register, when schemas are registered in this phase. */
+    creation: PulsarTopicCreation;
+    /** Schema file (under schemas/) to register, when schemas are registered in this phase (declared topics only). */
     schema?: string;
 }
 

@@ -35,6 +35,12 @@ export const KAFKA_SINK_SERVICE = "kafka-sink";
 /** The consumer-lag exporter's principal and Deployment (observability). */
 export const LAG_EXPORTER_SERVICE = "kafka-exporter";
 export const TENANT_ORCHESTRATOR_NAMESPACE = "orchestrator";
+/**
+ * The Pulsar namespace property that lists the catalog's topics a namespace creates on first use
+ * (PulsarNamespacePlan.automaticTopics): the policies count them, and an operator sees them with
+ * `pulsar-admin namespaces get-properties`.
+ */
+export const AUTOMATIC_TOPICS_PROPERTY = "messaging-platform/automatic-topics";
 
 /** The CA certificate clients trust, as a Secret (key `ca.crt`) cert-manager issues into each namespace that needs it. */
 export const PULSAR_CA_TRUST_SECRET = "pulsar-ca-trust";

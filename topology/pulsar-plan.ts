@@ -98,23 +98,30 @@ export function planPulsar(
           }
         : null;
 
-    // Topics: every stream that has reached Pulsar, plus per-tenant copies of the orchestrator streams.
+    // Topics: every stream that has reached Pulsar, declared; plus per-tenant copies of the orchestrator streams, which
+    // each tenant's namespace creates on first use. Declaring them would cost a resource per stream and tenant, and the
+    // tenant list is the part of the platform that grows (issue 15: a constant, small cost per tenant). Automatic
+    // creation has one partition count per namespace (topicAutoCreationConfig): the largest of the copied streams', so
+    // no copy has fewer partitions (less parallelism) than the catalog gives it. It registers no schema: the first
+    // producer that carries one registers it, and the namespace's compatibility strategy holds every later version to
+    // it; Pulsar refuses even that first schema where auto update is off ("Schema not found and schema auto updating is
+    // disabled", PersistentTopic.addSchema), so the namespace allows it (tenancySpecs).
     const topics: PulsarTopicPlan[] = [];
+    const tenantCopies: StreamSpec[] = [];
     for (const r of routes.filter((x) => x.state !== "kafka")) {
         const s = streams.get(r.stream) as StreamSpec;
         const schema = caps.schemas && s.schema ? { schema: s.schema } : {};
         const { tenant, namespace, topic } = s.pulsarTopic;
-        topics.push({ name: pulsarTopicName(tenant, namespace, topic), namespace: `${tenant}/${namespace}`, stream: s.name, partitions: s.partitions, ...schema });
-        if (s.bridge === "kop") {
-            for (const t of tenantNames) {
-                topics.push({
-                    name: pulsarTopicName(t, TENANT_ORCHESTRATOR_NAMESPACE, topic),
-                    namespace: `${t}/${TENANT_ORCHESTRATOR_NAMESPACE}`,
-                    stream: s.name,
-                    partitions: s.partitions,
-                    ...schema,
-                });
-            }
+        topics.push({ name: pulsarTopicName(tenant, namespace, topic), namespace: `${tenant}/${namespace}`, stream: s.name, partitions: s.partitions, creation: "declared", ...schema });
+        if (s.bridge === "kop" && tenantNames.length > 0) {
+            tenantCopies.push(s);
+        }
+    }
+    const tenantPartitions = Math.max(0, ...tenantCopies.map((s) => s.partitions));
+    for (const t of tenantNames) {
+        for (const s of tenantCopies) {
+            const namespace = `${t}/${TENANT_ORCHESTRATOR_NAMESPACE}`;
+            topics.push({ name: pulsarTopicName(t, TENANT_ORCHESTRATOR_NAMESPACE, s.pulsarTopic.topic), namespace, stream: s.name, partitions: tenantPartitions, creation: "automatic" });
         }
     }
 
@@ -138,6 +145,7 @@ export function planPulsar(
     const topicsByStream = groupBy(topics, (t) => t.stream);
     const namespaces: PulsarNamespacePlan[] = [...namespaceNames].sort().map((name) => {
         const inNs = (topicsByNamespace.get(name) ?? []).map((t) => streams.get(t.stream) as StreamSpec);
+        const automatic = (topicsByNamespace.get(name) ?? []).filter((t) => t.creation === "automatic").map((t) => t.name.split("/").pop() as string);
         const critical = inNs.some((s) => s.criticality === "critical");
         const retentionMs = Math.max(7 * 24 * 3600 * 1000, ...inNs.map((s) => s.retentionMs));
         const retentionHours = Math.ceil(retentionMs / 3_600_000);
@@ -155,6 +163,7 @@ export function planPulsar(
             backlogQuotaRetentionPolicy: critical ? "producer_request_hold" : "producer_exception",
             deduplication: critical,
             schemaCompatibilityStrategy: "BACKWARD_TRANSITIVE",
+            ...(automatic.length > 0 ? { automaticTopics: { partitions: tenantPartitions, topics: automatic } } : {}),
         };
     });
 

@@ -10,6 +10,7 @@
  *   S3 driver the pod's IRSA role or a key Secret.
  * - A namespace offloads before it deletes: offload thresholds below retention, or nothing ever reaches the bucket.
  * - Registered schemas are what Pulsar parses: a JSON or AVRO schema's definition is an Avro record (avsc parses it).
+ * - A namespace that creates topics on first use (a tenant's own) creates what KoP and schemas need.
  * - prod keeps every entry on 3 bookies and acknowledged by 2, spreads brokers, bookies and ZooKeeper over zones, and
  *   has bookie disks for what the namespaces may keep.
  * - The KoP handler a broker loads is the one that was pinned: a download is checked against its sha256 before it is
@@ -17,6 +18,7 @@
  */
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { Type } from "avsc";
+import { AUTOMATIC_TOPICS_PROPERTY } from "../../topology/naming";
 import { bookieCapacity, quantityMiB, type StoredTopic } from "../../topology/sizing";
 import { ENVIRONMENT_CONFIG, TYPES, environmentOf, list, ofType, record, type Container } from "./common";
 import { allContainers, podViews, pulsarValues } from "./pods";
@@ -280,19 +282,77 @@ export function pulsarDurability(level: EnforcementLevel): StackValidationPolicy
     };
 }
 
-/** Each declared topic with what its namespace lets every partition keep. */
+/** The catalog's topics a namespace creates on first use (its AUTOMATIC_TOPICS_PROPERTY), when it allows that. */
+function automaticTopicNames(ns: Record<string, unknown>): string[] {
+    if (record(ns.topicAutoCreationConfig)?.allow !== true) {
+        return [];
+    }
+    return String(record(ns.properties)?.[AUTOMATIC_TOPICS_PROPERTY] ?? "").split(",").filter((t) => t !== "");
+}
+
+/**
+ * Each topic with what its namespace lets every partition keep: the declared ones, and those a namespace creates on
+ * first use (once used, they hold as much as a declared one; counting only declared topics would size the bookies for
+ * none of a tenant's messages).
+ */
 function storedTopics(resources: PolicyResource[]): StoredTopic[] {
     const namespaces = new Map(ofType(resources, TYPES.pulsarNamespace).map((n) => [String(record(n.props.spec)?.name), record(n.props.spec) ?? {}]));
-    return ofType(resources, TYPES.pulsarTopic).flatMap((t) => {
-        const spec = record(t.props.spec) ?? {};
-        const ns = namespaces.get(String(spec.name ?? "").replace(/^persistent:\/\//, "").split("/").slice(0, 2).join("/"));
+    const stored = (ns: Record<string, unknown> | undefined, partitions: unknown): StoredTopic[] => {
         const retentionBytes = sizeBytes(ns?.retentionSize);
         if (!ns || retentionBytes === undefined) {
             return [];
         }
         const offload = sizeBytes(ns.offloadThresholdSize);
-        return [{ partitions: Math.max(1, Number(spec.partitions ?? 1)), retentionBytes, ...(offload !== undefined ? { offloadThresholdBytes: offload } : {}) }];
+        return [{ partitions: Math.max(1, Number(partitions ?? 1)), retentionBytes, ...(offload !== undefined ? { offloadThresholdBytes: offload } : {}) }];
+    };
+    const declared = ofType(resources, TYPES.pulsarTopic).flatMap((t) => {
+        const spec = record(t.props.spec) ?? {};
+        return stored(namespaces.get(String(spec.name ?? "").replace(/^persistent:\/\//, "").split("/").slice(0, 2).join("/")), spec.partitions);
     });
+    const automatic = [...namespaces.values()].flatMap((ns) => automaticTopicNames(ns).flatMap(() => stored(ns, record(ns.topicAutoCreationConfig)?.partitions)));
+    return [...declared, ...automatic];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Automatic topic creation.
+
+/**
+ * Where a namespace creates topics on first use, they are what KoP and the catalog's schemas need: partitioned (the
+ * broker's default type is non-partitioned, and KoP serves only partitioned topics), a partition count set, producers
+ * allowed to register a schema (with auto update off Pulsar refuses even a topic's first schema: PersistentTopic
+ * addSchema, "Schema not found and schema auto updating is disabled"), and the topics it is for named in its
+ * properties. Only a declared tenant's own namespace does this: the shared public namespaces declare every topic, so
+ * a misspelt name there fails instead of creating a topic nobody reads.
+ */
+export function automaticTopicCreation(level: EnforcementLevel): StackValidationPolicy {
+    return {
+        name: "automatic-topic-creation",
+        description:
+            "A namespace that creates topics on first use is a declared tenant's own, creates them partitioned with a set partition count, lets producers register their schema, and lists the topics it is for.",
+        enforcementLevel: level,
+        validateStack: (args, report) => {
+            const tenants = new Set(ofType(args.resources, TYPES.pulsarTenant).map((t) => String(record(t.props.spec)?.name)));
+            for (const n of ofType(args.resources, TYPES.pulsarNamespace)) {
+                const spec = record(n.props.spec) ?? {};
+                const auto = record(spec.topicAutoCreationConfig);
+                if (auto?.allow !== true) {
+                    continue;
+                }
+                const name = String(spec.name ?? n.name);
+                const tenant = name.split("/")[0] ?? "";
+                const problems = [
+                    ...(tenant === "public" || !tenants.has(tenant) ? [`${tenant} is ${tenant === "public" ? "the shared tenant: declare its topics" : "no declared tenant"}`] : []),
+                    ...(auto.type !== "partitioned" ? [`type ${JSON.stringify(auto.type)} (allowed: "partitioned"; KoP serves only partitioned topics)`] : []),
+                    ...(!(Number(auto.partitions) >= 1) ? [`partitions ${JSON.stringify(auto.partitions)} (allowed: a whole number >= 1)`] : []),
+                    ...(spec.isAllowAutoUpdateSchema !== true ? ["isAllowAutoUpdateSchema is not true: Pulsar would refuse the first producer that carries a schema"] : []),
+                    ...(automaticTopicNames(spec).length === 0 ? [`no topics listed in its ${AUTOMATIC_TOPICS_PROPERTY} property`] : []),
+                ];
+                for (const problem of problems) {
+                    report(`PulsarNamespace ${name} creates topics on first use, but ${problem}`, n.urn);
+                }
+            }
+        },
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,6 +407,7 @@ export function pulsarRuntimePolicies(level: EnforcementLevel): (ResourceValidat
         offloadCredentialsPresent(level),
         offloadBeforeRetention(level),
         schemasParseAsAvro(level),
+        automaticTopicCreation(level),
         pulsarDurability(level),
         kopHandlerPinned(level),
     ];

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PulsarTenancy, kubernetesName } from "../../components/pulsar-tenancy";
+import { AUTOMATIC_TOPICS_PROPERTY } from "../../topology";
 import { planStack } from "../support/stacks";
 import { crdErrors, customResources, recordResources, settle, type Recorded } from "./support";
 
@@ -63,13 +64,36 @@ describe("PulsarTenancy", () => {
         const p = t.pulsar!;
         expect(customResources(recorded, "PulsarTenant").map((r) => r.inputs.spec.name).sort()).toEqual(p.tenants.map((x) => x.name).sort());
         expect(customResources(recorded, "PulsarNamespace")).toHaveLength(p.namespaces.length);
-        expect(customResources(recorded, "PulsarTopic")).toHaveLength(p.topics.length);
+        expect(customResources(recorded, "PulsarTopic").map((r) => r.inputs.spec.name).sort()).toEqual(p.topics.filter((x) => x.creation === "declared").map((x) => x.name).sort());
         // A topic grant per role; in a tenant's namespace one grant per set of actions, naming every role with it.
         const onTopics = p.permissions.filter((x) => x.resourceType === "topic");
         const onNamespaces = new Set(p.permissions.filter((x) => x.resourceType === "namespace").map((x) => `${x.resourceName}|${x.actions.join("+")}`));
         expect(onNamespaces.size).toBeGreaterThan(0);
         expect(customResources(recorded, "PulsarPermission")).toHaveLength(onTopics.length + onNamespaces.size);
         expect(customResources(recorded, "PulsarConnection")).toHaveLength(1);
+    });
+
+    it("lets a tenant's namespace create the catalog's topics on first use, partitioned, with producers' schemas allowed", async () => {
+        const t = await build("prod", 3);
+        const p = t.pulsar!;
+        const tenantNamespaces = p.namespaces.filter((n) => n.tenant !== "public");
+        expect(tenantNamespaces.length).toBeGreaterThan(0);
+        for (const n of tenantNamespaces) {
+            const cr = customResources(recorded, "PulsarNamespace").find((r) => r.inputs.spec.name === n.name);
+            const planned = p.topics.filter((x) => x.namespace === n.name);
+            expect(planned.length).toBeGreaterThan(0);
+            expect(cr?.inputs.spec).toMatchObject({
+                topicAutoCreationConfig: { allow: true, type: "partitioned", partitions: Math.max(...planned.map((x) => x.partitions)) },
+                isAllowAutoUpdateSchema: true,
+                properties: { [AUTOMATIC_TOPICS_PROPERTY]: planned.map((x) => x.name.split("/").pop()).join(",") },
+            });
+            // None of them is a PulsarTopic: that is what keeps a tenant's cost constant.
+            expect(customResources(recorded, "PulsarTopic").filter((r) => String(r.inputs.spec.name).startsWith(`persistent://${n.name}/`))).toEqual([]);
+        }
+        // The shared namespaces declare every topic and never create one on first use.
+        for (const cr of customResources(recorded, "PulsarNamespace").filter((r) => String(r.inputs.spec.name).startsWith("public/"))) {
+            expect(cr.inputs.spec.topicAutoCreationConfig).toBeUndefined();
+        }
     });
 
     it("in a tenant's namespace names each role in exactly one grant, with exactly its planned actions (a grant replaces a role's actions)", async () => {

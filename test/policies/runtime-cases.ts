@@ -33,6 +33,7 @@ const ofType = (type: string) => (r: CapturedResource) => r.type === type;
 const named = (name: string) => (r: CapturedResource) => r.name === name;
 const only = (resources: CapturedResource[], ...types: string[]) => resources.filter((r) => types.includes(r.type));
 const RELEASE = "platform-pulsar-release";
+const TENANT_NAMESPACE = "platform-pulsar-tenancy-namespace-team-a-orchestrator";
 const GATEWAY = "platform-orchestrator-ingress-gateway";
 const COORDINATOR = "platform-orchestrator-execution-coordinator";
 
@@ -433,6 +434,50 @@ export const RUNTIME_SPECS: Record<string, PolicySpec> = {
                 resources: editNamed(prod3, RELEASE, (p) => (p.values.bookkeeper.volumes.ledgers.size = "100Gi")),
                 config: PROD,
                 expect: ["but 4 bookies x 100 Gi ledgers give 320 GiB usable"],
+            },
+            {
+                // Was: only PulsarTopic CRs counted, so a tenant's topics (created on first use) needed no disk at all.
+                name: "the tenants' topics created on first use need disk too",
+                resources: editNamed(
+                    prod3.filter((r) => r.type !== TYPES.pulsarTopic),
+                    RELEASE,
+                    (p) => (p.values.bookkeeper.volumes.ledgers.size = "20Gi"),
+                ),
+                config: PROD,
+                expect: ["but 4 bookies x 20 Gi ledgers give 64 GiB usable"],
+            },
+        ],
+    },
+    "automatic-topic-creation": {
+        make: runtime.automaticTopicCreation,
+        cases: [
+            { name: "prod phase 3 as declared: the tenants' namespaces", resources: prod3, expect: [] },
+            {
+                name: "was: the broker's default type (non-partitioned), which KoP cannot serve",
+                resources: editNamed(prod3, TENANT_NAMESPACE, (p) => delete p.spec.topicAutoCreationConfig.type),
+                expect: ["PulsarNamespace team-a/orchestrator creates topics on first use, but type undefined (allowed: \"partitioned\""],
+            },
+            {
+                name: "schema auto update off: the first producer with a schema is refused",
+                resources: editNamed(prod3, TENANT_NAMESPACE, (p) => (p.spec.isAllowAutoUpdateSchema = false)),
+                expect: ["isAllowAutoUpdateSchema is not true"],
+            },
+            {
+                name: "no partition count, and no topics listed",
+                resources: editNamed(prod3, TENANT_NAMESPACE, (p) => {
+                    delete p.spec.topicAutoCreationConfig.partitions;
+                    delete p.spec.properties;
+                }),
+                expect: ["partitions undefined (allowed: a whole number >= 1)", "no topics listed in its messaging-platform/automatic-topics property"],
+            },
+            {
+                name: "a shared public namespace creating topics on first use",
+                resources: editNamed(prod3, "platform-pulsar-tenancy-namespace-public-default", (p) => {
+                    p.spec.topicAutoCreationConfig = { allow: true, type: "partitioned", partitions: 6 };
+                    p.spec.isAllowAutoUpdateSchema = true;
+                    p.spec.properties = { "messaging-platform/automatic-topics": "x" };
+                }),
+                expect: ["PulsarNamespace public/default creates topics on first use, but public is the shared tenant: declare its topics"],
             },
         ],
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { diffTopology, type Topology } from "../../topology";
 import { STACKS, decommissionReady, editRaw, planStack } from "../support/stacks";
-import { plan, validateConfig } from "../../topology";
+import { STREAMS, plan, validateConfig } from "../../topology";
 
 const env = (t: Topology, service: string) =>
     Object.fromEntries(
@@ -185,6 +185,30 @@ describe("phase 3 (isolated)", () => {
         expect(local.offload).toBeNull();
         expect(local.pulsar?.namespaces.some((n) => n.offloadThresholdSize !== undefined)).toBe(false);
         expect(local.pulsar?.namespaces.map((n) => n.name)).toContain("team-a/orchestrator");
+    });
+
+    it("declares the shared topics and leaves a tenant's copies to its namespace's automatic creation, with no fewer partitions than the catalog's", () => {
+        const pulsar = t.pulsar!;
+        const tenants = new Set(pulsar.tenants.map((x) => x.name).filter((x) => x !== "public"));
+        expect(tenants.size).toBeGreaterThan(0);
+        for (const topic of pulsar.topics) {
+            const owner = topic.namespace.split("/")[0] as string;
+            expect(topic.creation, topic.name).toBe(tenants.has(owner) ? "automatic" : "declared");
+            if (topic.creation === "automatic") {
+                const stream = STREAMS.find((x) => x.name === topic.stream)!;
+                expect(topic.partitions).toBeGreaterThanOrEqual(stream.partitions);
+                // Nobody registers a schema on a topic nobody declares: its first producer does.
+                expect(topic.schema).toBeUndefined();
+            }
+        }
+        for (const ns of pulsar.namespaces) {
+            const automatic = pulsar.topics.filter((x) => x.namespace === ns.name && x.creation === "automatic");
+            expect(ns.automaticTopics, ns.name).toEqual(
+                automatic.length === 0 ? undefined : { partitions: Math.max(...automatic.map((x) => x.partitions)), topics: automatic.map((x) => x.name.split("/").pop()) },
+            );
+            // One partition count per namespace: every automatic topic there has it.
+            expect(new Set(automatic.map((x) => x.partitions)).size).toBeLessThanOrEqual(1);
+        }
     });
 
     it("grants a tenant's topics only to that tenant's roles and the shared services' one role each; no tenant's role reaches another tenant", () => {
