@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { runNode } from "./child";
 import type { EvaluationResult } from "./evaluate-child";
-import type { BaselineResult } from "./sdk-baseline-child";
+import type { BaselineResult, BaselineShape } from "./sdk-baseline-child";
 import { median } from "./stats";
 
 export interface ScalingRow {
@@ -19,8 +19,10 @@ export interface ScalingRow {
     settleMs: number;
     gcMs: number;
     maxRssBytes: number;
-    /** The bare SDK's wall time for as many resources (scripts/bench/sdk-baseline-child.ts), where measured. */
+    /** The bare SDK's wall time for as many Kubernetes-shaped resources (scripts/bench/sdk-baseline-child.ts), where measured. */
     sdkWallMs?: number;
+    /** The same for resources with only metadata and spec (the SDK's floor). */
+    sdkMinimalWallMs?: number;
 }
 
 /** The row of one size: the median of each figure over its runs (which all register the same resources). */
@@ -78,8 +80,8 @@ export function evaluate(root: string, o: EvaluateOptions): Promise<EvaluationRe
 }
 
 /** The bare SDK's cost for `resources` resources, in a fresh process. */
-export function sdkBaseline(root: string, resources: number, maxOldSpaceMiB: number): Promise<BaselineResult> {
-    const args = [`--max-old-space-size=${maxOldSpaceMiB}`, "--import", "tsx", join(root, "scripts/bench/sdk-baseline-child.ts"), "--resources", String(resources)];
+export function sdkBaseline(root: string, resources: number, maxOldSpaceMiB: number, shape: BaselineShape): Promise<BaselineResult> {
+    const args = [`--max-old-space-size=${maxOldSpaceMiB}`, "--import", "tsx", join(root, "scripts/bench/sdk-baseline-child.ts"), "--resources", String(resources), "--shape", shape];
     return runNode<BaselineResult>({ args, cwd: root, timeoutMs: 60 * 60_000 });
 }
 
@@ -98,9 +100,10 @@ export async function measureScaling(
             results.push(r);
         }
         const row = scalingRow(results);
-        const sdk = await sdkBaseline(root, row.resources, base.maxOldSpaceMiB);
-        progress(`  the bare SDK, ${sdk.resources} resources: ${(sdk.wallMs / 1000).toFixed(1)} s`);
-        rows.push({ ...row, sdkWallMs: sdk.wallMs });
+        const sdk = await sdkBaseline(root, row.resources, base.maxOldSpaceMiB, "kubernetes");
+        const minimal = await sdkBaseline(root, row.resources, base.maxOldSpaceMiB, "minimal");
+        progress(`  the bare SDK, ${sdk.resources} resources: ${(sdk.wallMs / 1000).toFixed(1)} s (Kubernetes-shaped), ${(minimal.wallMs / 1000).toFixed(1)} s (metadata and spec only)`);
+        rows.push({ ...row, sdkWallMs: sdk.wallMs, sdkMinimalWallMs: minimal.wallMs });
     }
     return rows;
 }
