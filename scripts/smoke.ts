@@ -1,18 +1,20 @@
 /**
  * `npm run smoke -- --stack <name> [--outputs <file>] [--config-file <file>] [--messages K] [--timeout-ms T]
- *                  [--allow-missing-native] [--format text|json]`
+ *                  [--archive-timeout-ms A] [--allow-missing-native] [--format text|json]`
  *
  * After a deployment: reads the stack's outputs (`pulumi stack output --json --show-secrets`, or --outputs), plans the
  * stack at the phase it deployed, and sends K uniquely tagged messages over every path of every route (Kafka and KoP
  * with kafkajs, native Pulsar with pulsar-client) and every control-plane queue (amqplib, dead-lettering included),
  * each consumed back within the timeout; prints route, protocol, broker, result and p50/p99 latency against seed 000's
- * 50 ms routing target.
+ * 50 ms routing target. Seed 004's hops: a control event out of the audit bridge's far end, and the last message each
+ * archived topic got followed into the archive by the archiver's committed offset (scripts/smoke/archive.ts).
  *
  * Exit codes: 0 every route passed (with --allow-missing-native, rows not run only because pulsar-client is missing
  * are accepted); 1 a route failed or was not run; 2 bad usage or config (a flag, the outputs, the stack config, the
  * deployed routes differ from the config, a missing credential), with the key, its value and what is allowed.
  */
 import { existingStacks, parseFlags } from "./cli";
+import { CONNECT_OFFSET_FLUSH_MS } from "./smoke/archive";
 import { exitCode, renderJson, renderText } from "./smoke/report";
 import { smokeStack, RABBITMQ_PASSWORD_ENV } from "./smoke/run";
 import { integerFlag, UsageError, type UsageProblem } from "./smoke/usage-error";
@@ -22,13 +24,15 @@ import { usageExit, ROOT } from "./stack";
 const COMMAND = "npm run smoke";
 
 const USAGE = `usage: npm run -s smoke -- --stack <stack> [--outputs <file>] [--config-file <file>] [--messages K] [--timeout-ms T]
-                         [--allow-missing-native] [--format text|json]
+                         [--archive-timeout-ms A] [--allow-missing-native] [--format text|json]
 
   --stack S                the deployed stack to test (its routes are planned from Pulumi.S.yaml at the deployed phase)
   --outputs F              the stack's outputs as JSON @default \`pulumi stack output --json --show-secrets --stack S\`
   --config-file F          the stack settings file, as \`pulumi --config-file\` @default Pulumi.S.yaml
   --messages K             timed messages per route, after one warm-up @default 10
   --timeout-ms T           per message and per client operation @default 5000
+  --archive-timeout-ms A   how long the archiver may take to commit past the last message an archived topic got
+                           (Kafka Connect commits every 60 s by default) @default 120000
   --allow-missing-native   rows not run only because pulsar-client is missing do not fail the run
   --format F               text (default) | json
   --help                   this text
@@ -37,7 +41,8 @@ RabbitMQ password: ${RABBITMQ_PASSWORD_ENV}, else \`pulumi config get rabbitmqPa
 Exit: 0 all routes passed; 1 a route failed or was not run; 2 bad usage or config.
 `;
 
-const DEFAULTS = { messages: 10, timeoutMs: 5000 };
+// The archive hop waits for Kafka Connect's offset commit, every 60 s by default (scripts/smoke/archive.ts): twice that.
+const DEFAULTS = { messages: 10, timeoutMs: 5000, archiveTimeoutMs: 2 * CONNECT_OFFSET_FLUSH_MS };
 
 
 export interface CliOptions {
@@ -51,6 +56,8 @@ export interface CliOptions {
     messages: number;
     /** `--timeout-ms`: per message and per client operation. @default 5000 */
     timeoutMs: number;
+    /** `--archive-timeout-ms`: how long the archiver may take to commit past a message. @default 120000 */
+    archiveTimeoutMs: number;
     /** `--allow-missing-native`: rows not run because pulsar-client is missing do not fail the run. @default false */
     allowMissingNative: boolean;
     /** `--format`. @default "text" */
@@ -63,6 +70,7 @@ interface SmokeFlags {
     "config-file"?: string;
     messages: string;
     "timeout-ms": string;
+    "archive-timeout-ms": string;
     "allow-missing-native": boolean;
     format: string;
 }
@@ -75,6 +83,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         "config-file": { type: "string" },
         messages: { type: "string", default: String(DEFAULTS.messages) },
         "timeout-ms": { type: "string", default: String(DEFAULTS.timeoutMs) },
+        "archive-timeout-ms": { type: "string", default: String(DEFAULTS.archiveTimeoutMs) },
         "allow-missing-native": { type: "boolean", default: false },
         format: { type: "string", default: "text" },
     });
@@ -87,6 +96,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
     }
     const messages = integerFlag("--messages", values.messages, 1, 10_000, problems);
     const timeoutMs = integerFlag("--timeout-ms", values["timeout-ms"], 100, 600_000, problems);
+    const archiveTimeoutMs = integerFlag("--archive-timeout-ms", values["archive-timeout-ms"], 100, 3_600_000, problems);
     if (values.format !== "text" && values.format !== "json") {
         problems.push({ key: "--format", value: values.format, allowed: "text | json" });
     }
@@ -99,6 +109,7 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         ...(values["config-file"] !== undefined ? { configFile: values["config-file"] } : {}),
         messages,
         timeoutMs,
+        archiveTimeoutMs,
         allowMissingNative: values["allow-missing-native"],
         format: values.format as "text" | "json",
     };

@@ -5,6 +5,7 @@
 import { AMQP_HEADER_PREFIX } from "../../bridge/audit-bridge";
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from "kafkajs";
 import { performance } from "node:perf_hooks";
+import type { KafkaPosition } from "./archive";
 import { TAG_HEADER, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
 import { closeAll, errorText, type StreamTransport } from "./transport";
 
@@ -31,6 +32,8 @@ export class KafkaTransport implements StreamTransport {
     private admin?: Admin;
     private consumer?: Consumer;
     private producer?: Producer;
+    /** Where each smoke message that arrived sits (for the archive hop, which follows it by offset). */
+    private readonly positions = new Map<string, KafkaPosition>();
 
     constructor(
         private readonly endpoint: KafkaEndpoint,
@@ -123,10 +126,11 @@ export class KafkaTransport implements StreamTransport {
         await withTimeout(
             Promise.race([
                 consumer.run({
-                    eachMessage: async ({ message }) => {
+                    eachMessage: async ({ topic, partition, message }) => {
                         // A control event the audit bridge carried keeps its AMQP headers under AMQP_HEADER_PREFIX.
                         const tag = headerText(message.headers?.[TAG_HEADER] ?? message.headers?.[`${AMQP_HEADER_PREFIX}${TAG_HEADER}`]);
                         if (tag !== undefined) {
+                            this.positions.set(tag, { topic, partition, offset: message.offset });
                             this.inbox.arrive(tag, performance.now());
                         }
                     },
@@ -142,6 +146,16 @@ export class KafkaTransport implements StreamTransport {
                 consumer.seek({ topic, partition: p.partition, offset: p.offset });
             }
         }
+    }
+
+    /** Where a message that arrived sits on its topic; undefined if it has not arrived here. */
+    positionOf(tag: string): KafkaPosition | undefined {
+        return this.positions.get(tag);
+    }
+
+    /** The admin client, once open() connected it. */
+    adminClient(): Admin | undefined {
+        return this.admin;
     }
 
     async send(topic: string, m: SmokeMessage): Promise<void> {

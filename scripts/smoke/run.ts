@@ -3,8 +3,10 @@
  * messages take and every control-plane queue, and exercise each against the endpoints in the stack's outputs.
  */
 import { spawnSync } from "node:child_process";
+import { performance } from "node:perf_hooks";
 import { resolve } from "node:path";
 import { plan, rawConfigFromStackFile, validateConfig, CONTROL_EXCHANGE, type Topology } from "../../topology";
+import { archiveCommitted, archiveHops, CONNECT_OFFSET_FLUSH_MS, type ArchiveHop } from "./archive";
 import { journalDir, SmokeJournal } from "./journal";
 import { readStackFile } from "../cli";
 import { KafkaTransport } from "./kafka";
@@ -65,6 +67,11 @@ export interface SmokeOptions {
     messages: number;
     /** Per message (and per client operation), in ms. */
     timeoutMs: number;
+    /**
+     * How long the archiver may take to commit past a message (Kafka Connect commits every offset.flush.interval.ms).
+     * @default twice Connect's default interval (scripts/smoke/archive.ts)
+     */
+    archiveTimeoutMs?: number;
     /** How pulsar-client is loaded. @default loadPulsarClient() */
     pulsar?: PulsarLoad;
     /** @default a fresh newRunId() */
@@ -135,6 +142,16 @@ function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox
     }
 }
 
+function archiveRow(h: ArchiveHop): Pick<ProbeResult, "route" | "path" | "protocol" | "broker" | "target"> {
+    return {
+        route: `${h.stream} -> archive`,
+        path: `archiver (${"exact" in h.group ? h.group.exact : `${h.group.prefix}*`})`,
+        protocol: "kafka->object store",
+        broker: `kafka->${h.target.split(" ")[0] ?? ""}`,
+        target: h.target,
+    };
+}
+
 function auditRow(p: AuditProbe): Pick<ProbeResult, "route" | "path" | "protocol" | "broker" | "target"> {
     return {
         route: `${p.exchange} -> audit-trail`,
@@ -143,6 +160,41 @@ function auditRow(p: AuditProbe): Pick<ProbeResult, "route" | "path" | "protocol
         broker: `rabbitmq->${p.destination}`,
         target: p.consume.topic,
     };
+}
+
+/**
+ * Seed 004's Kafka -> archive hop, one row per archived topic: the last smoke message that reached the topic on Kafka,
+ * followed into the bucket by the archiver's committed offset (scripts/smoke/archive.ts says why that proves it).
+ * Checked together: each may wait for Connect's next offset commit.
+ */
+async function archiveResults(hops: ArchiveHop[], kafka: Opened | undefined, lastOnKafka: Map<string, string>, timeoutMs: number): Promise<ProbeResult[]> {
+    return Promise.all(
+        hops.map(async (hop): Promise<ProbeResult> => {
+            const base: ProbeResult = { ...archiveRow(hop), status: "not run", latenciesMs: [], sent: 0, received: 0, untimed: true };
+            const transport = kafka && "transport" in kafka && kafka.transport instanceof KafkaTransport ? kafka.transport : undefined;
+            const tag = lastOnKafka.get(hop.topic);
+            const position = tag === undefined ? undefined : transport?.positionOf(tag);
+            const admin = transport?.adminClient();
+            if (!transport || !admin || !position) {
+                return { ...base, reason: `no smoke message reached ${hop.topic} on Kafka in this run, so there is nothing to follow into the archive` };
+            }
+            const start = performance.now();
+            try {
+                const group = await archiveCommitted(admin, hop, position, timeoutMs);
+                const after = performance.now() - start;
+                return {
+                    ...base,
+                    status: "passed",
+                    latenciesMs: [after],
+                    sent: 1,
+                    received: 1,
+                    detail: `${group} committed past ${position.topic}[${position.partition}] offset ${position.offset} after ${(after / 1000).toFixed(1)} s`,
+                };
+            } catch (err) {
+                return { ...base, status: "failed", reason: errorText(err), sent: 1 };
+            }
+        }),
+    );
 }
 
 export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
@@ -191,6 +243,8 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
     );
 
     const results: ProbeResult[] = [];
+    // The last smoke message each Kafka topic received: the archive hop follows it into the bucket.
+    const lastOnKafka = new Map<string, string>();
     try {
         for (const p of probes) {
             const base: ProbeResult = { ...streamRow(p), status: "failed", latenciesMs: [], sent: 0, received: 0 };
@@ -208,6 +262,9 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
             }
             const id = `${p.stream}:${p.path.replace(/ /g, "-")}:${p.produce.transport}-${p.consume.transport}`;
             const done = await exercise(ctx, id, inbox, (m) => from.transport.send(p.produce.topic, m));
+            if (p.consume.transport === "kafka" && done.lastTag) {
+                lastOnKafka.set(p.consume.topic, done.lastTag);
+            }
             results.push({
                 ...base,
                 status: done.error ? "failed" : "passed",
@@ -233,6 +290,9 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
                     continue;
                 }
                 const done = await exercise(ctx, `audit-mirror:${p.destination}`, inbox, (m) => publisher.publish(p.exchange, p.routingKey, m));
+                if (p.consume.transport === "kafka" && done.lastTag) {
+                    lastOnKafka.set(p.consume.topic, done.lastTag);
+                }
                 results.push({
                     ...base,
                     status: done.error ? "failed" : "passed",
@@ -245,6 +305,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
         } finally {
             await publisher.close();
         }
+        results.push(...(await archiveResults(archiveHops(o.topology), opened.get("kafka"), lastOnKafka, o.archiveTimeoutMs ?? 2 * CONNECT_OFFSET_FLUSH_MS)));
     } finally {
         await Promise.all([...opened.values()].map((x) => ("transport" in x ? x.transport.close() : undefined)));
     }
@@ -271,6 +332,8 @@ export interface SmokeStackOptions {
     configFile?: string;
     messages: number;
     timeoutMs: number;
+    /** How long the archiver may take to commit past a message. @default SmokeOptions.archiveTimeoutMs */
+    archiveTimeoutMs?: number;
     /** Where the RabbitMQ password comes from when not passed: MP_RABBITMQ_PASSWORD, else `pulumi config get`. */
     env?: NodeJS.ProcessEnv;
     pulsar?: PulsarLoad;
@@ -288,6 +351,7 @@ export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
         rabbitmqPassword: rabbitmqPassword(o.stack, o.env ?? process.env),
         messages: o.messages,
         timeoutMs: o.timeoutMs,
+        ...(o.archiveTimeoutMs !== undefined ? { archiveTimeoutMs: o.archiveTimeoutMs } : {}),
         ...(o.pulsar ? { pulsar: o.pulsar } : {}),
     });
 }

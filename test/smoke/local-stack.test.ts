@@ -206,6 +206,44 @@ describe("seed 004's control -> audit hop through the running audit bridge", () 
     }, 60_000);
 });
 
+describe("seed 004's Kafka -> archive hop, followed by the archiver's committed offset", () => {
+    // The local stack has no object store, so no archive: prod's archive plan, pointed at this deployment's Kafka. No
+    // Connect worker runs here; a kafkajs group under the archiver's group id stands in for it, committing after it
+    // consumed (as a Connect sink commits after its flush wrote the file).
+    const archive = planStack("prod", { phase: 3 }).archive!;
+
+    it("phase 0: the last smoke message of audit-trail and of telescope-telemetry is past the archiver's commit; with no archiver running, the rows fail naming the group", async () => {
+        await withDeployment(0, async (d) => {
+            const topology = { ...d.topology, archive };
+            const run = (archiveTimeoutMs: number) =>
+                runSmoke({ stack: "local", topology, outputs: d.outputs, rabbitmqPassword: RABBIT.password, messages: 2, timeoutMs: TIMEOUT_MS, archiveTimeoutMs });
+            const rows = (results: ProbeResult[]) => results.filter((r) => r.path === `archiver (${archive.consumerGroup})`);
+
+            const idle = rows((await run(1500)).results);
+            expect(idle.map((r) => r.route)).toEqual(["audit-trail -> archive", "telescope-telemetry -> archive"]);
+            for (const r of idle) {
+                expect(r.status).toBe("failed");
+                expect(r.reason).toMatch(/^the archiver has not committed past (audit-trail|telescope-telemetry)\[\d+\] offset \d+ within 1500 ms \(no group connect-audit-archiver on the cluster\)/);
+            }
+
+            const kafka = new Kafka({ clientId: "archiver-stand-in", brokers: [d.kafka.bootstrap], logLevel: logLevel.NOTHING });
+            const archiver = kafka.consumer({ groupId: archive.consumerGroup, maxWaitTimeInMs: 200 });
+            await archiver.connect();
+            await archiver.subscribe({ topics: archive.topics, fromBeginning: true });
+            await archiver.run({ autoCommitInterval: 200, eachMessage: async () => undefined });
+            try {
+                const followed = rows((await run(30_000)).results);
+                expect(followed.map((r) => `${r.route}: ${r.status}`)).toEqual(["audit-trail -> archive: passed", "telescope-telemetry -> archive: passed"]);
+                for (const r of followed) {
+                    expect(r.detail).toMatch(/^connect-audit-archiver committed past (audit-trail|telescope-telemetry)\[\d+\] offset \d+ after [\d.]+ s$/);
+                }
+            } finally {
+                await archiver.disconnect();
+            }
+        });
+    }, 120_000);
+});
+
 describe("npm run smoke when the deployment is broken", () => {
     it("reports a topic or queue deleted behind its back as failed, naming it and where, without waiting out a timeout", async () => {
         await withDeployment(1, async (d) => {

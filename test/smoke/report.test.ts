@@ -101,3 +101,24 @@ describe("the report", () => {
         expect(json.results[1]).toMatchObject({ status: "not run", reason: PULSAR_CLIENT_MISSING, p50Ms: null, p99Ms: null });
     });
 });
+
+describe("an untimed hop (the archive, written at Connect's offset commits)", () => {
+    const archived = row({
+        route: "audit-trail -> archive",
+        path: "archiver (connect-audit-archiver)",
+        protocol: "kafka->object store",
+        latenciesMs: [41_000],
+        sent: 1,
+        received: 1,
+        untimed: true,
+        detail: "connect-audit-archiver committed past audit-trail[0] offset 7 after 41.0 s",
+    });
+    const report: SmokeReport = { stack: "prod", phase: 3, runId: "r", messages: 1, timeoutMs: 5000, results: [passed, archived], notes: [] };
+
+    it("says what it saw instead of a message count, and is not held against the routing target nor counted as a route within it", () => {
+        const text = renderText(report, false);
+        const line = text.split("\n").find((l) => l.startsWith("audit-trail -> archive")) as string;
+        expect(line).toMatch(/41000\.0 ms\s+-\s+passed: connect-audit-archiver committed past audit-trail\[0\] offset 7 after 41\.0 s$/);
+        expect(text).toContain("2 passed, 0 failed, 0 not run; 1 of 1 passed routes within the 50 ms routing target");
+    });
+});
