@@ -3,7 +3,7 @@
  * and reports what it registered, how long each part took and the process's peak RSS.
  *
  * `node --import tsx scripts/bench/evaluate-child.ts --stack prod --phase 3 --tenants 1000 [--plain-stacks]
- *  [--cpu-profile out.cpuprofile]`
+ *  [--cpu-profile out.cpuprofile] [--dump-resources resources.json]`
  *
  * The program runs exactly as `npm run policy` runs it (policies/offline.ts `captureProgram`, the stack file's
  * config via scripts/policy.ts `engineConfig`), with the generated tenants in place of the stack's own. The
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
             tenants: { type: "string", default: "0" },
             "plain-stacks": { type: "boolean", default: false },
             "cpu-profile": { type: "string" },
+            "dump-resources": { type: "string" },
         },
         strict: true,
     });
@@ -110,6 +111,10 @@ async function main(): Promise<void> {
         const { profile } = await profiler.post("Profiler.stop");
         writeFileSync(values["cpu-profile"] as string, JSON.stringify(profile));
         profiler.disconnect();
+    }
+    // What the SDK baseline replays (scripts/bench/sdk-baseline-child.ts --shape replay): each resource as registered.
+    if (values["dump-resources"] !== undefined) {
+        writeFileSync(values["dump-resources"], JSON.stringify(resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs }))));
     }
     const result: EvaluationResult = {
         stack,
