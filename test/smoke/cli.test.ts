@@ -16,28 +16,30 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 afterEach(() => vi.restoreAllMocks());
 
 describe("npm run smoke flags", () => {
-    it("default to 10 messages, 5000 ms, text, and native Pulsar required", () => {
-        expect(parseCli(["--stack", "local"])).toEqual({ stack: "local", messages: 10, timeoutMs: 5000, allowMissingNative: false, format: "text" });
+    it("default to 10 messages, 5000 ms, 120000 ms for the archive (twice Connect's offset commit interval), text, and native Pulsar required", () => {
+        expect(parseCli(["--stack", "local"])).toEqual({ stack: "local", messages: 10, timeoutMs: 5000, archiveTimeoutMs: 120_000, allowMissingNative: false, format: "text" });
     });
 
     it("take the outputs file, config file, counts, format and --allow-missing-native", () => {
-        const args = ["-s", "dev", "--outputs", "o.json", "--config-file", "c.yaml", "--messages", "3", "--timeout-ms", "250", "--allow-missing-native", "--format", "json"];
+        const args = ["-s", "dev", "--outputs", "o.json", "--config-file", "c.yaml", "--messages", "3", "--timeout-ms", "250", "--archive-timeout-ms", "9000", "--allow-missing-native", "--format", "json"];
         expect(parseCli(args)).toEqual({
             stack: "dev",
             outputsFile: "o.json",
             configFile: "c.yaml",
             messages: 3,
             timeoutMs: 250,
+            archiveTimeoutMs: 9000,
             allowMissingNative: true,
             format: "json",
         });
     });
 
     it("exit 2 naming every bad flag, its value and what is allowed", async () => {
-        const r = await run(["--messages", "0", "--timeout-ms", "fast", "--format", "yaml"]);
+        const r = await run(["--messages", "0", "--timeout-ms", "fast", "--archive-timeout-ms", "soon", "--format", "yaml"]);
         expect(r.code).toBe(2);
         expect(r.out).toBe("");
-        expect(r.err).toContain("npm run smoke: 4 problems:");
+        expect(r.err).toContain("npm run smoke: 5 problems:");
+        expect(r.err).toContain('--archive-timeout-ms = "soon": an integer from 100 to 3600000');
         expect(r.err).toContain("--stack = (not set): the stack to test (required): one of dev, local, prod");
         expect(r.err).toContain('--messages = "0": an integer from 1 to 10000');
         expect(r.err).toContain('--timeout-ms = "fast": an integer from 100 to 600000');
@@ -47,7 +49,7 @@ describe("npm run smoke flags", () => {
     it("exit 2 on an unknown flag, naming it and the flags allowed", async () => {
         const r = await run(["--stack", "local", "--kafka", "x"]);
         expect(r.code).toBe(2);
-        expect(r.err).toBe("npm run smoke: unknown flag --kafka: allowed --stack, --outputs, --config-file, --messages, --timeout-ms, --allow-missing-native, --format, --help\n");
+        expect(r.err).toBe("npm run smoke: unknown flag --kafka: allowed --stack, --outputs, --config-file, --messages, --timeout-ms, --archive-timeout-ms, --allow-missing-native, --format, --help\n");
     });
 
     it("exit 2 for a stack without a settings file, listing the stacks", async () => {
