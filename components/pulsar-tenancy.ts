@@ -1,6 +1,7 @@
 /**
  * PulsarTenancy: tenants, namespaces (with their policies), topics (with schemas) and permissions, as custom
- * resources of the Pulsar resources operator (`resource.streamnative.io/v1alpha1`), from `topology.pulsar`.
+ * resources of the Pulsar resources operator (`resource.streamnative.io/v1alpha1`), from `topology.pulsar`. Only the
+ * declared topics become PulsarTopics: a tenant's own namespace creates its topics on first use (automaticTopicsSpec).
  *
  * Data-holding objects (tenants, namespaces, topics) carry `lifecyclePolicy: KeepAfterDeletion`, so removing the CR
  * (a rollback) leaves the Pulsar object and its messages in place (operator docs/pulsar_resource_lifecycle.md; the
