@@ -119,8 +119,8 @@ export function planPulsar(
     }
     const tenantPartitions = Math.max(0, ...tenantCopies.map((s) => s.partitions));
     for (const t of tenantNames) {
+        const namespace = `${t}/${TENANT_ORCHESTRATOR_NAMESPACE}`;
         for (const s of tenantCopies) {
-            const namespace = `${t}/${TENANT_ORCHESTRATOR_NAMESPACE}`;
             topics.push({ name: pulsarTopicName(t, TENANT_ORCHESTRATOR_NAMESPACE, s.pulsarTopic.topic), namespace, stream: s.name, partitions: tenantPartitions, creation: "automatic" });
         }
     }

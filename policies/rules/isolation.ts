@@ -8,7 +8,7 @@
  * isolation (whoever holds the pod holds all of them). The tenant boundary is what a tenant's own roles (its admins,
  * its per-tenant Functions) cannot cross.
  */
-import type { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { ORCHESTRATOR_SERVICES } from "../../topology/catalog";
 import { TYPES, list, ofType, record } from "./common";
 
@@ -18,6 +18,24 @@ const SHARED_SERVICE_ROLES: ReadonlySet<string> = new Set(ORCHESTRATOR_SERVICES.
 /** The tenant of a Pulsar resource name: `persistent://t/ns/topic`, `t/ns` or `t`. Pure; exported for testing. */
 export function tenantOf(resourceName: string): string {
     return resourceName.replace(/^(non-)?persistent:\/\//, "").split("/")[0] ?? "";
+}
+
+/**
+ * Which side of the tenant boundary a Pulsar resource name is on: `own` inside a declared tenant (every topic there is
+ * that tenant's), `shared` in the platform's `public` tenant, `undeclared` in a tenant the stack does not declare. The
+ * rules that allow something per namespace only where one tenant owns all of it (namespace grants, automatic topic
+ * creation) ask this.
+ */
+export function tenantBoundary(resources: PolicyResource[]): (resourceName: string) => { tenant: string; side: "own" | "shared" | "undeclared" } {
+    const declared = new Set(
+        ofType(resources, TYPES.pulsarTenant)
+            .map((t) => (record(t.props.spec) ?? {}).name)
+            .filter((n): n is string => typeof n === "string"),
+    );
+    return (resourceName) => {
+        const tenant = tenantOf(resourceName);
+        return { tenant, side: tenant === "public" ? "shared" : declared.has(tenant) ? "own" : "undeclared" };
+    };
 }
 
 /** Roles a permission may grant in a tenant besides `<tenant>.*` ones. */
@@ -69,22 +87,18 @@ export function pulsarNamespaceGrantsInTenantNamespaces(level: EnforcementLevel)
         description: "Pulsar grants on a whole namespace only in a declared tenant's own namespace; shared (public) namespaces are granted per topic.",
         enforcementLevel: level,
         validateStack: (args, report) => {
-            const tenants = new Set(
-                ofType(args.resources, TYPES.pulsarTenant)
-                    .map((t) => (record(t.props.spec) ?? {}).name)
-                    .filter((n): n is string => typeof n === "string"),
-            );
+            const boundary = tenantBoundary(args.resources);
             for (const p of ofType(args.resources, TYPES.pulsarPermission)) {
                 const spec = record(p.props.spec) ?? {};
                 if (spec.resourceType !== "namespace") {
                     continue;
                 }
                 const resource = String(spec.resourceName ?? "");
-                const tenant = tenantOf(resource);
-                if (tenant === "public" || !tenants.has(tenant)) {
+                const { tenant, side } = boundary(resource);
+                if (side !== "own") {
                     report(
                         `PulsarPermission ${p.name} grants ${list(spec.actions).join(", ")} on the whole namespace ${resource}: ` +
-                            (tenant === "public" ? "the public namespaces are shared, grant per topic" : `${tenant} is no declared tenant`),
+                            (side === "shared" ? "the public namespaces are shared, grant per topic" : `${tenant} is no declared tenant`),
                         p.urn,
                     );
                 }

@@ -21,6 +21,7 @@ import { Type } from "avsc";
 import { AUTOMATIC_TOPICS_PROPERTY } from "../../topology/naming";
 import { bookieCapacity, quantityMiB, type StoredTopic } from "../../topology/sizing";
 import { ENVIRONMENT_CONFIG, TYPES, environmentOf, list, ofType, record, type Container } from "./common";
+import { tenantBoundary } from "./isolation";
 import { allContainers, podViews, pulsarValues } from "./pods";
 
 const SECRET_TYPE = "kubernetes:core/v1:Secret";
@@ -331,7 +332,7 @@ export function automaticTopicCreation(level: EnforcementLevel): StackValidation
             "A namespace that creates topics on first use is a declared tenant's own, creates them partitioned with a set partition count, lets producers register their schema, and lists the topics it is for.",
         enforcementLevel: level,
         validateStack: (args, report) => {
-            const tenants = new Set(ofType(args.resources, TYPES.pulsarTenant).map((t) => String(record(t.props.spec)?.name)));
+            const boundary = tenantBoundary(args.resources);
             for (const n of ofType(args.resources, TYPES.pulsarNamespace)) {
                 const spec = record(n.props.spec) ?? {};
                 const auto = record(spec.topicAutoCreationConfig);
@@ -339,9 +340,9 @@ export function automaticTopicCreation(level: EnforcementLevel): StackValidation
                     continue;
                 }
                 const name = String(spec.name ?? n.name);
-                const tenant = name.split("/")[0] ?? "";
+                const { tenant, side } = boundary(name);
                 const problems = [
-                    ...(tenant === "public" || !tenants.has(tenant) ? [`${tenant} is ${tenant === "public" ? "the shared tenant: declare its topics" : "no declared tenant"}`] : []),
+                    ...(side !== "own" ? [`${tenant} is ${side === "shared" ? "the shared tenant: declare its topics" : "no declared tenant"}`] : []),
                     ...(auto.type !== "partitioned" ? [`type ${JSON.stringify(auto.type)} (allowed: "partitioned"; KoP serves only partitioned topics)`] : []),
                     ...(!(Number(auto.partitions) >= 1) ? [`partitions ${JSON.stringify(auto.partitions)} (allowed: a whole number >= 1)`] : []),
                     ...(spec.isAllowAutoUpdateSchema !== true ? ["isAllowAutoUpdateSchema is not true: Pulsar would refuse the first producer that carries a schema"] : []),
