@@ -14,7 +14,7 @@
  * deployed routes differ from the config, a missing credential), with the key, its value and what is allowed.
  */
 import { existingStacks, parseFlags } from "./cli";
-import { CONNECT_OFFSET_FLUSH_MS } from "./smoke/archive";
+import { DEFAULT_ARCHIVE_TIMEOUT_MS } from "./smoke/archive";
 import { exitCode, renderJson, renderText } from "./smoke/report";
 import { smokeStack, RABBITMQ_PASSWORD_ENV } from "./smoke/run";
 import { integerFlag, UsageError, type UsageProblem } from "./smoke/usage-error";
@@ -41,8 +41,7 @@ RabbitMQ password: ${RABBITMQ_PASSWORD_ENV}, else \`pulumi config get rabbitmqPa
 Exit: 0 all routes passed; 1 a route failed or was not run; 2 bad usage or config.
 `;
 
-// The archive hop waits for Kafka Connect's offset commit, every 60 s by default (scripts/smoke/archive.ts): twice that.
-const DEFAULTS = { messages: 10, timeoutMs: 5000, archiveTimeoutMs: 2 * CONNECT_OFFSET_FLUSH_MS };
+const DEFAULTS = { messages: 10, timeoutMs: 5000, archiveTimeoutMs: DEFAULT_ARCHIVE_TIMEOUT_MS };
 
 
 export interface CliOptions {

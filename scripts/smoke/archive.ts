@@ -11,10 +11,12 @@
  * Pure planning here (archiveHops); the check itself (archiveCommitted) takes a kafkajs Admin.
  */
 import type { Admin } from "kafkajs";
-import type { Topology } from "../../topology";
+import type { ArchivePlan, Topology } from "../../topology";
 
 /** Kafka Connect's default `offset.flush.interval.ms` (WorkerConfig): how often a sink's offsets are committed. */
 export const CONNECT_OFFSET_FLUSH_MS = 60_000;
+/** How long the hop waits for the archiver by default (`--archive-timeout-ms`): two of Connect's offset commits. */
+export const DEFAULT_ARCHIVE_TIMEOUT_MS = 2 * CONNECT_OFFSET_FLUSH_MS;
 /** Confluent's managed connectors consume as `connect-lcc-<connector id>`, an id the program does not know. */
 export const CONFLUENT_GROUP_PREFIX = "connect-lcc-";
 
@@ -24,8 +26,9 @@ export interface ArchiveHop {
     stream: string;
     /** The sink's group, or on Confluent the prefix of its group. */
     group: { exact: string } | { prefix: string };
-    /** Where the archive writes, for the report: `s3 bucket/prefix`. */
-    target: string;
+    /** The object store and where in it the archive writes (`bucket/prefix`). */
+    store: ArchivePlan["bucket"]["store"];
+    bucket: string;
 }
 
 /** One hop per archived topic of the plan (none without an archive). */
@@ -35,7 +38,7 @@ export function archiveHops(t: Topology): ArchiveHop[] {
         return [];
     }
     const group = a.runtime === "confluent-managed" ? { prefix: CONFLUENT_GROUP_PREFIX } : { exact: a.consumerGroup };
-    return a.topics.map((topic, i) => ({ topic, stream: a.streams[i] ?? topic, group, target: `${a.bucket.store} ${a.bucket.name}/${a.bucket.prefix}` }));
+    return a.topics.map((topic, i) => ({ topic, stream: a.streams[i] ?? topic, group, store: a.bucket.store, bucket: `${a.bucket.name}/${a.bucket.prefix}` }));
 }
 
 /** Where a delivered smoke message sits on Kafka. */

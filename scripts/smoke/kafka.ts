@@ -32,8 +32,8 @@ export class KafkaTransport implements StreamTransport {
     private admin?: Admin;
     private consumer?: Consumer;
     private producer?: Producer;
-    /** Where each smoke message that arrived sits (for the archive hop, which follows it by offset). */
-    private readonly positions = new Map<string, KafkaPosition>();
+    /** Where the last smoke message that arrived on each topic sits (the archive hop follows it by offset). */
+    private readonly lastArrival = new Map<string, KafkaPosition>();
 
     constructor(
         private readonly endpoint: KafkaEndpoint,
@@ -130,7 +130,7 @@ export class KafkaTransport implements StreamTransport {
                         // A control event the audit bridge carried keeps its AMQP headers under AMQP_HEADER_PREFIX.
                         const tag = headerText(message.headers?.[TAG_HEADER] ?? message.headers?.[`${AMQP_HEADER_PREFIX}${TAG_HEADER}`]);
                         if (tag !== undefined) {
-                            this.positions.set(tag, { topic, partition, offset: message.offset });
+                            this.lastArrival.set(topic, { topic, partition, offset: message.offset });
                             this.inbox.arrive(tag, performance.now());
                         }
                     },
@@ -148,9 +148,9 @@ export class KafkaTransport implements StreamTransport {
         }
     }
 
-    /** Where a message that arrived sits on its topic; undefined if it has not arrived here. */
-    positionOf(tag: string): KafkaPosition | undefined {
-        return this.positions.get(tag);
+    /** Where the last smoke message that arrived on `topic` sits; undefined if none did. */
+    lastArrivalOn(topic: string): KafkaPosition | undefined {
+        return this.lastArrival.get(topic);
     }
 
     /** The admin client, once open() connected it. */

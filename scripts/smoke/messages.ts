@@ -111,8 +111,6 @@ export interface Exercised {
     received: number;
     /** Why the probe stopped early; undefined when every message arrived. */
     error?: string;
-    /** The tag of the last message that arrived (a later hop follows it). */
-    lastTag?: string;
 }
 
 /**
@@ -146,7 +144,6 @@ export async function exercise(
             const at = await (first as Promise<number>);
             await Promise.all(copies);
             result.received++;
-            result.lastTag = m.tag;
             if (seq > 0) {
                 result.latenciesMs.push(at - start);
             }

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { resolve } from "node:path";
 import { plan, rawConfigFromStackFile, validateConfig, CONTROL_EXCHANGE, type Topology } from "../../topology";
-import { archiveCommitted, archiveHops, CONNECT_OFFSET_FLUSH_MS, type ArchiveHop } from "./archive";
+import { archiveCommitted, archiveHops, DEFAULT_ARCHIVE_TIMEOUT_MS, type ArchiveHop } from "./archive";
 import { journalDir, SmokeJournal } from "./journal";
 import { readStackFile } from "../cli";
 import { KafkaTransport } from "./kafka";
@@ -69,7 +69,7 @@ export interface SmokeOptions {
     timeoutMs: number;
     /**
      * How long the archiver may take to commit past a message (Kafka Connect commits every offset.flush.interval.ms).
-     * @default twice Connect's default interval (scripts/smoke/archive.ts)
+     * @default DEFAULT_ARCHIVE_TIMEOUT_MS (scripts/smoke/archive.ts)
      */
     archiveTimeoutMs?: number;
     /** How pulsar-client is loaded. @default loadPulsarClient() */
@@ -147,8 +147,8 @@ function archiveRow(h: ArchiveHop): Pick<ProbeResult, "route" | "path" | "protoc
         route: `${h.stream} -> archive`,
         path: `archiver (${"exact" in h.group ? h.group.exact : `${h.group.prefix}*`})`,
         protocol: "kafka->object store",
-        broker: `kafka->${h.target.split(" ")[0] ?? ""}`,
-        target: h.target,
+        broker: `kafka->${h.store}`,
+        target: `${h.store} ${h.bucket}`,
     };
 }
 
@@ -167,13 +167,12 @@ function auditRow(p: AuditProbe): Pick<ProbeResult, "route" | "path" | "protocol
  * followed into the bucket by the archiver's committed offset (scripts/smoke/archive.ts says why that proves it).
  * Checked together: each may wait for Connect's next offset commit.
  */
-async function archiveResults(hops: ArchiveHop[], kafka: Opened | undefined, lastOnKafka: Map<string, string>, timeoutMs: number): Promise<ProbeResult[]> {
+async function archiveResults(hops: ArchiveHop[], kafka: Opened | undefined, timeoutMs: number): Promise<ProbeResult[]> {
     return Promise.all(
         hops.map(async (hop): Promise<ProbeResult> => {
             const base: ProbeResult = { ...archiveRow(hop), status: "not run", latenciesMs: [], sent: 0, received: 0, untimed: true };
             const transport = kafka && "transport" in kafka && kafka.transport instanceof KafkaTransport ? kafka.transport : undefined;
-            const tag = lastOnKafka.get(hop.topic);
-            const position = tag === undefined ? undefined : transport?.positionOf(tag);
+            const position = transport?.lastArrivalOn(hop.topic);
             const admin = transport?.adminClient();
             if (!transport || !admin || !position) {
                 return { ...base, reason: `no smoke message reached ${hop.topic} on Kafka in this run, so there is nothing to follow into the archive` };
@@ -243,8 +242,6 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
     );
 
     const results: ProbeResult[] = [];
-    // The last smoke message each Kafka topic received: the archive hop follows it into the bucket.
-    const lastOnKafka = new Map<string, string>();
     try {
         for (const p of probes) {
             const base: ProbeResult = { ...streamRow(p), status: "failed", latenciesMs: [], sent: 0, received: 0 };
@@ -262,9 +259,6 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
             }
             const id = `${p.stream}:${p.path.replace(/ /g, "-")}:${p.produce.transport}-${p.consume.transport}`;
             const done = await exercise(ctx, id, inbox, (m) => from.transport.send(p.produce.topic, m));
-            if (p.consume.transport === "kafka" && done.lastTag) {
-                lastOnKafka.set(p.consume.topic, done.lastTag);
-            }
             results.push({
                 ...base,
                 status: done.error ? "failed" : "passed",
@@ -290,9 +284,6 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
                     continue;
                 }
                 const done = await exercise(ctx, `audit-mirror:${p.destination}`, inbox, (m) => publisher.publish(p.exchange, p.routingKey, m));
-                if (p.consume.transport === "kafka" && done.lastTag) {
-                    lastOnKafka.set(p.consume.topic, done.lastTag);
-                }
                 results.push({
                     ...base,
                     status: done.error ? "failed" : "passed",
@@ -305,7 +296,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
         } finally {
             await publisher.close();
         }
-        results.push(...(await archiveResults(archiveHops(o.topology), opened.get("kafka"), lastOnKafka, o.archiveTimeoutMs ?? 2 * CONNECT_OFFSET_FLUSH_MS)));
+        results.push(...(await archiveResults(archiveHops(o.topology), opened.get("kafka"), o.archiveTimeoutMs ?? DEFAULT_ARCHIVE_TIMEOUT_MS)));
     } finally {
         await Promise.all([...opened.values()].map((x) => ("transport" in x ? x.transport.close() : undefined)));
     }

@@ -43,7 +43,7 @@ async function commitAs(groupId: string, position: KafkaPosition, next: bigint):
     await admin.setOffsets({ groupId, topic: position.topic, partitions: [{ partition: position.partition, offset: String(next) }] });
 }
 
-const hop = (group: ArchiveHop["group"]): ArchiveHop => ({ topic: TOPIC, stream: TOPIC, group, target: "s3 bucket/archive/" });
+const hop = (group: ArchiveHop["group"]): ArchiveHop => ({ topic: TOPIC, stream: TOPIC, group, store: "s3", bucket: "bucket/archive/" });
 
 describe("the archive hop's plan", () => {
     it("follows every archived topic of the plan, by the archiver's group, or on Confluent by its group prefix", () => {
