@@ -19,6 +19,7 @@ import { captureProgram } from "../../policies/offline";
 import { plan, rawConfigFromStackFile, validateConfig } from "../../topology";
 import { engineConfig } from "../policy";
 import { report } from "./child";
+import type { ReplayedResource } from "./sdk-baseline-child";
 import { generateTenants, withTenants } from "./tenants";
 
 /** What one evaluation reports. Times in ms, sizes in bytes. */
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
     }
     // What the SDK baseline replays (scripts/bench/sdk-baseline-child.ts --shape replay): each resource as registered.
     if (values["dump-resources"] !== undefined) {
-        writeFileSync(values["dump-resources"], JSON.stringify(resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs }))));
+        writeFileSync(values["dump-resources"], JSON.stringify(resources.map((r): ReplayedResource => ({ type: r.type, name: r.name, inputs: r.inputs }))));
     }
     const result: EvaluationResult = {
         stack,

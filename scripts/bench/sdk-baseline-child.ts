@@ -37,7 +37,8 @@ class BenchResource extends pulumi.CustomResource {
     }
 }
 
-interface Replayed {
+/** One resource as the program registered it: what evaluate-child.ts --dump-resources writes and `replay` reads. */
+export interface ReplayedResource {
     type: string;
     name: string;
     inputs: pulumi.Inputs;
@@ -52,9 +53,9 @@ async function main(): Promise<void> {
     if (!BASELINE_SHAPES.includes(shape)) {
         throw new Error(`--shape ${JSON.stringify(values.shape)}: allowed ${BASELINE_SHAPES.join(", ")}`);
     }
-    const resources: Replayed[] =
+    const resources: ReplayedResource[] =
         shape === "replay"
-            ? (JSON.parse(readFileSync(values["resources-file"] as string, "utf8")) as Replayed[])
+            ? (JSON.parse(readFileSync(values["resources-file"] as string, "utf8")) as ReplayedResource[])
             : Array.from({ length: Number(values.resources) }, (_, i) => ({
                   type: "kubernetes:bench/v1:Resource",
                   name: `resource-${i}`,
