@@ -8,12 +8,12 @@
  * without state of its own; the chart skips its hook when the signing-key Secret exists
  * (apache/pulsar-helm-chart templates/jwt-secret-init.yaml), and PulsarCluster turns the hook off.
  */
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SignJWT } from "jose";
 import { derivedPassword, rabbitmqUserPassword } from "./derived-password";
-import type { CredentialSecretPlan, CredentialValue, TokenValidity, Topology } from "../topology";
+import { pulsarSigningKey, pulsarToken } from "./pulsar-token";
+import type { CredentialSecretPlan, CredentialValue, Topology } from "../topology";
 import type { KafkaCredential } from "./kafka";
 
 export interface ServiceCredentialsArgs {
@@ -36,27 +36,6 @@ export interface ServiceCredentialsArgs {
      * @default undefined
      */
     externalKafkaLogin?: { username: string; password: pulumi.Input<string> };
-}
-
-/** The HS256 signing key for Pulsar tokens: 32 bytes, as `pulsar tokens create-secret-key` makes. Pure. */
-export function pulsarSigningKey(seed: string): Buffer {
-    if (seed.length === 0) {
-        throw new Error("ServiceCredentials: Pulsar token auth needs the secret config credentialSeed to derive the signing key");
-    }
-    return createHmac("sha256", seed).update("pulsar:jwt-signing-key").digest();
-}
-
-/**
- * A Pulsar token: a JWT whose subject is the role, signed HS256, as `pulsar tokens create --secret-key ... --subject
- * <role>` makes it, with `iat` and `exp` (Pulsar's AuthenticationProviderToken refuses an expired token). The
- * validity is the plan's (topology/credentials.ts `tokenValidity`), so the same config always signs the same token.
- */
-export function pulsarToken(key: Uint8Array, role: string, validity?: TokenValidity): Promise<string> {
-    const jwt = new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(role);
-    if (validity) {
-        jwt.setIssuedAt(validity.issuedAt).setExpirationTime(validity.expiresAt);
-    }
-    return jwt.sign(key);
 }
 
 /** sha256 of a Secret's content, unwrapped from secrecy (a digest of random material discloses none of it). */

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ServiceCredentials, jaasConfig, pulsarSigningKey, pulsarToken } from "../../components/credentials";
+import { ServiceCredentials, jaasConfig } from "../../components/credentials";
+import { pulsarSigningKey, pulsarToken } from "../../components/pulsar-token";
 import type { KafkaCredential } from "../../components/kafka";
 import type { Topology } from "../../topology";
 import { plain } from "../program/harness";
