@@ -133,6 +133,8 @@ export class EdgeSite extends pulumi.ComponentResource {
             replicating: r !== null,
             ...(plan.replicationOff ? { replicationOff: plan.replicationOff } : {}),
             pulsarServiceUrl: p.endpoints.serviceUrl,
+            /** The site's admin API (npm run smoke checks the ingest topic through it). */
+            pulsarAdminUrl: p.endpoints.httpUrl,
             /** Read back by the next update: the CA exists, so its certificate can be exported. */
             caIssued: true,
             ...(caCertificate ? { [EDGE_CA_OUTPUT]: caCertificate } : {}),

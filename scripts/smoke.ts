@@ -7,7 +7,10 @@
  * with kafkajs, native Pulsar with pulsar-client) and every control-plane queue (amqplib, dead-lettering included),
  * each consumed back within the timeout; prints route, protocol, broker, result and p50/p99 latency against seed 000's
  * 50 ms routing target. Seed 004's hops: a control event out of the audit bridge's far end, and the last message each
- * archived topic got followed into the archive by the archiver's committed offset (scripts/smoke/archive.ts).
+ * archived topic got followed into the archive by the archiver's committed offset (scripts/smoke/archive.ts), and, per
+ * edge site the stack accepts, messages produced at the site arriving at central by geo-replication
+ * (scripts/smoke/edge.ts). With Pulsar token auth the client presents the super user's token, signed from the stack's
+ * credentialSeed (scripts/smoke/pulsar-login.ts); with TLS it verifies host names against the CA.
  *
  * Exit codes: 0 every route passed (with --allow-missing-native, rows not run only because pulsar-client is missing
  * are accepted); 1 a route failed or was not run; 2 bad usage or config (a flag, the outputs, the stack config, the
@@ -16,6 +19,7 @@
 import { existingStacks, parseFlags } from "./cli";
 import { DEFAULT_ARCHIVE_TIMEOUT_MS } from "./smoke/archive";
 import { exitCode, renderJson, renderText } from "./smoke/report";
+import { pulsarTokenEnv } from "./smoke/pulsar-login";
 import { smokeStack, RABBITMQ_PASSWORD_ENV } from "./smoke/run";
 import { integerFlag, UsageError, type UsageProblem } from "./smoke/usage-error";
 import { runMain } from "./run-main";
@@ -24,7 +28,8 @@ import { usageExit, ROOT } from "./stack";
 const COMMAND = "npm run smoke";
 
 const USAGE = `usage: npm run -s smoke -- --stack <stack> [--outputs <file>] [--config-file <file>] [--messages K] [--timeout-ms T]
-                         [--archive-timeout-ms A] [--allow-missing-native] [--format text|json]
+                         [--archive-timeout-ms A] [--pulsar-ca <file>] [--edge-outputs <site>=<file>]...
+                         [--allow-missing-native] [--format text|json]
 
   --stack S                the deployed stack to test (its routes are planned from Pulumi.S.yaml at the deployed phase)
   --outputs F              the stack's outputs as JSON @default \`pulumi stack output --json --show-secrets --stack S\`
@@ -33,11 +38,16 @@ const USAGE = `usage: npm run -s smoke -- --stack <stack> [--outputs <file>] [--
   --timeout-ms T           per message and per client operation @default 5000
   --archive-timeout-ms A   how long the archiver may take to commit past the last message an archived topic got
                            (Kafka Connect commits every 60 s by default) @default 120000
+  --pulsar-ca F            the CA certificate (PEM) of the stack's Pulsar TLS @default the one it exports for its edge sites
+  --edge-outputs SITE=F    an accepted edge site's outputs as JSON; repeatable
+                           @default \`pulumi stack output --json --show-secrets --stack <its stack> --cwd edge\`
   --allow-missing-native   rows not run only because pulsar-client is missing do not fail the run
   --format F               text (default) | json
   --help                   this text
 
 RabbitMQ password: ${RABBITMQ_PASSWORD_ENV}, else \`pulumi config get rabbitmqPassword\`.
+Pulsar token (with token auth): ${pulsarTokenEnv()}, a site's MP_PULSAR_TOKEN_EDGE_<SITE> (e.g. ${pulsarTokenEnv("edge-paranal")}),
+else signed from the stack's \`pulumi config get credentialSeed\`.
 Exit: 0 all routes passed; 1 a route failed or was not run; 2 bad usage or config.
 `;
 
@@ -57,6 +67,10 @@ export interface CliOptions {
     timeoutMs: number;
     /** `--archive-timeout-ms`: how long the archiver may take to commit past a message. @default 120000 */
     archiveTimeoutMs: number;
+    /** `--pulsar-ca`: the CA certificate of the stack's Pulsar TLS. @default the one the stack exports for its edge sites */
+    pulsarCaFile?: string;
+    /** `--edge-outputs SITE=FILE`: per edge site, its outputs. @default read with `pulumi stack output --cwd edge` */
+    edgeOutputs?: Record<string, string>;
     /** `--allow-missing-native`: rows not run because pulsar-client is missing do not fail the run. @default false */
     allowMissingNative: boolean;
     /** `--format`. @default "text" */
@@ -70,6 +84,8 @@ interface SmokeFlags {
     messages: string;
     "timeout-ms": string;
     "archive-timeout-ms": string;
+    "pulsar-ca"?: string;
+    "edge-outputs"?: string[];
     "allow-missing-native": boolean;
     format: string;
 }
@@ -83,6 +99,8 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         messages: { type: "string", default: String(DEFAULTS.messages) },
         "timeout-ms": { type: "string", default: String(DEFAULTS.timeoutMs) },
         "archive-timeout-ms": { type: "string", default: String(DEFAULTS.archiveTimeoutMs) },
+        "pulsar-ca": { type: "string" },
+        "edge-outputs": { type: "string", multiple: true },
         "allow-missing-native": { type: "boolean", default: false },
         format: { type: "string", default: "text" },
     });
@@ -96,6 +114,17 @@ export function parseCli(argv: string[]): CliOptions | "help" {
     const messages = integerFlag("--messages", values.messages, 1, 10_000, problems);
     const timeoutMs = integerFlag("--timeout-ms", values["timeout-ms"], 100, 600_000, problems);
     const archiveTimeoutMs = integerFlag("--archive-timeout-ms", values["archive-timeout-ms"], 100, 3_600_000, problems);
+    const edgeOutputs: Record<string, string> = {};
+    for (const pair of values["edge-outputs"] ?? []) {
+        const m = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?)=(.+)$/.exec(pair);
+        if (!m) {
+            problems.push({ key: "--edge-outputs", value: pair, allowed: "<site>=<file>: an edge site's name (as in the stack's edgeSites.sites) and a file with its outputs" });
+        } else if (edgeOutputs[m[1] as string] !== undefined) {
+            problems.push({ key: "--edge-outputs", value: pair, allowed: `one file per site (${m[1]} is given twice)` });
+        } else {
+            edgeOutputs[m[1] as string] = m[3] as string;
+        }
+    }
     if (values.format !== "text" && values.format !== "json") {
         problems.push({ key: "--format", value: values.format, allowed: "text | json" });
     }
@@ -109,6 +138,8 @@ export function parseCli(argv: string[]): CliOptions | "help" {
         messages,
         timeoutMs,
         archiveTimeoutMs,
+        ...(values["pulsar-ca"] !== undefined ? { pulsarCaFile: values["pulsar-ca"] } : {}),
+        ...(Object.keys(edgeOutputs).length > 0 ? { edgeOutputs } : {}),
         allowMissingNative: values["allow-missing-native"],
         format: values.format as "text" | "json",
     };

@@ -82,7 +82,7 @@ const REPLICATOR_MOUNT = "/pulsar/certs/replicator";
 const CENTRAL_CA_MOUNT = "/pulsar/certs/central-ca";
 
 /** The stream an edge site ingests and replicates, and its Pulsar topic (topology/catalog.ts). */
-function ingestStream(): { stream: StreamSpec; topic: string } {
+export function edgeIngestStream(): { stream: StreamSpec; topic: string } {
     const stream = STREAMS.find((s) => s.name === EDGE_INGEST_STREAM) as StreamSpec;
     return { stream, topic: pulsarTopicName(stream.pulsarTopic.tenant, stream.pulsarTopic.namespace, stream.pulsarTopic.topic) };
 }
@@ -93,7 +93,7 @@ function ingestRoute(s: StreamSpec, topic: string): StreamRoute {
 }
 
 export function planEdgeSite(c: EdgeConfig, central: CentralView | undefined): EdgeSitePlan {
-    const { stream, topic } = ingestStream();
+    const { stream, topic } = edgeIngestStream();
     const route = ingestRoute(stream, topic);
     const book = new CredentialBook();
     const caps = PHASE_CAPABILITIES[2];
@@ -221,7 +221,7 @@ export function planEdgePairing(edgeSites: { endpoint?: string | undefined; site
  * certificate names the endpoint the sites connect to (TLS hostname verification on the replicator's side).
  */
 export function acceptEdgeSites(pulsar: PulsarPlan, pairing: EdgePairingPlan): void {
-    const { stream, topic } = ingestStream();
+    const { stream, topic } = edgeIngestStream();
     pulsar.tenants = pulsar.tenants.map((t) =>
         t.name === stream.pulsarTopic.tenant ? { ...t, allowedClusters: [CENTRAL_CLUSTER_NAME, ...pairing.sites.map((s) => s.clusterName)] } : t,
     );

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { z } from "zod";
-import { MAX_PHASE, STAGES, streamRouteOutputs, type StreamRoute, type Topology } from "../../topology";
+import { centralViewSchema, MAX_PHASE, STAGES, streamRouteOutputs, type StreamRoute, type Topology } from "../../topology";
 import { UsageError, type UsageProblem } from "./usage-error";
 
 const HOST_PORTS = /^[^,\s]+:\d+(,[^,\s]+:\d+)*$/;
@@ -35,6 +35,8 @@ export const stackOutputsSchema = z.object({
     }),
     streamRoutes: z.record(z.string(), routeOutputSchema),
     bucketName: z.string().optional(),
+    /** What the edge sites read (a central stack that accepts sites): the smoke's edge hop consumes where they replicate to. */
+    edgeReplication: centralViewSchema.optional(),
     /** Whether the deployment runs tiered-storage offload (index.ts reads it back; the smoke test does not need it). */
     offloadActive: z.boolean().optional(),
     /** The gates the update deployed (topology/update.ts reads them back). */
@@ -53,17 +55,17 @@ export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 export type RouteOutput = z.infer<typeof routeOutputSchema>;
 
 /**
- * Parses and checks the JSON text of a stack's outputs.
+ * Parses and checks the JSON text of a stack's outputs against the schema of what reads them.
  * @param source where the text came from, named in errors (`--outputs out.json`, `pulumi stack output`)
  */
-export function parseStackOutputs(text: string, source: string): StackOutputs {
+export function parseOutputs<S extends z.ZodType>(schema: S, text: string, source: string): z.output<S> {
     let json: unknown;
     try {
         json = JSON.parse(text);
     } catch (err) {
         throw new UsageError([{ key: source, value: text.slice(0, 60), allowed: `JSON of \`pulumi stack output --json\` (${(err as Error).message})` }]);
     }
-    const parsed = stackOutputsSchema.safeParse(json, { reportInput: true });
+    const parsed = schema.safeParse(json, { reportInput: true });
     if (!parsed.success) {
         throw new UsageError(
             parsed.error.issues.map((issue): UsageProblem => {
@@ -75,36 +77,53 @@ export function parseStackOutputs(text: string, source: string): StackOutputs {
     return parsed.data;
 }
 
+/** Parses and checks the JSON text of this program's stack outputs. */
+export function parseStackOutputs(text: string, source: string): StackOutputs {
+    return parseOutputs(stackOutputsSchema, text, source);
+}
+
 /** How a stack's outputs are read: a file, or the Pulumi CLI. */
 export interface OutputsSource {
     stack: string;
     /** A file holding `pulumi stack output --json --show-secrets` output; read instead of calling the CLI. */
     file?: string;
+    /** The flag a file comes from, named in errors. @default "--outputs" */
+    fileFlag?: string;
+    /** The project folder the CLI runs in (`--cwd`): another project's stack (the edge sites'). */
+    cwd?: string;
     /** The Pulumi CLI executable. @default "pulumi" */
     pulumi?: string;
 }
 
 export function readStackOutputs(s: OutputsSource): StackOutputs {
-    const command = `pulumi stack output --json --show-secrets --stack ${s.stack}`;
+    return readOutputs(s, stackOutputsSchema);
+}
+
+/** A stack's outputs from its file or the Pulumi CLI, checked against `schema`. */
+export function readOutputs<S extends z.ZodType>(s: OutputsSource, schema: S): z.output<S> {
+    const cwd = s.cwd !== undefined ? ["--cwd", s.cwd] : [];
+    const args = ["stack", "output", "--json", "--show-secrets", "--stack", s.stack, ...cwd];
+    const command = `pulumi ${args.join(" ")}`;
+    const flag = s.fileFlag ?? "--outputs";
     if (s.file !== undefined) {
         let text: string;
         try {
             text = readFileSync(s.file, "utf8");
         } catch (err) {
-            throw new UsageError([{ key: "--outputs", value: s.file, allowed: `a readable file holding the JSON of \`${command}\` (${(err as Error).message})` }]);
+            throw new UsageError([{ key: flag, value: s.file, allowed: `a readable file holding the JSON of \`${command}\` (${(err as Error).message})` }]);
         }
-        return parseStackOutputs(text, `--outputs ${s.file}`);
+        return parseOutputs(schema, text, `${flag} ${s.file}`);
     }
-    const run = spawnSync(s.pulumi ?? "pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", s.stack], { encoding: "utf8" });
+    const run = spawnSync(s.pulumi ?? "pulumi", args, { encoding: "utf8" });
     if (run.error) {
         const missing = (run.error as NodeJS.ErrnoException).code === "ENOENT";
         throw new UsageError([
             {
-                key: "--outputs",
+                key: flag,
                 value: undefined,
                 allowed: missing
-                    ? `the pulumi CLI is not on PATH, so the stack's outputs cannot be read: pass --outputs <file> holding the JSON of \`${command}\``
-                    : `\`${command}\` could not run (${run.error.message}): pass --outputs <file>`,
+                    ? `the pulumi CLI is not on PATH, so the stack's outputs cannot be read: pass ${flag} <file> holding the JSON of \`${command}\``
+                    : `\`${command}\` could not run (${run.error.message}): pass ${flag} <file>`,
             },
         ]);
     }
@@ -112,7 +131,7 @@ export function readStackOutputs(s: OutputsSource): StackOutputs {
         const why = run.stderr.trim().split("\n")[0] ?? "";
         throw new UsageError([{ key: "--stack", value: s.stack, allowed: `a stack whose outputs \`${command}\` prints (it exited ${run.status}: ${why})` }]);
     }
-    return parseStackOutputs(run.stdout, "pulumi stack output");
+    return parseOutputs(schema, run.stdout, "pulumi stack output");
 }
 
 /** The `streamRoutes` output of a planned topology: the program's own mapping (topology/plan.ts). */

@@ -5,9 +5,13 @@
  * fails, so it is loaded lazily, only when a route needs it. When it cannot be loaded the rows say
  * `not run: pulsar-client native library missing`; nothing here runs without it.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { TAG_HEADER, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
+import { adminGet, type PulsarLogin } from "./pulsar-login";
 import { closeAll, errorText, type StreamTransport } from "./transport";
 
 // The subset of pulsar-client's API (its index.d.ts) used here, typed locally: the package may be absent.
@@ -34,8 +38,18 @@ interface PulsarClient {
     }): Promise<PulsarConsumer>;
     close(): Promise<unknown>;
 }
+/** The client's settings used here (pulsar-client index.d.ts ClientConfig). */
+export interface PulsarClientConfig {
+    serviceUrl: string;
+    operationTimeoutSeconds?: number;
+    connectionTimeoutMs?: number;
+    authentication?: unknown;
+    tlsTrustCertsFilePath?: string;
+    tlsValidateHostname?: boolean;
+}
 export interface PulsarModule {
-    Client: new (c: { serviceUrl: string; operationTimeoutSeconds?: number; connectionTimeoutMs?: number }) => PulsarClient;
+    Client: new (c: PulsarClientConfig) => PulsarClient;
+    AuthenticationToken: new (p: { token: string }) => unknown;
 }
 
 export type PulsarLoad = { module: PulsarModule } | { missing: string };
@@ -54,7 +68,7 @@ export function loadPulsarClient(load: () => unknown = () => createRequire(__fil
  * Whether a planned (partitioned) topic exists, from the admin REST API's list of a namespace's partitioned topics:
  * a lookup through the client would create it on a broker that auto-creates topics.
  */
-export function adminTopicExists(adminUrl: string, timeoutMs: number): (topic: string) => Promise<boolean> {
+export function adminTopicExists(adminUrl: string, login: PulsarLogin, timeoutMs: number): (topic: string) => Promise<boolean> {
     const lists = new Map<string, Promise<string[]>>();
     return async (topic) => {
         const namespace = /^persistent:\/\/([^/]+\/[^/]+)\//.exec(topic)?.[1];
@@ -63,12 +77,10 @@ export function adminTopicExists(adminUrl: string, timeoutMs: number): (topic: s
         }
         let list = lists.get(namespace);
         if (!list) {
-            list = fetch(`${adminUrl.replace(/\/$/, "")}/admin/v2/persistent/${namespace}/partitioned`, { signal: AbortSignal.timeout(timeoutMs) }).then(
-                async (res) => {
-                    if (!res.ok) {
-                        throw new Error(`${adminUrl}: GET partitioned topics of ${namespace} answered ${res.status}`);
-                    }
-                    return (await res.json()) as string[];
+            list = adminGet(adminUrl, `admin/v2/persistent/${namespace}/partitioned`, login, timeoutMs).then(
+                (topics) => topics as string[],
+                (err: unknown) => {
+                    throw new Error(`${adminUrl}: partitioned topics of ${namespace}: ${errorText(err)}`, { cause: err });
                 },
             );
             lists.set(namespace, list);
@@ -82,14 +94,36 @@ export class PulsarTransport implements StreamTransport {
     private readonly consumers: PulsarConsumer[] = [];
     private readonly producers = new Map<string, Promise<PulsarProducer>>();
     private open_ = false;
+    /** A folder holding the CA file pulsar-client reads (the C++ client takes a path, not PEM text). */
+    private caDir?: string;
 
     constructor(
         private readonly serviceUrl: string,
+        private readonly login: PulsarLogin,
         private readonly pulsar: PulsarModule,
         private readonly topicExists: (topic: string) => Promise<boolean>,
         private readonly ctx: SmokeContext,
         private readonly inbox: Inbox,
     ) {}
+
+    /** The client settings for this cluster's login: its token, its CA, host names verified. */
+    clientConfig(): PulsarClientConfig {
+        const t = this.ctx.timeoutMs;
+        const config: PulsarClientConfig = { serviceUrl: this.serviceUrl, operationTimeoutSeconds: Math.ceil(t / 1000), connectionTimeoutMs: t };
+        if (this.login.token !== undefined) {
+            config.authentication = new this.pulsar.AuthenticationToken({ token: this.login.token });
+        }
+        if (this.serviceUrl.startsWith("pulsar+ssl://")) {
+            if (this.login.caPem !== undefined) {
+                this.caDir ??= mkdtempSync(join(tmpdir(), "smoke-pulsar-ca-"));
+                const file = join(this.caDir, "ca.crt");
+                writeFileSync(file, this.login.caPem, { mode: 0o600 });
+                config.tlsTrustCertsFilePath = file;
+            }
+            config.tlsValidateHostname = true;
+        }
+        return config;
+    }
 
     async open(consume: string[], produce: string[]): Promise<Map<string, string>> {
         try {
@@ -107,7 +141,7 @@ export class PulsarTransport implements StreamTransport {
                 missing.set(topic, `topic ${topic} does not exist on Pulsar at ${this.serviceUrl}`);
             }
         }
-        const client = new this.pulsar.Client({ serviceUrl: this.serviceUrl, operationTimeoutSeconds: Math.ceil(t / 1000), connectionTimeoutMs: t });
+        const client = new this.pulsar.Client(this.clientConfig());
         this.client = client;
         this.open_ = true;
         for (const topic of new Set(consume.filter((x) => !missing.has(x)))) {
@@ -164,6 +198,7 @@ export class PulsarTransport implements StreamTransport {
                 await bounded(c.close());
             }),
             () => this.client && bounded(this.client.close()),
+            async () => this.caDir && rmSync(this.caDir, { recursive: true, force: true }),
         ]);
     }
 }

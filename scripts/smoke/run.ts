@@ -2,20 +2,24 @@
  * The smoke test of a deployed stack: plan the stack at the phase it deployed, derive a probe for every path a route's
  * messages take and every control-plane queue, and exercise each against the endpoints in the stack's outputs.
  */
-import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { resolve } from "node:path";
-import { plan, rawConfigFromStackFile, validateConfig, CONTROL_EXCHANGE, type Topology } from "../../topology";
+import { plan, planEdgeSite, rawConfigFromStackFile, validateConfig, validateEdgeConfig, edgeRawConfig, CONTROL_EXCHANGE, type Topology } from "../../topology";
 import { archiveCommitted, archiveHops, DEFAULT_ARCHIVE_TIMEOUT_MS, type ArchiveHop } from "./archive";
+import { edgeHops, edgeOutputsSchema, edgeRow, runEdgeHop, type CentralEdgeEndpoint, type EdgeEnd, type EdgeHop, type EdgeOutputs } from "./edge";
 import { journalDir, SmokeJournal } from "./journal";
 import { readStackFile } from "../cli";
+import { loadStack } from "../stack";
 import { KafkaTransport } from "./kafka";
 import { exercise, Inbox, newRunId, type SmokeContext } from "./messages";
-import { readStackOutputs, routeDrift, type StackOutputs } from "./outputs";
+import { readOutputs, readStackOutputs, routeDrift, type StackOutputs } from "./outputs";
 import { auditProbes, controlProbes, streamProbes, type AuditProbe, type StreamProbe, type Transport } from "./probes";
 import { adminTopicExists, loadPulsarClient, PulsarTransport, type PulsarLoad } from "./pulsar";
+import { pulsarLoginToken, pulsarTokenEnv, type PulsarLogin } from "./pulsar-login";
 import { ControlPublisher, runControlProbes } from "./rabbit";
 import { PULSAR_CLIENT_MISSING, type ProbeResult, type SmokeReport } from "./report";
+import { stackSecret } from "./secrets";
 import { errorText, type StreamTransport } from "./transport";
 import { UsageError, type UsageProblem } from "./usage-error";
 
@@ -40,22 +44,10 @@ export function deployedTopology(stackFileText: string, outputs: StackOutputs): 
 
 /** The RabbitMQ password: MP_RABBITMQ_PASSWORD, else the stack's secret through `pulumi config get`. */
 export function rabbitmqPassword(stack: string, env: NodeJS.ProcessEnv, pulumi = "pulumi"): string {
-    const fromEnv = env[RABBITMQ_PASSWORD_ENV];
-    if (fromEnv !== undefined) {
-        return fromEnv;
-    }
-    const run = spawnSync(pulumi, ["config", "get", "rabbitmqPassword", "--stack", stack], { encoding: "utf8" });
-    if (run.error || run.status !== 0) {
-        const why = run.error ? (run.error as NodeJS.ErrnoException).code === "ENOENT" ? "the pulumi CLI is not on PATH" : run.error.message : run.stderr.trim();
-        throw new UsageError([
-            {
-                key: RABBITMQ_PASSWORD_ENV,
-                value: undefined,
-                allowed: `the password of rabbitmq.username (the stack's secret rabbitmqPassword); set it, or let \`pulumi config get rabbitmqPassword --stack ${stack}\` read it (${why})`,
-            },
-        ]);
-    }
-    return run.stdout.replace(/\n$/, "");
+    return stackSecret(
+        { env: RABBITMQ_PASSWORD_ENV, key: "rabbitmqPassword", stack, pulumi, what: "the password of rabbitmq.username (the stack's secret rabbitmqPassword)" },
+        env,
+    );
 }
 
 export interface SmokeOptions {
@@ -74,6 +66,10 @@ export interface SmokeOptions {
     archiveTimeoutMs?: number;
     /** How pulsar-client is loaded. @default loadPulsarClient() */
     pulsar?: PulsarLoad;
+    /** How the smoke client logs in to the stack's Pulsar (its token, its CA). @default no token, the system's CAs */
+    pulsarLogin?: PulsarLogin;
+    /** Per accepted edge site (by name): its outputs and login, or why it cannot be reached. */
+    edges?: Map<string, EdgeEnd>;
     /** @default a fresh newRunId() */
     runId?: string;
     /** Which runs are in flight or were interrupted. @default the user's cache (scripts/smoke/journal.ts) */
@@ -133,11 +129,8 @@ function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox
             if ("missing" in loaded) {
                 return { status: "not run", reason: PULSAR_CLIENT_MISSING, pulsarClientMissing: true };
             }
-            if (t.pulsar?.tokenAuth) {
-                return unsupported("Pulsar token authentication");
-            }
-            const serviceUrl = e.pulsarServiceUrl as string;
-            return new PulsarTransport(serviceUrl, loaded.module, adminTopicExists(e.pulsarAdminUrl as string, o.timeoutMs), ctx, inbox);
+            const login = o.pulsarLogin ?? {};
+            return new PulsarTransport(e.pulsarServiceUrl as string, login, loaded.module, adminTopicExists(e.pulsarAdminUrl as string, login, o.timeoutMs), ctx, inbox);
         }
     }
 }
@@ -194,6 +187,36 @@ async function archiveResults(hops: ArchiveHop[], kafka: Opened | undefined, tim
             }
         }),
     );
+}
+
+/** Where central takes its sites' replication (its `edgeReplication` output), or why the hop cannot reach it. */
+function centralEdgeEndpoint(o: SmokeOptions): CentralEdgeEndpoint | string {
+    const view = o.outputs.edgeReplication;
+    if (!view) {
+        return `central's outputs have no edgeReplication (it accepts sites in its config, but has not been updated since): run \`pulumi up\` on ${o.stack}`;
+    }
+    if (!view.caCertificate) {
+        return `central's edgeReplication has no caCertificate yet (its next update exports it)`;
+    }
+    return { serviceUrl: view.brokerServiceSecureURL, adminUrl: view.adminServiceSecureURL, login: { ...o.pulsarLogin, caPem: view.caCertificate } };
+}
+
+/** Seed 004's edge -> central hop, one row per accepted site, one site after another (scripts/smoke/edge.ts). */
+async function edgeResults(hops: EdgeHop[], o: SmokeOptions, ctx: SmokeContext, pulsar: () => PulsarLoad): Promise<ProbeResult[]> {
+    if (hops.length === 0) {
+        return [];
+    }
+    const loaded = pulsar();
+    const results: ProbeResult[] = [];
+    const central = centralEdgeEndpoint(o);
+    for (const hop of hops) {
+        if ("missing" in loaded) {
+            results.push({ ...edgeRow(hop), status: "not run", reason: PULSAR_CLIENT_MISSING, pulsarClientMissing: true, latenciesMs: [], sent: 0, received: 0, untimed: true });
+            continue;
+        }
+        results.push(await runEdgeHop(hop, o.edges?.get(hop.site), central, loaded.module, ctx));
+    }
+    return results;
 }
 
 export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
@@ -297,6 +320,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
             await publisher.close();
         }
         results.push(...(await archiveResults(archiveHops(o.topology), opened.get("kafka"), o.archiveTimeoutMs ?? DEFAULT_ARCHIVE_TIMEOUT_MS)));
+        results.push(...(await edgeResults(edgeHops(o.topology), o, ctx, pulsar)));
     } finally {
         await Promise.all([...opened.values()].map((x) => ("transport" in x ? x.transport.close() : undefined)));
     }
@@ -325,24 +349,105 @@ export interface SmokeStackOptions {
     timeoutMs: number;
     /** How long the archiver may take to commit past a message. @default SmokeOptions.archiveTimeoutMs */
     archiveTimeoutMs?: number;
-    /** Where the RabbitMQ password comes from when not passed: MP_RABBITMQ_PASSWORD, else `pulumi config get`. */
+    /** The CA certificate (PEM file) of the stack's Pulsar TLS. @default the CA central exports for its edge sites */
+    pulsarCaFile?: string;
+    /** Per edge site, a file with its stack's outputs; without one, `pulumi stack output --cwd edge` is run. */
+    edgeOutputs?: Record<string, string>;
+    /**
+     * Where credentials come from when not passed: MP_RABBITMQ_PASSWORD, MP_PULSAR_TOKEN[_EDGE_<SITE>], else the
+     * stacks' secrets through `pulumi config get`.
+     */
     env?: NodeJS.ProcessEnv;
     pulsar?: PulsarLoad;
+    /** The project folder (Pulumi.yaml, the stack files, edge/). @default the checkout */
+    root?: string;
+}
+
+/** The CA of the stack's Pulsar TLS: `--pulsar-ca`, else the one central exports for its edge sites (the same CA). */
+function pulsarCa(o: SmokeStackOptions, outputs: StackOutputs): string | undefined {
+    if (o.pulsarCaFile === undefined) {
+        return outputs.edgeReplication?.caCertificate;
+    }
+    let pem: string;
+    try {
+        pem = readFileSync(o.pulsarCaFile, "utf8");
+    } catch (err) {
+        throw new UsageError([{ key: "--pulsar-ca", value: o.pulsarCaFile, allowed: `a readable PEM file (${(err as Error).message})` }]);
+    }
+    if (!pem.includes("BEGIN CERTIFICATE")) {
+        throw new UsageError([{ key: "--pulsar-ca", value: o.pulsarCaFile, allowed: "a PEM file holding the CA certificate of the stack's Pulsar (-----BEGIN CERTIFICATE-----)" }]);
+    }
+    return pem;
+}
+
+/**
+ * An edge site as the smoke reaches it: its outputs (a file, else `pulumi stack output` in edge/) and its login, its
+ * token planned from edge/Pulumi.<site>.yaml. A site whose stack cannot be read is a failed row, not a usage error:
+ * the rest of the report still says what works.
+ */
+async function edgeEnd(hop: EdgeHop, file: string | undefined, root: string, env: NodeJS.ProcessEnv): Promise<EdgeEnd> {
+    const edgeRoot = resolve(root, "edge");
+    let outputs: EdgeOutputs;
+    try {
+        outputs = readOutputs({ stack: hop.stack, cwd: edgeRoot, ...(file !== undefined ? { file, fileFlag: `--edge-outputs (${hop.site})` } : {}) }, edgeOutputsSchema);
+    } catch (err) {
+        if (file !== undefined || !(err instanceof UsageError)) {
+            throw err;
+        }
+        return { unreadable: `cannot read the outputs of ${hop.stack} (${err.message}); pass --edge-outputs ${hop.site}=<file>` };
+    }
+    if (!outputs.edgeCaCertificate) {
+        return { unreadable: `${hop.stack} exports no edgeCaCertificate yet (the site's second update does: docs/runbooks.md, "Add an edge site")` };
+    }
+    const siteStack = hop.stack.split("/").pop() as string;
+    const loaded = loadStack("npm run smoke", siteStack, { root: edgeRoot });
+    const raw = edgeRawConfig(loaded.engine);
+    const sitePulsar = planEdgeSite(validateEdgeConfig(raw.values, raw.secretKeys), undefined).topology.pulsar;
+    const token = sitePulsar ? await pulsarLoginToken(sitePulsar, pulsarTokenEnv(hop.clusterName), { stack: hop.stack, cwd: edgeRoot }, env) : undefined;
+    return { outputs, login: { ...(token !== undefined ? { token } : {}), caPem: outputs.edgeCaCertificate } };
 }
 
 /** Everything `npm run smoke` does short of printing: outputs, plan, drift check, credentials, probes. */
 export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
-    const stackFile = readStackFile("npm run smoke", o.stack, ROOT, o.configFile).text;
+    const root = o.root ?? ROOT;
+    const env = o.env ?? process.env;
+    const stackFile = readStackFile("npm run smoke", o.stack, root, o.configFile).text;
     const outputs = readStackOutputs({ stack: o.stack, ...(o.outputsFile !== undefined ? { file: o.outputsFile } : {}) });
     const topology = deployedTopology(stackFile, outputs);
+    const hops = edgeHops(topology);
+    const unknown = Object.keys(o.edgeOutputs ?? {}).filter((site) => !hops.some((h) => h.site === site));
+    if (unknown.length > 0) {
+        throw new UsageError(
+            unknown.map((site) => ({ key: "--edge-outputs", value: `${site}=${o.edgeOutputs?.[site]}`, allowed: `a site ${o.stack} accepts (edgeSites.sites): ${hops.map((h) => h.site).join(", ") || "none"}` })),
+        );
+    }
+    // Pulsar credentials are needed only where a native client will run; without pulsar-client those rows are not run.
+    const pulsar = o.pulsar ?? loadPulsarClient();
+    const nativeRoutes = streamProbes(topology).some((p) => p.produce.transport === "pulsar" || p.consume.transport === "pulsar");
+    let pulsarLogin: PulsarLogin | undefined;
+    const edges = new Map<string, EdgeEnd>();
+    if ("module" in pulsar && topology.pulsar && (nativeRoutes || hops.length > 0)) {
+        const caPem = pulsarCa(o, outputs);
+        const url = outputs.endpoints.pulsarServiceUrl;
+        if (nativeRoutes && url?.startsWith("pulsar+ssl://") && caPem === undefined) {
+            throw new UsageError([{ key: "--pulsar-ca", value: undefined, allowed: `the CA certificate (PEM file) of ${o.stack}'s Pulsar, which serves TLS at ${url} (its cert-manager CA Secret's ca.crt)` }]);
+        }
+        const token = await pulsarLoginToken(topology.pulsar, pulsarTokenEnv(), { stack: o.stack }, env);
+        pulsarLogin = { ...(token !== undefined ? { token } : {}), ...(caPem !== undefined ? { caPem } : {}) };
+        for (const hop of hops) {
+            edges.set(hop.site, await edgeEnd(hop, o.edgeOutputs?.[hop.site], root, env));
+        }
+    }
     return runSmoke({
         stack: o.stack,
         topology,
         outputs,
-        rabbitmqPassword: rabbitmqPassword(o.stack, o.env ?? process.env),
+        rabbitmqPassword: rabbitmqPassword(o.stack, env),
         messages: o.messages,
         timeoutMs: o.timeoutMs,
         ...(o.archiveTimeoutMs !== undefined ? { archiveTimeoutMs: o.archiveTimeoutMs } : {}),
-        ...(o.pulsar ? { pulsar: o.pulsar } : {}),
+        pulsar,
+        ...(pulsarLogin ? { pulsarLogin } : {}),
+        edges,
     });
 }

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EdgeSite, replicationSpecs } from "../../components/edge-site";
+import { edgeOutputsSchema } from "../../scripts/smoke/edge";
 import { AUTHENTICATION_PROVIDERS_WITH_TLS, pulsarHelmValues } from "../../components/pulsar-cluster";
 import { edgeRawConfig, engineConfigFromStackFile, planEdgeSite, validateEdgeConfig, type CentralView, type EdgeSitePlan } from "../../topology";
 import { planStack } from "../support/stacks";
@@ -83,6 +84,21 @@ describe("an edge site under mocks", () => {
         recorded.length = 0;
         const second = await build(sitePlan(undefined), true);
         expect(pulumi.Output.isInstance(second.outputs.edgeCaCertificate)).toBe(true);
+    });
+
+    it("exports what npm run smoke reads of a site (scripts/smoke/edge.ts), as `pulumi stack output --json` prints it", async () => {
+        const site = await build(sitePlan(central()), true);
+        const printed = JSON.parse(JSON.stringify(await new Promise((ok) => pulumi.output(site.outputs).apply(ok))));
+        // The CA is read from a Secret cert-manager writes, which the mocks do not fill: only its key is checked here.
+        expect(Object.keys(printed)).toContain("edgeCaCertificate");
+        const read = edgeOutputsSchema.parse({ ...printed, edgeCaCertificate: CA });
+        expect(read).toMatchObject({
+            site: "paranal",
+            clusterName: "edge-paranal",
+            replicating: true,
+            pulsarServiceUrl: "pulsar+ssl://pulsar-broker.messaging.svc.cluster.local:6651",
+            pulsarAdminUrl: "https://pulsar-broker.messaging.svc.cluster.local:8443",
+        });
     });
 });
 

@@ -1,6 +1,13 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main, parseCli } from "../../scripts/smoke";
-import { rabbitmqPassword, RABBITMQ_PASSWORD_ENV } from "../../scripts/smoke/run";
+import type { PulsarModule } from "../../scripts/smoke/pulsar";
+import { rabbitmqPassword, RABBITMQ_PASSWORD_ENV, smokeStack } from "../../scripts/smoke/run";
+import { plan, validateConfig, type PhaseId } from "../../topology";
+import { rawStack } from "../support/stacks";
+import { stackOutputs } from "./fixture/deploy";
 import { UsageError } from "../../scripts/smoke/usage-error";
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
@@ -49,7 +56,9 @@ describe("npm run smoke flags", () => {
     it("exit 2 on an unknown flag, naming it and the flags allowed", async () => {
         const r = await run(["--stack", "local", "--kafka", "x"]);
         expect(r.code).toBe(2);
-        expect(r.err).toBe("npm run smoke: unknown flag --kafka: allowed --stack, --outputs, --config-file, --messages, --timeout-ms, --archive-timeout-ms, --allow-missing-native, --format, --help\n");
+        expect(r.err).toBe(
+            "npm run smoke: unknown flag --kafka: allowed --stack, --outputs, --config-file, --messages, --timeout-ms, --archive-timeout-ms, --pulsar-ca, --edge-outputs, --allow-missing-native, --format, --help\n",
+        );
     });
 
     it("exit 2 for a stack without a settings file, listing the stacks", async () => {
@@ -62,6 +71,55 @@ describe("npm run smoke flags", () => {
         const r = await run(["--stack", "local", "--outputs", "/nonexistent/outputs.json"]);
         expect(r.code).toBe(2);
         expect(r.err).toContain('--outputs = "/nonexistent/outputs.json": a readable file');
+    });
+});
+
+describe("the Pulsar and edge flags", () => {
+    it("take the CA file and one outputs file per edge site", () => {
+        expect(parseCli(["-s", "prod", "--pulsar-ca", "ca.crt", "--edge-outputs", "paranal=p.json", "--edge-outputs", "la-silla=l.json"])).toMatchObject({
+            pulsarCaFile: "ca.crt",
+            edgeOutputs: { paranal: "p.json", "la-silla": "l.json" },
+        });
+    });
+
+    it("exit 2 on an --edge-outputs that is not <site>=<file>, or a site given twice", async () => {
+        const r = await run(["--stack", "prod", "--edge-outputs", "paranal", "--edge-outputs", "Paranal=x", "--edge-outputs", "a=1", "--edge-outputs", "a=2"]);
+        expect(r.code).toBe(2);
+        expect(r.err).toContain('--edge-outputs = "paranal": <site>=<file>: an edge site\'s name (as in the stack\'s edgeSites.sites) and a file with its outputs');
+        expect(r.err).toContain('--edge-outputs = "Paranal=x": <site>=<file>');
+        expect(r.err).toContain('--edge-outputs = "a=2": one file per site (a is given twice)');
+    });
+
+    describe("against prod's deployed outputs", () => {
+        let dir: string;
+        beforeAll(() => {
+            dir = mkdtempSync(join(tmpdir(), "smoke-cli-"));
+        });
+        afterAll(() => rmSync(dir, { recursive: true, force: true }));
+        const outputsFile = (phase: PhaseId, extra: Record<string, unknown> = {}) => {
+            const platform = validateConfig(rawStack("prod", { phase }));
+            const file = join(dir, `prod-${phase}.json`);
+            writeFileSync(file, JSON.stringify({ ...stackOutputs(plan(platform), platform), ...extra }));
+            return file;
+        };
+
+        it("exit 2 on an --edge-outputs site the stack does not accept, naming those it does", async () => {
+            const r = await run(["--stack", "prod", "--outputs", outputsFile(1), "--edge-outputs", "lasilla=l.json"]);
+            expect(r.code).toBe(2);
+            expect(r.err).toBe('npm run smoke: --edge-outputs = "lasilla=l.json": a site prod accepts (edgeSites.sites): paranal\n');
+        });
+
+        it("a TLS Pulsar with native routes needs its CA: --pulsar-ca, or the one the stack exports for its sites", async () => {
+            const fake = { module: { Client: class {}, AuthenticationToken: class {} } as unknown as PulsarModule };
+            const options = { stack: "prod", messages: 1, timeoutMs: 100, pulsar: fake, env: {} };
+            await expect(smokeStack({ ...options, outputsFile: outputsFile(2) })).rejects.toThrow(
+                "npm run smoke: --pulsar-ca = (not set): the CA certificate (PEM file) of prod's Pulsar, which serves TLS at pulsar+ssl://pulsar-broker.messaging.svc.cluster.local:6651 (its cert-manager CA Secret's ca.crt)",
+            );
+            const notPem = join(dir, "not.pem");
+            writeFileSync(notPem, "hello");
+            await expect(smokeStack({ ...options, outputsFile: outputsFile(2), pulsarCaFile: notPem })).rejects.toThrow(/--pulsar-ca = ".*not.pem": a PEM file holding the CA certificate/);
+            await expect(smokeStack({ ...options, outputsFile: outputsFile(2), pulsarCaFile: notPem.replace("not.pem", "ca.pem") })).rejects.toThrow(/--pulsar-ca = ".*ca.pem": a readable PEM file/);
+        });
     });
 });
 

@@ -244,6 +244,31 @@ describe("seed 004's Kafka -> archive hop, followed by the archiver's committed 
     }, 120_000);
 });
 
+describe("seed 004's edge -> central hop in a whole run", () => {
+    // The local stack accepts no edge site and no Pulsar runs here: prod's pairing, on this deployment. What a run
+    // does with the hop when it cannot be exercised; scripts/smoke/edge.ts's own tests exercise it against a stand-in.
+    const edgePairing = planStack("prod", { phase: 1 }).edgePairing!;
+
+    it("phase 0: one row per accepted site, not run without pulsar-client, failed naming the missing output with it", async () => {
+        await withDeployment(0, async (d) => {
+            const topology = { ...d.topology, edgePairing };
+            const run = (pulsar: Parameters<typeof runSmoke>[0]["pulsar"]) =>
+                runSmoke({ stack: "local", topology, outputs: d.outputs, rabbitmqPassword: RABBIT.password, messages: 1, timeoutMs: TIMEOUT_MS, ...(pulsar ? { pulsar } : {}) });
+            const edgeRows = (results: ProbeResult[]) => results.filter((r) => r.path === "geo-replication").map(describeRow);
+
+            const missing = await run({ missing: "Cannot find module 'pulsar-client'" });
+            expect(edgeRows(missing.results)).toEqual([`edge-paranal -> central [geo-replication] not run: ${PULSAR_CLIENT_MISSING}`]);
+            expect(exitCode(missing.results, true)).toBe(0);
+
+            const loaded = await run({ module: { Client: class {}, AuthenticationToken: class {} } as never });
+            expect(edgeRows(loaded.results)).toEqual([
+                "edge-paranal -> central [geo-replication] failed: central's outputs have no edgeReplication (it accepts sites in its config, but has not been updated since): run `pulumi up` on local",
+            ]);
+            expect(exitCode(loaded.results, true)).toBe(1);
+        });
+    }, 120_000);
+});
+
 describe("npm run smoke when the deployment is broken", () => {
     it("reports a topic or queue deleted behind its back as failed, naming it and where, without waiting out a timeout", async () => {
         await withDeployment(1, async (d) => {

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { exercise, Inbox, type SmokeContext } from "../../scripts/smoke/messages";
-import { loadPulsarClient, PulsarTransport, type PulsarModule } from "../../scripts/smoke/pulsar";
+import { existsSync, readFileSync } from "node:fs";
+import { loadPulsarClient, PulsarTransport } from "../../scripts/smoke/pulsar";
+import { pulsarStandIn } from "./fixture/pulsar-stand-in";
 
 describe("loading pulsar-client", () => {
     it("on this machine reports it missing instead of throwing", () => {
@@ -21,48 +23,7 @@ describe("loading pulsar-client", () => {
     });
 });
 
-/** A one-process stand-in for pulsar-client: topics are queues, subscriptions see messages sent after they start. */
-function fakePulsar(log: string[]): PulsarModule {
-    const subscribers = new Map<string, { properties: Record<string, string> }[][]>();
-    class Client {
-        constructor(readonly c: { serviceUrl: string }) {}
-        async createProducer({ topic }: { topic: string }) {
-            return {
-                send: async (m: { data: Buffer; properties?: Record<string, string> }) => {
-                    for (const q of subscribers.get(topic) ?? []) {
-                        q.push({ properties: m.properties ?? {} });
-                    }
-                },
-                close: async () => log.push(`close producer ${topic}`),
-            };
-        }
-        async subscribe({ topic, subscription }: { topic: string; subscription: string }) {
-            const queue: { properties: Record<string, string> }[] = [];
-            subscribers.set(topic, [...(subscribers.get(topic) ?? []), queue]);
-            log.push(`subscribe ${topic} ${subscription}`);
-            return {
-                receive: async (timeoutMs = 0) => {
-                    const deadline = Date.now() + timeoutMs;
-                    while (queue.length === 0) {
-                        if (Date.now() > deadline) {
-                            throw new Error("Failed to receive message: TimeOut");
-                        }
-                        await new Promise((r) => setTimeout(r, 5));
-                    }
-                    const m = queue.shift() as { properties: Record<string, string> };
-                    return { getProperties: () => m.properties };
-                },
-                acknowledge: async () => null,
-                unsubscribe: async () => log.push(`unsubscribe ${topic} ${subscription}`),
-                close: async () => null,
-            };
-        }
-        async close() {
-            log.push("close client");
-        }
-    }
-    return { Client } as unknown as PulsarModule;
-}
+const fakePulsar = (log: string[]) => pulsarStandIn({ log });
 
 describe("the native Pulsar transport (against a stand-in of pulsar-client)", () => {
     const ctx: SmokeContext = { runId: "smoke-test", messages: 3, timeoutMs: 1000 };
@@ -71,20 +32,47 @@ describe("the native Pulsar transport (against a stand-in of pulsar-client)", ()
     it("subscribes from the end, carries tagged messages, and unsubscribes on close", async () => {
         const log: string[] = [];
         const inbox = new Inbox();
-        const t = new PulsarTransport("pulsar://fake:6650", fakePulsar(log), async () => true, ctx, inbox);
+        const t = new PulsarTransport("pulsar://fake:6650", {}, fakePulsar(log), async () => true, ctx, inbox);
         expect(await t.open([topic], [topic])).toEqual(new Map());
         const done = await exercise(ctx, "notifications", inbox, (m) => t.send(topic, m));
         await t.close();
         expect(done).toMatchObject({ sent: 4, received: 4 });
         expect(done.latenciesMs).toHaveLength(3);
-        expect(log).toEqual([`subscribe ${topic} smoke-test`, `close producer ${topic}`, `unsubscribe ${topic} smoke-test`, "close client"]);
+        expect(log).toEqual([
+            `client {"serviceUrl":"pulsar://fake:6650","operationTimeoutSeconds":1,"connectionTimeoutMs":1000}`,
+            `subscribe pulsar://fake:6650 ${topic} smoke-test`,
+            `produce pulsar://fake:6650 ${topic}`,
+            `close producer pulsar://fake:6650 ${topic}`,
+            `unsubscribe pulsar://fake:6650 ${topic} smoke-test`,
+            "close client pulsar://fake:6650",
+        ]);
     });
 
     it("reports a topic the admin API does not list, and does not subscribe to it", async () => {
         const log: string[] = [];
-        const t = new PulsarTransport("pulsar://fake:6650", fakePulsar(log), async () => false, ctx, new Inbox());
+        const t = new PulsarTransport("pulsar://fake:6650", {}, fakePulsar(log), async () => false, ctx, new Inbox());
         expect(await t.open([topic], [])).toEqual(new Map([[topic, `topic ${topic} does not exist on Pulsar at pulsar://fake:6650`]]));
         await t.close();
-        expect(log).toEqual(["close client"]);
+        expect(log.slice(1)).toEqual(["close client pulsar://fake:6650"]);
+    });
+});
+
+describe("the native Pulsar client's login", () => {
+    const ctx: SmokeContext = { runId: "smoke-test", messages: 1, timeoutMs: 2000 };
+    const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+    it("presents the token with AuthenticationToken, trusts the CA from a file and verifies host names over TLS", async () => {
+        const t = new PulsarTransport("pulsar+ssl://pulsar-broker.messaging.svc.cluster.local:6651", { token: "jwt", caPem: CA }, fakePulsar([]), async () => true, ctx, new Inbox());
+        const config = t.clientConfig();
+        expect(config).toMatchObject({ serviceUrl: "pulsar+ssl://pulsar-broker.messaging.svc.cluster.local:6651", authentication: { params: { token: "jwt" } }, tlsValidateHostname: true });
+        const file = config.tlsTrustCertsFilePath as string;
+        expect(readFileSync(file, "utf8")).toBe(CA);
+        await t.close();
+        expect(existsSync(file)).toBe(false);
+    });
+
+    it("sends neither on a plain cluster without token auth", () => {
+        const config = new PulsarTransport("pulsar://pulsar:6650", {}, fakePulsar([]), async () => true, ctx, new Inbox()).clientConfig();
+        expect(config).toEqual({ serviceUrl: "pulsar://pulsar:6650", operationTimeoutSeconds: 2, connectionTimeoutMs: 2000 });
     });
 });

@@ -1,0 +1,120 @@
+/**
+ * Seed 004's edge -> central smoke hop (scripts/smoke/edge.ts). No Pulsar runs here, so the two clusters are an
+ * in-memory stand-in of pulsar-client's API in which only a replication link carries a site's messages to central;
+ * their admin APIs are real HTTP servers. This proves the hop's logic (what it produces where, what it waits for,
+ * what it says when the link, the site or central is not there), not replication itself.
+ */
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { resolve } from "node:path";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { edgeHops, runEdgeHop, type CentralEdgeEndpoint, type EdgeEnd, type EdgeHop } from "../../scripts/smoke/edge";
+import type { SmokeContext } from "../../scripts/smoke/messages";
+import { edgeRawConfig, engineConfigFromStackFile, planEdgeSite, validateEdgeConfig } from "../../topology";
+import { planStack } from "../support/stacks";
+import { pulsarStandIn } from "./fixture/pulsar-stand-in";
+
+const TOPIC = "persistent://public/observatories/telescope-telemetry";
+const EDGE_URL = "pulsar+ssl://pulsar-broker.messaging.svc.cluster.local:6651";
+const CENTRAL_URL = "pulsar+ssl://pulsar.cosmic-ai.example:6651";
+const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+/** Two clusters by service URL; a message produced at the edge reaches central's subscribers only while `link.up`. */
+const twoClusters = (link: { up: boolean }, log: string[]) =>
+    pulsarStandIn({ log, delayMs: 5, deliver: (url, topic) => (url === EDGE_URL && link.up ? [`${CENTRAL_URL} ${topic}`] : []) });
+
+/** An admin API that lists `topics` as the partitioned topics of public/observatories. */
+async function adminApi(topics: string[]): Promise<{ url: string; server: Server }> {
+    const server = createServer((req, res) => {
+        res.writeHead(req.url === "/admin/v2/persistent/public/observatories/partitioned" ? 200 : 404, { "content-type": "application/json" }).end(JSON.stringify(topics));
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+const ctx: SmokeContext = { runId: "smoke-edge", messages: 3, timeoutMs: 500 };
+let edgeAdmin: { url: string; server: Server };
+let centralAdmin: { url: string; server: Server };
+let emptyAdmin: { url: string; server: Server };
+beforeAll(async () => {
+    [edgeAdmin, centralAdmin, emptyAdmin] = await Promise.all([adminApi([TOPIC]), adminApi([TOPIC]), adminApi([])]);
+});
+afterAll(() => Promise.all([edgeAdmin, centralAdmin, emptyAdmin].map((a) => new Promise((ok) => a.server.close(ok)))));
+
+const hop = (): EdgeHop => edgeHops(planStack("prod", { phase: 1 }))[0] as EdgeHop;
+const site = (over: Partial<Extract<EdgeEnd, { outputs: unknown }>["outputs"]> = {}): EdgeEnd => ({
+    outputs: { site: "paranal", clusterName: "edge-paranal", replicating: true, pulsarServiceUrl: EDGE_URL, pulsarAdminUrl: edgeAdmin.url, edgeCaCertificate: CA, ...over },
+    login: { token: "site-token", caPem: CA },
+});
+const central = (adminUrl = centralAdmin.url): CentralEdgeEndpoint => ({ serviceUrl: CENTRAL_URL, adminUrl, login: { token: "central-token", caPem: CA } });
+
+describe("the edge sites a central stack is smoke-tested for", () => {
+    it("are the sites it accepts, each with the replicated topic", () => {
+        expect(edgeHops(planStack("prod", { phase: 1 }))).toEqual([{ site: "paranal", clusterName: "edge-paranal", stack: "organization/messaging-edge/paranal", topic: TOPIC }]);
+        expect(edgeHops(planStack("local", { phase: 2 }))).toEqual([]);
+    });
+});
+
+describe("the TLS names the smoke client checks", () => {
+    const host = (url: string) => new URL(url.replace(/^pulsar\+ssl:/, "https:")).hostname;
+    it("every URL it connects to over TLS is named by the certificate serving it (hostname verification is on)", () => {
+        for (const phase of [1, 2, 3] as const) {
+            const t = planStack("prod", { phase });
+            const tls = t.pulsar!.tls!;
+            // Central's routes: the outputs' endpoints, served by the brokers.
+            expect(tls.brokerDnsNames).toContain(host(t.pulsar!.endpoints.serviceUrl));
+            expect(tls.brokerDnsNames).toContain(host(t.pulsar!.endpoints.httpUrl));
+            // The edge hop's central end: where the sites replicate to, served by the proxy.
+            expect(tls.proxyDnsNames).toContain(host(t.edgePairing!.view.brokerServiceSecureURL));
+            expect(tls.proxyDnsNames).toContain(host(t.edgePairing!.view.adminServiceSecureURL));
+        }
+        const raw = edgeRawConfig(engineConfigFromStackFile(readFileSync(resolve(__dirname, "../../edge/Pulumi.paranal.yaml"), "utf8"), "edge/Pulumi.paranal.yaml"));
+        const edge = planEdgeSite(validateEdgeConfig(raw.values, raw.secretKeys), undefined).topology.pulsar!;
+        expect(edge.tls!.brokerDnsNames).toContain(host(edge.endpoints.serviceUrl));
+        expect(edge.tls!.brokerDnsNames).toContain(host(edge.endpoints.httpUrl));
+    });
+});
+
+describe("the edge -> central hop", () => {
+    it("passes when what the site produces arrives at central, each cluster logged in with its own token", async () => {
+        const log: string[] = [];
+        const r = await runEdgeHop(hop(), site(), central(), twoClusters({ up: true }, log), ctx);
+        expect(r).toMatchObject({ route: "edge-paranal -> central", path: "geo-replication", status: "passed", sent: 4, received: 4, untimed: true, detail: "3/3 produced at edge-paranal arrived at central" });
+        expect(r.latenciesMs).toHaveLength(3);
+        const clients = log.filter((l) => l.startsWith("client ")).map((l) => JSON.parse(l.slice("client ".length)) as Record<string, unknown>);
+        expect(clients).toMatchObject([
+            { serviceUrl: CENTRAL_URL, authentication: { token: "central-token" }, tlsValidateHostname: true },
+            { serviceUrl: EDGE_URL, authentication: { token: "site-token" }, tlsValidateHostname: true },
+        ]);
+        expect(log.filter((l) => !l.startsWith("client ") && !l.startsWith("close"))).toEqual([`subscribe ${CENTRAL_URL} ${TOPIC} smoke-edge`, `produce ${EDGE_URL} ${TOPIC}`, `unsubscribe ${CENTRAL_URL} ${TOPIC} smoke-edge`]);
+    });
+
+    it("fails when nothing arrives, pointing at the replicator's backlog", async () => {
+        const r = await runEdgeHop(hop(), site(), central(), twoClusters({ up: false }, []), ctx);
+        expect(r.status).toBe("failed");
+        expect(r.received).toBe(0);
+        expect(r.reason).toMatch(/within 500 ms .*is edge-paranal replicating\? `pulsar-admin topics stats persistent:\/\/public\/observatories\/telescope-telemetry` on the site/);
+    });
+
+    it("fails, without sending, when the site says it does not replicate, with its reason and the stack to update", async () => {
+        const log: string[] = [];
+        const r = await runEdgeHop(hop(), site({ replicating: false, replicationOff: "central exports no CA certificate yet" }), central(), twoClusters({ up: true }, log), ctx);
+        expect(r).toMatchObject({ status: "failed", sent: 0 });
+        expect(r.reason).toBe('edge-paranal does not replicate: central exports no CA certificate yet; run `pulumi up` on organization/messaging-edge/paranal (docs/runbooks.md, "Add an edge site")');
+        expect(log).toEqual([]);
+    });
+
+    it("fails when the topic is not on central, or the outputs read are another site's", async () => {
+        const absent = await runEdgeHop(hop(), site(), central(emptyAdmin.url), twoClusters({ up: true }, []), ctx);
+        expect(absent.reason).toBe(`topic ${TOPIC} does not exist on Pulsar at ${CENTRAL_URL}`);
+        const other = await runEdgeHop(hop(), site({ clusterName: "edge-lasilla" }), central(), twoClusters({ up: true }, []), ctx);
+        expect(other.reason).toBe("the outputs read for paranal are those of cluster edge-lasilla, not edge-paranal");
+    });
+
+    it("reports why central or the site cannot be reached", async () => {
+        const m = twoClusters({ up: true }, []);
+        expect((await runEdgeHop(hop(), site(), "central's edgeReplication has no caCertificate yet", m, ctx)).reason).toBe("central's edgeReplication has no caCertificate yet");
+        expect((await runEdgeHop(hop(), { unreadable: "cannot read the outputs" }, central(), m, ctx)).reason).toBe("cannot read the outputs");
+    });
+});
