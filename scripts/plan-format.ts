@@ -49,7 +49,9 @@ export function renderTopology(t: Topology): string {
     const a = t.archive;
     out.push(`archive: ${a ? `${a.connector} (${a.runtime}: ${a.reason}) reads ${a.topics.join(", ")} into ${a.bucket.store} ${a.bucket.name}/${a.bucket.prefix}; dead letters ${a.deadLetterTopic?.name ?? "dlq-<connector id> (managed)"}; lag: group ${a.consumerGroup}` : "none"}`);
     const e = t.edgePairing;
-    out.push(`edge sites: ${e ? e.sites.map((x) => `${x.name} (${x.clusterName}, stack ${x.stack}, role ${x.replicatorRole})`).join(", ") + ` via ${e.endpoint}` : "none"}`);
+    out.push(
+        `edge sites: ${e ? e.sites.map((x) => `${x.name} (${x.clusterName}, stack ${x.stack}, role ${x.replicatorRole})`).join(", ") + ` via ${e.endpoint}` : t.edgePairingOff ? `not paired in this phase: ${t.edgePairingOff}` : "none"}`,
+    );
     return `${out.join("\n")}\n`;
 }
 

@@ -42,7 +42,7 @@ export type CentralView = z.output<typeof centralViewSchema>;
 /** The central view of a StackReference output, or why it cannot be used. */
 export function readCentralView(output: unknown): { view: CentralView } | { problem: string } {
     if (output === undefined || output === null) {
-        return { problem: "the central stack exports no edgeReplication (it lists no edge sites, or has not been updated since)" };
+        return { problem: "the central stack exports no edgeReplication (it lists no edge sites, takes none in its phase, or has not been updated since: `npm run plan -- --stack <central>` says which)" };
     }
     const parsed = centralViewSchema.safeParse(output);
     return parsed.success ? { view: parsed.data } : { problem: `its edgeReplication output is not what this program reads: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` };
@@ -198,8 +198,32 @@ export interface EdgePairingPlan {
     sites: { name: string; stack: string; clusterName: string; replicatorRole: string }[];
 }
 
-export function planEdgePairing(edgeSites: { endpoint?: string | undefined; sites: { name: string; stack: string }[] }): EdgePairingPlan | null {
-    if (edgeSites.sites.length === 0 || !edgeSites.endpoint) {
+/**
+ * Why central cannot take its sites' replication with these routes, or undefined when it can. A site's messages reach
+ * central only on the ingest stream's Pulsar topic (the replicator writes nowhere else), so every consumer of the
+ * stream must get that topic's messages: by reading Pulsar (natively or through KoP), or through a Pulsar -> Kafka
+ * sink. In a phase where the stream's consumers read Kafka and nothing carries Pulsar's copy there (phase 1's shadow
+ * state: producers write both, consumers read Kafka), replicated messages would reach no consumer and expire with
+ * retention, so central does not pair: the sites buffer (backlog quota, no TTL) until a phase that delivers them.
+ */
+export function edgeIngestGap(routes: readonly StreamRoute[]): string | undefined {
+    const { stream } = edgeIngestStream();
+    const route = routes.find((r) => r.stream === stream.name);
+    if (!route) {
+        return `no route for ${stream.name}`;
+    }
+    const onKafka = route.consume.filter((c) => c.broker !== "pulsar");
+    if (onKafka.length === 0 || route.sink !== undefined) {
+        return undefined;
+    }
+    return (
+        `${stream.name} is ${route.state} here: ${onKafka.map((c) => c.service).join(", ")} read Kafka and nothing carries its Pulsar topic there, ` +
+        "so what the sites replicate would reach no consumer; the sites buffer until a phase with its Pulsar -> Kafka sink or Pulsar consumers"
+    );
+}
+
+export function planEdgePairing(edgeSites: { endpoint?: string | undefined; sites: { name: string; stack: string }[] }, routes: readonly StreamRoute[]): EdgePairingPlan | null {
+    if (edgeSites.sites.length === 0 || !edgeSites.endpoint || edgeIngestGap(routes) !== undefined) {
         return null;
     }
     const sites = edgeSites.sites.map((s) => ({ name: s.name, stack: s.stack, clusterName: edgeClusterName(s.name), replicatorRole: replicatorRole(s.name) }));

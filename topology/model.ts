@@ -511,8 +511,10 @@ export interface Topology {
     rabbitmq: RabbitPlan;
     /** The control-event mirror control.audit -> audit-trail (topology/audit-plan.ts); null where nothing writes audit-trail. */
     auditBridge: AuditBridgePlan | null;
-    /** The edge sites this (central) stack accepts (topology/edge-plan.ts); null without any. */
+    /** The edge sites this (central) stack accepts (topology/edge-plan.ts); null without any, or in a phase that cannot take them. */
     edgePairing: EdgePairingPlan | null;
+    /** Why sites in the config are not paired in this phase (topology/edge-plan.ts edgeIngestGap); they buffer meanwhile. */
+    edgePairingOff?: string;
     /** The audit and telemetry archive (topology/archive-plan.ts); null without an object store or Kafka. */
     archive: ArchivePlan | null;
     offload: OffloadPlan | null;

@@ -9,7 +9,7 @@
 import { planArchive, planArchiveCredentials } from "./archive-plan";
 import { planAuditBridge } from "./audit-plan";
 import { ConfigError, type PlatformConfig } from "./config";
-import { acceptEdgeSites, planEdgePairing } from "./edge-plan";
+import { acceptEdgeSites, edgeIngestGap, planEdgePairing } from "./edge-plan";
 import { CredentialBook } from "./credentials";
 import { planFunctions, planSinks } from "./functions-plan";
 import { kafkaClientSecurity, planKafka } from "./kafka-plan";
@@ -49,7 +49,8 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
 
     const book = new CredentialBook();
     const pulsar = caps.pulsar ? planPulsar(config, caps, routes, streamsByName, tenantNames, book) : null;
-    const edgePairing = pulsar ? planEdgePairing(config.edgeSites) : null;
+    const edgePairing = pulsar ? planEdgePairing(config.edgeSites, routes) : null;
+    const edgeGap = config.edgeSites.sites.length > 0 ? (pulsar ? edgeIngestGap(routes) : "no Pulsar before phase 1") : undefined;
     if (pulsar && edgePairing) {
         acceptEdgeSites(pulsar, edgePairing);
     }
@@ -85,6 +86,7 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
         rabbitmq: planRabbit(config),
         auditBridge,
         edgePairing,
+        ...(edgeGap !== undefined ? { edgePairingOff: edgeGap } : {}),
         archive,
         offload,
         credentials: book.list(),

@@ -23,7 +23,7 @@ beforeEach(() => {
 });
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-const central = (): CentralView => ({ ...planStack("prod", { phase: 1 }).edgePairing!.view, caCertificate: CA });
+const central = (): CentralView => ({ ...planStack("prod", { phase: 2 }).edgePairing!.view, caCertificate: CA });
 
 function sitePlan(view: CentralView | undefined): EdgeSitePlan {
     const raw = edgeRawConfig(engineConfigFromStackFile(readFileSync(resolve(__dirname, "../../edge/Pulumi.paranal.yaml"), "utf8"), "edge/Pulumi.paranal.yaml"));
@@ -103,8 +103,8 @@ describe("an edge site under mocks", () => {
 });
 
 describe("central's side", () => {
-    it("prod from phase 1: brokers and proxy accept TLS client certificates and trust the site's CA; values stay the chart's", () => {
-        for (const phase of [1, 2, 3]) {
+    it("prod from phase 2: brokers and proxy accept TLS client certificates and trust the site's CA; values stay the chart's", () => {
+        for (const phase of [2, 3]) {
             const t = planStack("prod", { phase });
             const v = pulsarHelmValues(t.pulsar!, t.offload) as any;
             expect(unknownHelmKeys(v)).toEqual([]);

@@ -42,7 +42,7 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([edgeAdmin, centralAdmin, emptyAdmin].map((a) => new Promise((ok) => a.server.close(ok)))));
 
-const hop = (): EdgeHop => edgeHops(planStack("prod", { phase: 1 }))[0] as EdgeHop;
+const hop = (): EdgeHop => edgeHops(planStack("prod", { phase: 2 }))[0] as EdgeHop;
 const site = (over: Partial<Extract<EdgeEnd, { outputs: unknown }>["outputs"]> = {}): EdgeEnd => ({
     outputs: { site: "paranal", clusterName: "edge-paranal", replicating: true, pulsarServiceUrl: EDGE_URL, pulsarAdminUrl: edgeAdmin.url, edgeCaCertificate: CA, ...over },
     login: { token: "site-token", caPem: CA },
@@ -51,7 +51,7 @@ const central = (adminUrl = centralAdmin.url): CentralEdgeEndpoint => ({ service
 
 describe("the edge sites a central stack is smoke-tested for", () => {
     it("are the sites it accepts, each with the replicated topic", () => {
-        expect(edgeHops(planStack("prod", { phase: 1 }))).toEqual([{ site: "paranal", clusterName: "edge-paranal", stack: "organization/messaging-edge/paranal", topic: TOPIC }]);
+        expect(edgeHops(planStack("prod", { phase: 2 }))).toEqual([{ site: "paranal", clusterName: "edge-paranal", stack: "organization/messaging-edge/paranal", topic: TOPIC }]);
         expect(edgeHops(planStack("local", { phase: 2 }))).toEqual([]);
     });
 });
@@ -59,7 +59,7 @@ describe("the edge sites a central stack is smoke-tested for", () => {
 describe("the TLS names the smoke client checks", () => {
     const host = (url: string) => new URL(url.replace(/^pulsar\+ssl:/, "https:")).hostname;
     it("every URL it connects to over TLS is named by the certificate serving it (hostname verification is on)", () => {
-        for (const phase of [1, 2, 3] as const) {
+        for (const phase of [2, 3] as const) {
             const t = planStack("prod", { phase });
             const tls = t.pulsar!.tls!;
             // Central's routes: the outputs' endpoints, served by the brokers.

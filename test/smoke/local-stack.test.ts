@@ -247,7 +247,7 @@ describe("seed 004's Kafka -> archive hop, followed by the archiver's committed 
 describe("seed 004's edge -> central hop in a whole run", () => {
     // The local stack accepts no edge site and no Pulsar runs here: prod's pairing, on this deployment. What a run
     // does with the hop when it cannot be exercised; scripts/smoke/edge.ts's own tests exercise it against a stand-in.
-    const edgePairing = planStack("prod", { phase: 1 }).edgePairing!;
+    const edgePairing = planStack("prod", { phase: 2 }).edgePairing!;
 
     it("phase 0: one row per accepted site, not run without pulsar-client, failed naming the missing output with it", async () => {
         await withDeployment(0, async (d) => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import {
     AUTHENTICATION_TLS_PLUGIN,
     ConfigError,
+    EDGE_INGEST_STREAM,
     edgeRawConfig,
     engineConfigFromStackFile,
     planEdgeSite,
@@ -45,7 +46,7 @@ const problems = (edit: (v: Record<string, any>) => void): { key: string; allowe
 
 /** What the central prod stack exports, once it lists paranal (as components/edge-sites.ts builds it). */
 const centralView = (accepted = ["paranal"]): CentralView => ({
-    ...planStack("prod", { phase: 1 }).edgePairing!.view,
+    ...planStack("prod", { phase: 2 }).edgePairing!.view,
     acceptedSites: accepted,
     caCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
 });
@@ -116,7 +117,7 @@ describe("an edge site's plan", () => {
         expect(r.authPlugin).toBe(AUTHENTICATION_TLS_PLUGIN);
         expect(r.authParameters).toBe(`tlsCertFile:${r.client.mountPath}/tls.crt,tlsKeyFile:${r.client.mountPath}/tls.key`);
         // The certificate's CN is the role central grants (planStack("prod").edgePairing).
-        expect(r.client.commonName).toBe(planStack("prod", { phase: 1 }).edgePairing!.sites[0]!.replicatorRole);
+        expect(r.client.commonName).toBe(planStack("prod", { phase: 2 }).edgePairing!.sites[0]!.replicatorRole);
         const ns = p.topology.pulsar!.namespaces.find((n) => n.name === r.namespace)!;
         expect(ns.geoReplicationRefs).toEqual([r.geoReplication]);
         expect(p.topology.pulsar!.tenants.find((t) => t.name === "public")!.allowedClusters).toEqual(["edge-paranal", "pulsar"]);
@@ -141,7 +142,7 @@ describe("an edge site's plan", () => {
 });
 
 describe("central's side of the pairing", () => {
-    it("prod accepts paranal from phase 1: the replicator may produce to the telemetry topic only, its CA is trusted, the proxy names the endpoint", () => {
+    it("prod accepts paranal from phase 2: the replicator may produce to the telemetry topic only, its CA is trusted, the proxy names the endpoint", () => {
         expect(planStack("prod", { phase: 0 }).edgePairing).toBeNull();
         const t = planStack("prod", { phase: 2 });
         const pairing = t.edgePairing!;
@@ -151,6 +152,34 @@ describe("central's side of the pairing", () => {
         expect(t.pulsar!.clientCertAuth).toEqual({ trust: [{ name: "edge-paranal", secret: "edge-paranal-ca", key: "ca.crt" }] });
         expect(t.pulsar!.tls!.proxyDnsNames).toContain("pulsar.cosmic-ai.example");
         expect(t.pulsar!.tenants.find((x) => x.name === "public")!.allowedClusters).toEqual(["pulsar", "edge-paranal"]);
+    });
+
+    // The general rule: what a site replicates lands only on the ingest stream's Pulsar topic at central, so central
+    // pairs only where every consumer of that stream gets the topic's messages (it reads Pulsar, or a sink carries
+    // them to Kafka). Phase 1 used to pair while the stream was shadowed: its consumers read Kafka, nothing carried
+    // Pulsar's copy there, and the sites' telemetry would have expired unread at central.
+    it("prod pairs only in phases where every consumer of the ingest stream gets its Pulsar topic, whatever the gates", () => {
+        for (const phase of [0, 1, 2, 3] as const) {
+            for (const gates of [{ auditParity: false, lifecycleParity: false }, { auditParity: true, lifecycleParity: true }]) {
+                const t = planStack("prod", { phase, gates });
+                const route = t.routes.find((r) => r.stream === EDGE_INGEST_STREAM)!;
+                const delivered = t.pulsar !== null && (route.sink !== undefined || route.consume.every((c) => c.broker === "pulsar"));
+                const at = `phase ${phase} with ${JSON.stringify(gates)}: ${route.stream} is ${route.state}`;
+                expect(t.edgePairing !== null, at).toBe(delivered);
+                expect(t.edgePairingOff === undefined, at).toBe(delivered);
+            }
+        }
+    });
+
+    it("at prod's phase 1 the sites wait, and the plan says why", () => {
+        const t = planStack("prod", { phase: 1 });
+        expect(t.edgePairing).toBeNull();
+        expect(t.edgePairingOff).toBe(
+            "telescope-telemetry is shadow here: etl-pipeline, audit-archiver read Kafka and nothing carries its Pulsar topic there, so what the sites replicate would reach no consumer; the sites buffer until a phase with its Pulsar -> Kafka sink or Pulsar consumers",
+        );
+        // Nothing of the pairing is planned: no grant for the replicator, no trust of the site's CA.
+        expect(t.pulsar!.permissions.filter((p) => p.role === "public.edge-paranal-replicator")).toEqual([]);
+        expect(t.pulsar!.clientCertAuth).toBeUndefined();
     });
 
     it("refuses sites without TLS or an endpoint, and a site listed twice, naming the key", () => {
