@@ -1,17 +1,19 @@
 /**
  * Seed 004's edge -> central hop ("Edge ingest -> central ETL"): for each edge site the central stack accepts, smoke
- * messages produced to the telescope ingest topic on the site's Pulsar must arrive on the same topic at central, which
- * only the site's replicator writes (central's copy of the namespace lists central alone: one-way replication,
- * topology/edge-plan.ts). The replicator copies each message with its properties and adds `replicated_from`
- * (pulsar-client's Message.getReplicatedFrom), so the smoke tag survives the hop.
+ * messages produced to the telescope ingest topic on the site's Pulsar must arrive on the same topic at central, where
+ * only the site's replicator can have put them (the run produces them at the site alone). The replicator sends each
+ * stored message as it is, metadata and properties included, with `replicated_from` set (apache/pulsar
+ * GeoPersistentReplicator.replicateEntries: `msg.setReplicatedFrom(localCluster)`, `producer.sendAsync(msg, ...)`),
+ * so the smoke tag survives the hop.
  *
  * Central is consumed where the sites replicate to (central's `edgeReplication` output: the edge endpoint, its CA),
  * so the hop checks the path the replicator takes, central's proxy certificate naming that endpoint included. The
- * runner therefore needs what a site host has: the site's Pulsar and central's edge endpoint.
+ * runner needs both the site's Pulsar and central's edge endpoint. From phase 2 central's copy goes on to Kafka through
+ * the stream's sink; each message must then reach the run's Kafka consumer too (`KafkaLeg`).
  */
 import { z } from "zod";
 import { edgeIngestStream, type Topology } from "../../topology";
-import { exercise, Inbox, type SmokeContext } from "./messages";
+import { exercise, queueKey, type Inbox, type SmokeContext } from "./messages";
 import { adminTopicExists, PulsarTransport, type PulsarModule } from "./pulsar";
 import type { PulsarLogin } from "./pulsar-login";
 import type { ProbeResult } from "./report";
@@ -59,10 +61,33 @@ export function edgeRow(h: EdgeHop): Pick<ProbeResult, "route" | "path" | "proto
 }
 
 /**
- * Runs one site's hop: subscribes at central, produces at the site, and waits for each message to be replicated. The
- * row is untimed: the link to a remote site is not held to the 50 ms routing target; its latencies are reported.
+ * Where central's copy goes on: the stream's Pulsar -> Kafka sink (phase 2 on), when the run's Kafka consumer reads its
+ * topic. Each message must then also arrive there, which makes it the last smoke message on that Kafka topic: the
+ * archive hop, checked after, follows it into the bucket (edge -> central -> Kafka -> archive).
  */
-export async function runEdgeHop(hop: EdgeHop, end: EdgeEnd | undefined, central: CentralEdgeEndpoint | string, pulsar: PulsarModule, ctx: SmokeContext): Promise<ProbeResult> {
+export interface KafkaLeg {
+    sink: string;
+    topic: string;
+}
+
+/** The inbox key of a message's arrival at central (its Kafka copy arrives under the tag itself). */
+const AT_CENTRAL = "central";
+
+/**
+ * Runs one site's hop: subscribes at central, produces at the site, and waits for each message to be replicated (and,
+ * with a Kafka leg, to reach Kafka through the sink). The row is untimed: the link to a remote site is not held to the
+ * 50 ms routing target; its latencies (site to central) are reported.
+ * @param inbox the run's inbox, which its Kafka consumer reports to
+ */
+export async function runEdgeHop(
+    hop: EdgeHop,
+    end: EdgeEnd | undefined,
+    central: CentralEdgeEndpoint | string,
+    pulsar: PulsarModule,
+    ctx: SmokeContext,
+    inbox: Inbox,
+    kafka?: KafkaLeg,
+): Promise<ProbeResult> {
     const base: ProbeResult = { ...edgeRow(hop), status: "failed", latenciesMs: [], sent: 0, received: 0, untimed: true };
     if (typeof central === "string") {
         return { ...base, reason: central };
@@ -80,9 +105,10 @@ export async function runEdgeHop(hop: EdgeHop, end: EdgeEnd | undefined, central
     if (!o.replicating) {
         return { ...base, reason: `${hop.clusterName} does not replicate: ${o.replicationOff ?? "its outputs say so"}; run \`pulumi up\` on ${hop.stack} (docs/runbooks.md, "Add an edge site")` };
     }
-    const inbox = new Inbox();
     const site = new PulsarTransport(o.pulsarServiceUrl, end.login, pulsar, adminTopicExists(o.pulsarAdminUrl, end.login, ctx.timeoutMs), ctx, inbox);
-    const centre = new PulsarTransport(central.serviceUrl, central.login, pulsar, adminTopicExists(central.adminUrl, central.login, ctx.timeoutMs), ctx, inbox);
+    const centre = new PulsarTransport(central.serviceUrl, central.login, pulsar, adminTopicExists(central.adminUrl, central.login, ctx.timeoutMs), ctx, inbox, (tag) =>
+        queueKey(tag, AT_CENTRAL),
+    );
     try {
         let missing: Map<string, string>;
         try {
@@ -99,9 +125,12 @@ export async function runEdgeHop(hop: EdgeHop, end: EdgeEnd | undefined, central
         if (absent) {
             return { ...base, reason: absent };
         }
-        const done = await exercise(ctx, `edge:${hop.clusterName}`, inbox, (m) => site.send(hop.topic, m));
+        const done = await exercise(ctx, `edge:${hop.clusterName}`, inbox, (m) => site.send(hop.topic, m), (m) => [queueKey(m.tag, AT_CENTRAL), ...(kafka ? [m.tag] : [])]);
         if (done.error) {
-            return { ...base, reason: `${done.error} (is ${hop.clusterName} replicating? \`pulsar-admin topics stats ${hop.topic}\` on the site shows the replicator's backlog)`, latenciesMs: done.latenciesMs, sent: done.sent, received: done.received };
+            const hint = done.error.includes(` from ${AT_CENTRAL} `)
+                ? `is ${hop.clusterName} replicating? \`pulsar-admin topics stats ${hop.topic}\` on the site shows the replicator's backlog`
+                : `it reached central, not Kafka ${kafka?.topic}: is the sink ${kafka?.sink} running?`;
+            return { ...base, reason: `${done.error} (${hint})`, latenciesMs: done.latenciesMs, sent: done.sent, received: done.received };
         }
         return {
             ...base,
@@ -109,7 +138,7 @@ export async function runEdgeHop(hop: EdgeHop, end: EdgeEnd | undefined, central
             latenciesMs: done.latenciesMs,
             sent: done.sent,
             received: done.received,
-            detail: `${done.received - 1}/${done.sent - 1} produced at ${hop.clusterName} arrived at central`,
+            detail: `${done.received - 1}/${done.sent - 1} produced at ${hop.clusterName} arrived at central${kafka ? ` and on Kafka ${kafka.topic} through ${kafka.sink}` : ""}`,
         };
     } finally {
         await Promise.all([site.close(), centre.close()]);

@@ -104,6 +104,8 @@ export class PulsarTransport implements StreamTransport {
         private readonly topicExists: (topic: string) => Promise<boolean>,
         private readonly ctx: SmokeContext,
         private readonly inbox: Inbox,
+        /** The inbox key a tag arrives under (the edge hop tells central's arrivals from Kafka's). @default the tag */
+        private readonly arrivalKey: (tag: string) => string = (tag) => tag,
     ) {}
 
     /** The client settings for this cluster's login: its token, its CA, host names verified. */
@@ -169,7 +171,7 @@ export class PulsarTransport implements StreamTransport {
             await consumer.acknowledge(m).catch(() => undefined);
             const tag = m.getProperties()[TAG_HEADER];
             if (tag !== undefined) {
-                this.inbox.arrive(tag, at);
+                this.inbox.arrive(this.arrivalKey(tag), at);
             }
         }
     }

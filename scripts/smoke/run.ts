@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { resolve } from "node:path";
-import { plan, planEdgeSite, rawConfigFromStackFile, validateConfig, validateEdgeConfig, edgeRawConfig, CONTROL_EXCHANGE, type Topology } from "../../topology";
+import { plan, planEdgeSite, rawConfigFromStackFile, validateConfig, validateEdgeConfig, edgeRawConfig, CONTROL_EXCHANGE, EDGE_INGEST_STREAM, type Topology } from "../../topology";
 import { archiveCommitted, archiveHops, DEFAULT_ARCHIVE_TIMEOUT_MS, type ArchiveHop } from "./archive";
-import { edgeHops, edgeOutputsSchema, edgeRow, runEdgeHop, type CentralEdgeEndpoint, type EdgeEnd, type EdgeHop, type EdgeOutputs } from "./edge";
+import { edgeHops, edgeOutputsSchema, edgeRow, runEdgeHop, type CentralEdgeEndpoint, type EdgeEnd, type EdgeHop, type EdgeOutputs, type KafkaLeg } from "./edge";
 import { journalDir, SmokeJournal } from "./journal";
 import { readStackFile } from "../cli";
 import { loadStack } from "../stack";
@@ -102,7 +102,7 @@ export function missingEndpoints(transports: Iterable<Transport>, outputs: Stack
     );
 }
 
-type Opened = { transport: StreamTransport; missing: Map<string, string> } | { unusable: Partial<ProbeResult> };
+export type Opened = { transport: StreamTransport; missing: Map<string, string> } | { unusable: Partial<ProbeResult> };
 
 /** The transport for one kind of probe end, or why it cannot be used (unsupported auth, client missing). */
 function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox: Inbox, pulsar: () => PulsarLoad, notes: string[]): StreamTransport | Partial<ProbeResult> {
@@ -201,8 +201,18 @@ function centralEdgeEndpoint(o: SmokeOptions): CentralEdgeEndpoint | string {
     return { serviceUrl: view.brokerServiceSecureURL, adminUrl: view.adminServiceSecureURL, login: { ...o.pulsarLogin, caPem: view.caCertificate } };
 }
 
+/** The ingest stream's Pulsar -> Kafka sink, when this run's Kafka consumer reads its topic (its `via sink` probe). */
+export function edgeKafkaLeg(t: Topology, probes: StreamProbe[], kafka: Opened | undefined): KafkaLeg | undefined {
+    const route = t.routes.find((r) => r.stream === EDGE_INGEST_STREAM);
+    const viaSink = probes.find((p) => p.stream === EDGE_INGEST_STREAM && p.path === "via sink" && p.consume.transport === "kafka");
+    if (!route?.sink || !viaSink || !kafka || !("transport" in kafka) || kafka.missing.has(viaSink.consume.topic)) {
+        return undefined;
+    }
+    return { sink: route.sink, topic: viaSink.consume.topic };
+}
+
 /** Seed 004's edge -> central hop, one row per accepted site, one site after another (scripts/smoke/edge.ts). */
-async function edgeResults(hops: EdgeHop[], o: SmokeOptions, ctx: SmokeContext, pulsar: () => PulsarLoad): Promise<ProbeResult[]> {
+async function edgeResults(hops: EdgeHop[], o: SmokeOptions, ctx: SmokeContext, inbox: Inbox, pulsar: () => PulsarLoad, kafka: KafkaLeg | undefined): Promise<ProbeResult[]> {
     if (hops.length === 0) {
         return [];
     }
@@ -214,7 +224,7 @@ async function edgeResults(hops: EdgeHop[], o: SmokeOptions, ctx: SmokeContext, 
             results.push({ ...edgeRow(hop), status: "not run", reason: PULSAR_CLIENT_MISSING, pulsarClientMissing: true, latenciesMs: [], sent: 0, received: 0, untimed: true });
             continue;
         }
-        results.push(await runEdgeHop(hop, o.edges?.get(hop.site), central, loaded.module, ctx));
+        results.push(await runEdgeHop(hop, o.edges?.get(hop.site), central, loaded.module, ctx, inbox, kafka));
     }
     return results;
 }
@@ -319,8 +329,10 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
         } finally {
             await publisher.close();
         }
+        // Before the archive: with a Kafka leg, an edge message is the last smoke message on its Kafka topic, which the
+        // archive hop then follows (edge -> central -> Kafka -> archive).
+        results.push(...(await edgeResults(edgeHops(o.topology), o, ctx, inbox, pulsar, edgeKafkaLeg(o.topology, probes, opened.get("kafka")))));
         results.push(...(await archiveResults(archiveHops(o.topology), opened.get("kafka"), o.archiveTimeoutMs ?? DEFAULT_ARCHIVE_TIMEOUT_MS)));
-        results.push(...(await edgeResults(edgeHops(o.topology), o, ctx, pulsar)));
     } finally {
         await Promise.all([...opened.values()].map((x) => ("transport" in x ? x.transport.close() : undefined)));
     }
@@ -418,7 +430,11 @@ export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
     const unknown = Object.keys(o.edgeOutputs ?? {}).filter((site) => !hops.some((h) => h.site === site));
     if (unknown.length > 0) {
         throw new UsageError(
-            unknown.map((site) => ({ key: "--edge-outputs", value: `${site}=${o.edgeOutputs?.[site]}`, allowed: `a site ${o.stack} accepts (edgeSites.sites): ${hops.map((h) => h.site).join(", ") || "none"}` })),
+            unknown.map((site) => ({
+                key: "--edge-outputs",
+                value: `${site}=${o.edgeOutputs?.[site]}`,
+                allowed: `a site ${o.stack} accepts (edgeSites.sites): ${hops.map((h) => h.site).join(", ") || `none${topology.edgePairingOff ? ` at phase ${topology.phase} (${topology.edgePairingOff})` : ""}`}`,
+            })),
         );
     }
     // Pulsar credentials are needed only where a native client will run; without pulsar-client those rows are not run.

@@ -104,7 +104,7 @@ describe("the Pulsar and edge flags", () => {
         };
 
         it("exit 2 on an --edge-outputs site the stack does not accept, naming those it does", async () => {
-            const r = await run(["--stack", "prod", "--outputs", outputsFile(1), "--edge-outputs", "lasilla=l.json"]);
+            const r = await run(["--stack", "prod", "--outputs", outputsFile(2), "--edge-outputs", "lasilla=l.json"]);
             expect(r.code).toBe(2);
             expect(r.err).toBe('npm run smoke: --edge-outputs = "lasilla=l.json": a site prod accepts (edgeSites.sites): paranal\n');
         });

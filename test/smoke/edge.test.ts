@@ -10,7 +10,11 @@ import { resolve } from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { edgeHops, runEdgeHop, type CentralEdgeEndpoint, type EdgeEnd, type EdgeHop } from "../../scripts/smoke/edge";
-import type { SmokeContext } from "../../scripts/smoke/messages";
+import { Inbox, type SmokeContext } from "../../scripts/smoke/messages";
+import { streamProbes } from "../../scripts/smoke/probes";
+import { PulsarTransport } from "../../scripts/smoke/pulsar";
+import { edgeKafkaLeg, type Opened } from "../../scripts/smoke/run";
+import type { StreamTransport } from "../../scripts/smoke/transport";
 import { edgeRawConfig, engineConfigFromStackFile, planEdgeSite, validateEdgeConfig } from "../../topology";
 import { planStack } from "../support/stacks";
 import { pulsarStandIn } from "./fixture/pulsar-stand-in";
@@ -20,9 +24,17 @@ const EDGE_URL = "pulsar+ssl://pulsar-broker.messaging.svc.cluster.local:6651";
 const CENTRAL_URL = "pulsar+ssl://pulsar.cosmic-ai.example:6651";
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
-/** Two clusters by service URL; a message produced at the edge reaches central's subscribers only while `link.up`. */
-const twoClusters = (link: { up: boolean }, log: string[]) =>
-    pulsarStandIn({ log, delayMs: 5, deliver: (url, topic) => (url === EDGE_URL && link.up ? [`${CENTRAL_URL} ${topic}`] : []) });
+/**
+ * Two clusters by service URL; a message produced at the edge reaches central's subscribers only while `link.up`,
+ * and, while `link.sink`, the queue SINK_URL stands for: the run's Kafka consumer of the sink's topic.
+ */
+const SINK_URL = "kafka://telescope-telemetry";
+const twoClusters = (link: { up: boolean; sink?: boolean }, log: string[]) =>
+    pulsarStandIn({
+        log,
+        delayMs: 5,
+        deliver: (url, topic) => (url === EDGE_URL && link.up ? [`${CENTRAL_URL} ${topic}`, ...(link.sink ? [`${SINK_URL} ${topic}`] : [])] : []),
+    });
 
 /** An admin API that lists `topics` as the partitioned topics of public/observatories. */
 async function adminApi(topics: string[]): Promise<{ url: string; server: Server }> {
@@ -79,7 +91,7 @@ describe("the TLS names the smoke client checks", () => {
 describe("the edge -> central hop", () => {
     it("passes when what the site produces arrives at central, each cluster logged in with its own token", async () => {
         const log: string[] = [];
-        const r = await runEdgeHop(hop(), site(), central(), twoClusters({ up: true }, log), ctx);
+        const r = await runEdgeHop(hop(), site(), central(), twoClusters({ up: true }, log), ctx, new Inbox());
         expect(r).toMatchObject({ route: "edge-paranal -> central", path: "geo-replication", status: "passed", sent: 4, received: 4, untimed: true, detail: "3/3 produced at edge-paranal arrived at central" });
         expect(r.latenciesMs).toHaveLength(3);
         const clients = log.filter((l) => l.startsWith("client ")).map((l) => JSON.parse(l.slice("client ".length)) as Record<string, unknown>);
@@ -90,8 +102,27 @@ describe("the edge -> central hop", () => {
         expect(log.filter((l) => !l.startsWith("client ") && !l.startsWith("close"))).toEqual([`subscribe ${CENTRAL_URL} ${TOPIC} smoke-edge`, `produce ${EDGE_URL} ${TOPIC}`, `unsubscribe ${CENTRAL_URL} ${TOPIC} smoke-edge`]);
     });
 
+    it("with the stream's sink, each message must also reach Kafka: then it is the message the archive hop follows", async () => {
+        const kafka = { sink: "telescope-telemetry-to-kafka", topic: "telescope-telemetry" };
+        for (const sink of [true, false]) {
+            const module = twoClusters({ up: true, sink }, []);
+            const inbox = new Inbox();
+            // The run's Kafka consumer, reporting tags as they arrive on the sink's topic (its own transport in a run).
+            const consumer = new PulsarTransport(SINK_URL, {}, module, async () => true, ctx, inbox);
+            await consumer.open([TOPIC], []);
+            const r = await runEdgeHop(hop(), site(), central(), module, ctx, inbox, kafka);
+            await consumer.close();
+            if (sink) {
+                expect(r).toMatchObject({ status: "passed", detail: "3/3 produced at edge-paranal arrived at central and on Kafka telescope-telemetry through telescope-telemetry-to-kafka" });
+            } else {
+                expect(r.status).toBe("failed");
+                expect(r.reason).toBe("warm-up message was not consumed within 500 ms (it reached central, not Kafka telescope-telemetry: is the sink telescope-telemetry-to-kafka running?)");
+            }
+        }
+    });
+
     it("fails when nothing arrives, pointing at the replicator's backlog", async () => {
-        const r = await runEdgeHop(hop(), site(), central(), twoClusters({ up: false }, []), ctx);
+        const r = await runEdgeHop(hop(), site(), central(), twoClusters({ up: false }, []), ctx, new Inbox());
         expect(r.status).toBe("failed");
         expect(r.received).toBe(0);
         expect(r.reason).toMatch(/within 500 ms .*is edge-paranal replicating\? `pulsar-admin topics stats persistent:\/\/public\/observatories\/telescope-telemetry` on the site/);
@@ -99,22 +130,42 @@ describe("the edge -> central hop", () => {
 
     it("fails, without sending, when the site says it does not replicate, with its reason and the stack to update", async () => {
         const log: string[] = [];
-        const r = await runEdgeHop(hop(), site({ replicating: false, replicationOff: "central exports no CA certificate yet" }), central(), twoClusters({ up: true }, log), ctx);
+        const r = await runEdgeHop(hop(), site({ replicating: false, replicationOff: "central exports no CA certificate yet" }), central(), twoClusters({ up: true }, log), ctx, new Inbox());
         expect(r).toMatchObject({ status: "failed", sent: 0 });
         expect(r.reason).toBe('edge-paranal does not replicate: central exports no CA certificate yet; run `pulumi up` on organization/messaging-edge/paranal (docs/runbooks.md, "Add an edge site")');
         expect(log).toEqual([]);
     });
 
     it("fails when the topic is not on central, or the outputs read are another site's", async () => {
-        const absent = await runEdgeHop(hop(), site(), central(emptyAdmin.url), twoClusters({ up: true }, []), ctx);
+        const absent = await runEdgeHop(hop(), site(), central(emptyAdmin.url), twoClusters({ up: true }, []), ctx, new Inbox());
         expect(absent.reason).toBe(`topic ${TOPIC} does not exist on Pulsar at ${CENTRAL_URL}`);
-        const other = await runEdgeHop(hop(), site({ clusterName: "edge-lasilla" }), central(), twoClusters({ up: true }, []), ctx);
+        const other = await runEdgeHop(hop(), site({ clusterName: "edge-lasilla" }), central(), twoClusters({ up: true }, []), ctx, new Inbox());
         expect(other.reason).toBe("the outputs read for paranal are those of cluster edge-lasilla, not edge-paranal");
     });
 
     it("reports why central or the site cannot be reached", async () => {
         const m = twoClusters({ up: true }, []);
-        expect((await runEdgeHop(hop(), site(), "central's edgeReplication has no caCertificate yet", m, ctx)).reason).toBe("central's edgeReplication has no caCertificate yet");
-        expect((await runEdgeHop(hop(), { unreadable: "cannot read the outputs" }, central(), m, ctx)).reason).toBe("cannot read the outputs");
+        expect((await runEdgeHop(hop(), site(), "central's edgeReplication has no caCertificate yet", m, ctx, new Inbox())).reason).toBe("central's edgeReplication has no caCertificate yet");
+        expect((await runEdgeHop(hop(), { unreadable: "cannot read the outputs" }, central(), m, ctx, new Inbox())).reason).toBe("cannot read the outputs");
+    });
+});
+
+describe("when the edge hop goes on to Kafka", () => {
+    const kafka = (missing: string[] = []): Opened => ({ transport: {} as StreamTransport, missing: new Map(missing.map((t) => [t, "absent"])) });
+    const leg = (phase: 1 | 2 | 3, opened: Opened | undefined) => {
+        const t = planStack("prod", { phase });
+        return edgeKafkaLeg(t, streamProbes(t), opened);
+    };
+
+    it("from phase 2, through the stream's sink, when the run reads the sink's topic on Kafka", () => {
+        expect(leg(2, kafka())).toEqual({ sink: "telescope-telemetry-to-kafka", topic: "telescope-telemetry" });
+        expect(leg(3, kafka())).toEqual({ sink: "telescope-telemetry-to-kafka", topic: "telescope-telemetry" });
+    });
+
+    it("not where there is no sink, or the run cannot read its topic", () => {
+        expect(leg(1, kafka())).toBeUndefined();
+        expect(leg(2, kafka(["telescope-telemetry"]))).toBeUndefined();
+        expect(leg(2, { unusable: { status: "not run" } })).toBeUndefined();
+        expect(leg(2, undefined)).toBeUndefined();
     });
 });
