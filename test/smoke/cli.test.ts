@@ -107,6 +107,9 @@ describe("the Pulsar and edge flags", () => {
             const r = await run(["--stack", "prod", "--outputs", outputsFile(2), "--edge-outputs", "lasilla=l.json"]);
             expect(r.code).toBe(2);
             expect(r.err).toBe('npm run smoke: --edge-outputs = "lasilla=l.json": a site prod accepts (edgeSites.sites): paranal\n');
+            const early = await run(["--stack", "prod", "--outputs", outputsFile(1), "--edge-outputs", "paranal=p.json"]);
+            expect(early.code).toBe(2);
+            expect(early.err).toContain('--edge-outputs = "paranal=p.json": a site prod accepts (edgeSites.sites): none at phase 1 (telescope-telemetry is shadow here:');
         });
 
         it("a TLS Pulsar with native routes needs its CA: --pulsar-ca, or the one the stack exports for its sites", async () => {
