@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { resolve } from "node:path";
-import { plan, planEdgeSite, rawConfigFromStackFile, validateConfig, validateEdgeConfig, edgeRawConfig, CONTROL_EXCHANGE, EDGE_INGEST_STREAM, type Topology } from "../../topology";
+import { plan, planEdgeSite, rawConfigFromStackFile, validateConfig, validateEdgeConfig, edgeRawConfig, CONTROL_EXCHANGE, EDGE_INGEST_STREAM, type PulsarPlan, type Topology } from "../../topology";
 import { archiveCommitted, archiveHops, DEFAULT_ARCHIVE_TIMEOUT_MS, type ArchiveHop } from "./archive";
 import { edgeHops, edgeOutputsSchema, edgeRow, runEdgeHop, type CentralEdgeEndpoint, type EdgeEnd, type EdgeHop, type EdgeOutputs, type KafkaLeg } from "./edge";
 import { journalDir, SmokeJournal } from "./journal";
@@ -373,6 +373,8 @@ export interface SmokeStackOptions {
     pulsar?: PulsarLoad;
     /** The project folder (Pulumi.yaml, the stack files, edge/). @default the checkout */
     root?: string;
+    /** @default SmokeOptions.journal */
+    journal?: SmokeJournal;
 }
 
 /** The CA of the stack's Pulsar TLS: `--pulsar-ca`, else the one central exports for its edge sites (the same CA). */
@@ -411,10 +413,15 @@ async function edgeEnd(hop: EdgeHop, file: string | undefined, root: string, env
     if (!outputs.edgeCaCertificate) {
         return { unreadable: `${hop.stack} exports no edgeCaCertificate yet (the site's second update does: docs/runbooks.md, "Add an edge site")` };
     }
+    // The site's token (with token auth) is signed for its plan's validity: its stack file in this checkout plans it.
     const siteStack = hop.stack.split("/").pop() as string;
-    const loaded = loadStack("npm run smoke", siteStack, { root: edgeRoot });
-    const raw = edgeRawConfig(loaded.engine);
-    const sitePulsar = planEdgeSite(validateEdgeConfig(raw.values, raw.secretKeys), undefined).topology.pulsar;
+    let sitePulsar: PulsarPlan | null;
+    try {
+        const raw = edgeRawConfig(loadStack("npm run smoke", siteStack, { root: edgeRoot }).engine);
+        sitePulsar = planEdgeSite(validateEdgeConfig(raw.values, raw.secretKeys), undefined).topology.pulsar;
+    } catch (err) {
+        return { unreadable: `cannot plan ${hop.stack} from edge/Pulumi.${siteStack}.yaml: ${(err as Error).message}` };
+    }
     const token = sitePulsar ? await pulsarLoginToken(sitePulsar, pulsarTokenEnv(hop.clusterName), { stack: hop.stack, cwd: edgeRoot }, env) : undefined;
     return { outputs, login: { ...(token !== undefined ? { token } : {}), caPem: outputs.edgeCaCertificate } };
 }
@@ -465,5 +472,6 @@ export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
         pulsar,
         ...(pulsarLogin ? { pulsarLogin } : {}),
         edges,
+        ...(o.journal ? { journal: o.journal } : {}),
     });
 }
