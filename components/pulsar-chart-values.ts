@@ -137,6 +137,7 @@ export function pulsarHelmValues(
     const configData: Record<string, string> = {
         ...(brokerBase.configData as Record<string, string>),
         ...p.kop.brokerConfig,
+        ...p.brokerConfig,
         // Every ledger's placement; the chart's broker init container also reads the ensemble from here.
         managedLedgerDefaultEnsembleSize: String(s.ensemble),
         managedLedgerDefaultWriteQuorum: String(s.writeQuorum),

@@ -152,6 +152,13 @@ export function planEdgeSite(c: EdgeConfig, central: CentralView | undefined): E
     pulsar.tenants = pulsar.tenants.map((t) =>
         t.name === stream.pulsarTopic.tenant && replication ? { ...t, allowedClusters: [clusterName, replication.central.clusterName] } : t,
     );
+    // A replicator starts where its cursor is created, by default at the topic's end (broker `replicationStartAt`,
+    // "latest"; apache/pulsar PIP-356). The site ingests before central pairs with it (central pairs from phase 2,
+    // edgeIngestGap), so its replicator starts at the earliest message retention kept: what came in while unpaired
+    // is replicated too, as far back as `ingest.retentionHours`. A replicator created again (after an unpairing)
+    // resends what is retained: duplicates at central rather than a gap. The key is set with the chart's
+    // PULSAR_PREFIX_, which writes it whether or not the image's broker.conf lists it.
+    pulsar.brokerConfig = { PULSAR_PREFIX_replicationStartAt: "earliest" };
     if (replication) {
         // The replicator runs in the brokers: its certificate and central's CA are files there.
         pulsar.brokerSecretMounts = [
@@ -204,7 +211,8 @@ export interface EdgePairingPlan {
  * stream must get that topic's messages: by reading Pulsar (natively or through KoP), or through a Pulsar -> Kafka
  * sink. In a phase where the stream's consumers read Kafka and nothing carries Pulsar's copy there (phase 1's shadow
  * state: producers write both, consumers read Kafka), replicated messages would reach no consumer and expire with
- * retention, so central does not pair: the sites buffer (backlog quota, no TTL) until a phase that delivers them.
+ * retention, so central does not pair. Until it does, a site keeps its ingest for its retention only (no replicator
+ * cursor holds a backlog yet) and replicates what it kept once paired (`replicationStartAt`, planEdgeSite).
  */
 export function edgeIngestGap(routes: readonly StreamRoute[]): string | undefined {
     const { stream } = edgeIngestStream();
@@ -218,7 +226,7 @@ export function edgeIngestGap(routes: readonly StreamRoute[]): string | undefine
     }
     return (
         `${stream.name} is ${route.state} here: ${onKafka.map((c) => c.service).join(", ")} read Kafka and nothing carries its Pulsar topic there, ` +
-        "so what the sites replicate would reach no consumer; the sites buffer until a phase with its Pulsar -> Kafka sink or Pulsar consumers"
+        "so what the sites replicate would reach no consumer; the sites keep their ingest for their retention until a phase with its Pulsar -> Kafka sink or Pulsar consumers"
     );
 }
 

@@ -264,6 +264,8 @@ export interface PulsarPlan {
     clientCertAuth?: { trust: { name: string; secret: string; key: string }[] };
     /** Secrets mounted into the brokers (an edge site's replicator certificate and central's CA). */
     brokerSecretMounts?: { name: string; secret: string; mountPath: string }[];
+    /** broker.conf entries of the cluster's role beyond KoP's (an edge site's replication start; Helm `broker.configData`). */
+    brokerConfig?: Record<string, string>;
     version: string;
     /** `repository:tag`, with `@sha256:...` when pinned by digest. */
     image: string;

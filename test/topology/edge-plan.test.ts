@@ -9,6 +9,7 @@ import {
     AUTHENTICATION_TLS_PLUGIN,
     ConfigError,
     EDGE_INGEST_STREAM,
+    edgeIngestGap,
     edgeRawConfig,
     engineConfigFromStackFile,
     planEdgeSite,
@@ -17,6 +18,7 @@ import {
     validateEdgeConfig,
     type CentralView,
     type EdgeConfig,
+    type StreamRoute,
 } from "../../topology";
 import { editRaw, planStack } from "../support/stacks";
 
@@ -158,24 +160,43 @@ describe("central's side of the pairing", () => {
     // pairs only where every consumer of that stream gets the topic's messages (it reads Pulsar, or a sink carries
     // them to Kafka). Phase 1 used to pair while the stream was shadowed: its consumers read Kafka, nothing carried
     // Pulsar's copy there, and the sites' telemetry would have expired unread at central.
-    it("prod pairs only in phases where every consumer of the ingest stream gets its Pulsar topic, whatever the gates", () => {
-        for (const phase of [0, 1, 2, 3] as const) {
-            for (const gates of [{ auditParity: false, lifecycleParity: false }, { auditParity: true, lifecycleParity: true }]) {
-                const t = planStack("prod", { phase, gates });
-                const route = t.routes.find((r) => r.stream === EDGE_INGEST_STREAM)!;
-                const delivered = t.pulsar !== null && (route.sink !== undefined || route.consume.every((c) => c.broker === "pulsar"));
-                const at = `phase ${phase} with ${JSON.stringify(gates)}: ${route.stream} is ${route.state}`;
-                expect(t.edgePairing !== null, at).toBe(delivered);
-                expect(t.edgePairingOff === undefined, at).toBe(delivered);
-            }
-        }
+    it("prod pairs from phase 2 on, where the stream's sink carries its Pulsar topic to its Kafka consumers", () => {
+        expect([0, 1, 2, 3].map((phase) => planStack("prod", { phase }).edgePairing !== null)).toEqual([false, false, true, true]);
+        expect(planStack("prod", { phase: 2 }).routes.find((r) => r.stream === EDGE_INGEST_STREAM)!.sink).toBe("telescope-telemetry-to-kafka");
+    });
+
+    describe("whether a route delivers what the sites replicate (edgeIngestGap)", () => {
+        const topic = "persistent://public/observatories/telescope-telemetry";
+        const route = (over: Partial<StreamRoute>): StreamRoute => ({
+            stream: EDGE_INGEST_STREAM,
+            criticality: "standard",
+            state: "pulsar",
+            producers: ["telescope-gateway"],
+            produce: [{ broker: "pulsar", protocol: "pulsar", topic }],
+            consume: [],
+            ...over,
+        });
+        const kafkaReader = { service: "etl-pipeline", broker: "kafka" as const, protocol: "kafka" as const, topic: "telescope-telemetry" };
+        const pulsarReader = { service: "etl-pipeline", broker: "pulsar" as const, protocol: "pulsar" as const, topic };
+        const kopReader = { service: "audit-archiver", broker: "pulsar" as const, protocol: "kafka" as const, topic: "telescope-telemetry" };
+
+        it("does when every consumer reads Pulsar, natively or through KoP, or a sink carries it to Kafka", () => {
+            expect(edgeIngestGap([route({ consume: [pulsarReader, kopReader] })])).toBeUndefined();
+            expect(edgeIngestGap([route({ consume: [kafkaReader], sink: "telescope-telemetry-to-kafka" })])).toBeUndefined();
+        });
+
+        it("does not when a consumer reads Kafka and nothing carries the Pulsar topic there, naming it", () => {
+            expect(edgeIngestGap([route({ state: "shadow", consume: [kafkaReader] })])).toMatch(/^telescope-telemetry is shadow here: etl-pipeline read Kafka/);
+            expect(edgeIngestGap([route({ consume: [pulsarReader, { ...kafkaReader, service: "audit-archiver" }] })])).toMatch(/audit-archiver read Kafka/);
+            expect(edgeIngestGap([])).toBe("no route for telescope-telemetry");
+        });
     });
 
     it("at prod's phase 1 the sites wait, and the plan says why", () => {
         const t = planStack("prod", { phase: 1 });
         expect(t.edgePairing).toBeNull();
         expect(t.edgePairingOff).toBe(
-            "telescope-telemetry is shadow here: etl-pipeline, audit-archiver read Kafka and nothing carries its Pulsar topic there, so what the sites replicate would reach no consumer; the sites buffer until a phase with its Pulsar -> Kafka sink or Pulsar consumers",
+            "telescope-telemetry is shadow here: etl-pipeline, audit-archiver read Kafka and nothing carries its Pulsar topic there, so what the sites replicate would reach no consumer; the sites keep their ingest for their retention until a phase with its Pulsar -> Kafka sink or Pulsar consumers",
         );
         // Nothing of the pairing is planned: no grant for the replicator, no trust of the site's CA.
         expect(t.pulsar!.permissions.filter((p) => p.role === "public.edge-paranal-replicator")).toEqual([]);
