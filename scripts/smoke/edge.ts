@@ -14,7 +14,7 @@
 import { z } from "zod";
 import { edgeIngestStream, type Topology } from "../../topology";
 import { exercise, queueKey, type Inbox, type SmokeContext } from "./messages";
-import { adminTopicExists, PulsarTransport, type PulsarModule } from "./pulsar";
+import { pulsarAdmin, PulsarTransport, type PulsarModule } from "./pulsar";
 import type { PulsarLogin } from "./pulsar-login";
 import type { ProbeResult } from "./report";
 import { errorText } from "./transport";
@@ -63,12 +63,10 @@ export function edgeRow(h: EdgeHop): Pick<ProbeResult, "route" | "path" | "proto
 /**
  * Where central's copy goes on: the stream's Pulsar -> Kafka sink (phase 2 on), when the run's Kafka consumer reads its
  * topic. Each message must then also arrive there, which makes it the last smoke message on that Kafka topic: the
- * archive hop, checked after, follows it into the bucket (edge -> central -> Kafka -> archive).
+ * archive hop, checked after, follows it into the bucket (edge -> central -> Kafka -> archive). `unchecked` says why a
+ * route with a sink could not be followed there (e.g. the run cannot use that Kafka), which the row then reports.
  */
-export interface KafkaLeg {
-    sink: string;
-    topic: string;
-}
+export type KafkaLeg = { sink: string; topic: string } | { unchecked: string };
 
 /** The inbox key of a message's arrival at central (its Kafka copy arrives under the tag itself). */
 const AT_CENTRAL = "central";
@@ -87,6 +85,8 @@ export async function runEdgeHop(
     ctx: SmokeContext,
     inbox: Inbox,
     kafka?: KafkaLeg,
+    /** Where what was cleaned up (leftover subscriptions) is said. @default discarded */
+    notes: string[] = [],
 ): Promise<ProbeResult> {
     const base: ProbeResult = { ...edgeRow(hop), status: "failed", latenciesMs: [], sent: 0, received: 0, untimed: true };
     if (typeof central === "string") {
@@ -105,10 +105,17 @@ export async function runEdgeHop(
     if (!o.replicating) {
         return { ...base, reason: `${hop.clusterName} does not replicate: ${o.replicationOff ?? "its outputs say so"}; run \`pulumi up\` on ${hop.stack} (docs/runbooks.md, "Add an edge site")` };
     }
-    const site = new PulsarTransport(o.pulsarServiceUrl, end.login, pulsar, adminTopicExists(o.pulsarAdminUrl, end.login, ctx.timeoutMs), ctx, inbox);
-    const centre = new PulsarTransport(central.serviceUrl, central.login, pulsar, adminTopicExists(central.adminUrl, central.login, ctx.timeoutMs), ctx, inbox, (tag) =>
-        queueKey(tag, AT_CENTRAL),
-    );
+    const site = new PulsarTransport({ serviceUrl: o.pulsarServiceUrl, login: end.login, pulsar, admin: pulsarAdmin(o.pulsarAdminUrl, end.login, ctx.timeoutMs), ctx, inbox, notes });
+    const centre = new PulsarTransport({
+        serviceUrl: central.serviceUrl,
+        login: central.login,
+        pulsar,
+        admin: pulsarAdmin(central.adminUrl, central.login, ctx.timeoutMs),
+        ctx,
+        inbox,
+        arrivalKey: (tag) => queueKey(tag, AT_CENTRAL),
+        notes,
+    });
     try {
         let missing: Map<string, string>;
         try {
@@ -125,11 +132,16 @@ export async function runEdgeHop(
         if (absent) {
             return { ...base, reason: absent };
         }
-        const done = await exercise(ctx, `edge:${hop.clusterName}`, inbox, (m) => site.send(hop.topic, m), (m) => [queueKey(m.tag, AT_CENTRAL), ...(kafka ? [m.tag] : [])]);
+        const leg = kafka && "sink" in kafka ? kafka : undefined;
+        const done = await exercise(ctx, `edge:${hop.clusterName}`, inbox, (m) => site.send(hop.topic, m), (m) => [queueKey(m.tag, AT_CENTRAL), ...(leg ? [m.tag] : [])]);
         if (done.error) {
-            const hint = done.error.includes(` from ${AT_CENTRAL} `)
-                ? `is ${hop.clusterName} replicating? \`pulsar-admin topics stats ${hop.topic}\` on the site shows the replicator's backlog`
-                : `it reached central, not Kafka ${kafka?.topic}: is the sink ${kafka?.sink} running?`;
+            // exercise() counts a message as sent once the producer confirmed it: sent = received means the site refused it.
+            const hint =
+                done.sent === done.received
+                    ? `${hop.clusterName} did not take it: check the site's login and its ${hop.topic}`
+                    : done.error.includes(` from ${AT_CENTRAL} `) || !leg
+                      ? `is ${hop.clusterName} replicating? \`pulsar-admin topics stats ${hop.topic}\` on the site shows the replicator's backlog`
+                      : `it reached central, not Kafka ${leg.topic}: is the sink ${leg.sink} running?`;
             return { ...base, reason: `${done.error} (${hint})`, latenciesMs: done.latenciesMs, sent: done.sent, received: done.received };
         }
         return {
@@ -138,7 +150,9 @@ export async function runEdgeHop(
             latenciesMs: done.latenciesMs,
             sent: done.sent,
             received: done.received,
-            detail: `${done.received - 1}/${done.sent - 1} produced at ${hop.clusterName} arrived at central${kafka ? ` and on Kafka ${kafka.topic} through ${kafka.sink}` : ""}`,
+            detail:
+                `${done.received - 1}/${done.sent - 1} produced at ${hop.clusterName} arrived at central` +
+                (leg ? ` and on Kafka ${leg.topic} through ${leg.sink}` : kafka && "unchecked" in kafka ? `; the Kafka leg was not checked: ${kafka.unchecked}` : ""),
         };
     } finally {
         await Promise.all([site.close(), centre.close()]);

@@ -10,11 +10,12 @@
  *   the services and the replicator check it (pulsar-client's `tlsValidateHostname`, Node's `checkServerIdentity`).
  *   A certificate that does not name the host the runner uses fails here as it would fail for a client.
  */
-import { get as httpGet } from "node:http";
-import { get as httpsGet } from "node:https";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { pulsarSigningKey, pulsarToken } from "../../components/pulsar-token";
 import { PLATFORM_ADMIN_ROLE, type PulsarPlan } from "../../topology";
 import { stackSecret, type StackSecretSource } from "./secrets";
+import { UsageError } from "./usage-error";
 
 export interface PulsarLogin {
     /** The super user's JWT: `Authorization: Bearer` on the admin API, AuthenticationToken on the binary protocol. */
@@ -43,6 +44,9 @@ export async function pulsarLoginToken(
     }
     const given = env[tokenEnv];
     if (given !== undefined) {
+        if (given.trim() === "") {
+            throw new UsageError([{ key: tokenEnv, value: given, allowed: `a Pulsar token (JWT) of a super user (${PLATFORM_ADMIN_ROLE}), not empty; unset it to sign one from credentialSeed` }]);
+        }
         return given;
     }
     const secret = stackSecret(
@@ -54,39 +58,48 @@ export async function pulsarLoginToken(
         },
         env,
     );
+    if (secret === "") {
+        throw new UsageError([{ key: tokenEnv, value: undefined, allowed: `a Pulsar token, or a credentialSeed that is not empty (\`pulumi config get credentialSeed --stack ${seed.stack}\` printed nothing)` }]);
+    }
     return pulsarToken(pulsarSigningKey(secret), PLATFORM_ADMIN_ROLE, p.auth?.validity);
 }
 
 /**
- * GET of a Pulsar admin REST path as JSON, with the login's token and CA; the host name is verified against the
- * certificate. Rejects with the status or the TLS error (e.g. "Hostname/IP does not match certificate's altnames").
+ * A Pulsar admin REST call with the login's token and CA, its JSON answer (undefined when it has no body); the host name
+ * is verified against the certificate. Rejects with the status or the TLS error (e.g. "Hostname/IP does not match
+ * certificate's altnames").
  */
-export function adminGet(adminUrl: string, path: string, login: PulsarLogin, timeoutMs: number): Promise<unknown> {
+export function adminRequest(method: "GET" | "DELETE", adminUrl: string, path: string, login: PulsarLogin, timeoutMs: number): Promise<unknown> {
     const url = new URL(path, adminUrl.endsWith("/") ? adminUrl : `${adminUrl}/`);
     const headers = login.token ? { Authorization: `Bearer ${login.token}` } : {};
     return new Promise((resolve, reject) => {
-        const onResponse = (res: import("node:http").IncomingMessage) => {
+        const onResponse = (res: IncomingMessage) => {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
             res.on("error", reject);
             res.on("end", () => {
                 const body = Buffer.concat(chunks).toString("utf8");
-                if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) {
-                    reject(new Error(`GET ${url.pathname} answered ${res.statusCode}${res.statusCode === 401 ? " (the token was refused)" : res.statusCode === 403 ? " (the role may not read it)" : ""}`));
+                const status = res.statusCode ?? 0;
+                if (status < 200 || status >= 300) {
+                    const why = status === 401 ? " (the token was refused)" : status === 403 ? " (the role may not do it)" : "";
+                    reject(new Error(`${method} ${url.pathname} answered ${status}${why}`));
+                    return;
+                }
+                if (body.trim() === "") {
+                    resolve(undefined);
                     return;
                 }
                 try {
                     resolve(JSON.parse(body));
                 } catch {
-                    reject(new Error(`GET ${url.pathname} answered ${res.statusCode} with no JSON`));
+                    reject(new Error(`${method} ${url.pathname} answered ${status} with no JSON`));
                 }
             });
         };
-        const req =
-            url.protocol === "https:"
-                ? httpsGet(url, { headers, timeout: timeoutMs, ...(login.caPem ? { ca: login.caPem } : {}) }, onResponse)
-                : httpGet(url, { headers, timeout: timeoutMs }, onResponse);
-        req.on("timeout", () => req.destroy(new Error(`GET ${url.pathname}: no answer within ${timeoutMs} ms`)));
+        const options = { method, headers, timeout: timeoutMs };
+        const req = url.protocol === "https:" ? httpsRequest(url, { ...options, ...(login.caPem ? { ca: login.caPem } : {}) }, onResponse) : httpRequest(url, options, onResponse);
+        req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: no answer within ${timeoutMs} ms`)));
         req.on("error", reject);
+        req.end();
     });
 }

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { TAG_HEADER, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
-import { adminGet, type PulsarLogin } from "./pulsar-login";
+import { adminRequest, type PulsarLogin } from "./pulsar-login";
 import { closeAll, errorText, type StreamTransport } from "./transport";
 
 // The subset of pulsar-client's API (its index.d.ts) used here, typed locally: the package may be absent.
@@ -64,29 +64,82 @@ export function loadPulsarClient(load: () => unknown = () => createRequire(__fil
     }
 }
 
-/**
- * Whether a planned (partitioned) topic exists, from the admin REST API's list of a namespace's partitioned topics:
- * a lookup through the client would create it on a broker that auto-creates topics.
- */
-export function adminTopicExists(adminUrl: string, login: PulsarLogin, timeoutMs: number): (topic: string) => Promise<boolean> {
+/** The subscription name of a smoke run (`newRunId()`): a Pulsar transport subscribes under the run id. */
+const SMOKE_SUBSCRIPTION = /^smoke-[0-9a-z]+-[0-9a-f]{6}$/;
+
+/** What the smoke asks a cluster's admin REST API. */
+export interface PulsarAdmin {
+    /** Whether a planned (partitioned) topic exists. */
+    topicExists(topic: string): Promise<boolean>;
+    /**
+     * Deletes the subscriptions earlier smoke runs left on `topic` (interrupted before they unsubscribed), other than
+     * `keep`; resolves with their names. A leftover subscription holds a backlog that counts against the namespace's
+     * quota, which at central refuses producers when full.
+     */
+    removeLeftoverSubscriptions(topic: string, keep: string): Promise<string[]>;
+}
+
+/** `persistent://tenant/ns/topic` as an admin API path (`admin/v2/persistent/tenant/ns/topic`). */
+function topicPath(topic: string): string | undefined {
+    const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(topic);
+    return m ? `admin/v2/persistent/${m.slice(1).map(encodeURIComponent).join("/")}` : undefined;
+}
+
+export function pulsarAdmin(adminUrl: string, login: PulsarLogin, timeoutMs: number): PulsarAdmin {
     const lists = new Map<string, Promise<string[]>>();
-    return async (topic) => {
-        const namespace = /^persistent:\/\/([^/]+\/[^/]+)\//.exec(topic)?.[1];
-        if (!namespace) {
-            return false;
-        }
-        let list = lists.get(namespace);
-        if (!list) {
-            list = adminGet(adminUrl, `admin/v2/persistent/${namespace}/partitioned`, login, timeoutMs).then(
-                (topics) => topics as string[],
-                (err: unknown) => {
-                    throw new Error(`${adminUrl}: partitioned topics of ${namespace}: ${errorText(err)}`, { cause: err });
-                },
-            );
-            lists.set(namespace, list);
-        }
-        return (await list).includes(topic);
+    return {
+        /** From the list of a namespace's partitioned topics: a lookup through the client would create it on a broker that auto-creates topics. */
+        async topicExists(topic) {
+            const namespace = /^persistent:\/\/([^/]+\/[^/]+)\//.exec(topic)?.[1];
+            if (!namespace) {
+                return false;
+            }
+            let list = lists.get(namespace);
+            if (!list) {
+                list = adminRequest("GET", adminUrl, `admin/v2/persistent/${namespace}/partitioned`, login, timeoutMs).then(
+                    (topics) => topics as string[],
+                    (err: unknown) => {
+                        throw new Error(`${adminUrl}: partitioned topics of ${namespace}: ${errorText(err)}`, { cause: err });
+                    },
+                );
+                lists.set(namespace, list);
+            }
+            return (await list).includes(topic);
+        },
+        async removeLeftoverSubscriptions(topic, keep) {
+            const path = topicPath(topic);
+            if (!path) {
+                return [];
+            }
+            const names = ((await adminRequest("GET", adminUrl, `${path}/subscriptions`, login, timeoutMs)) as string[]) ?? [];
+            const removed: string[] = [];
+            for (const name of names.filter((n) => SMOKE_SUBSCRIPTION.test(n) && n !== keep)) {
+                // Without force, Pulsar refuses to delete a subscription that has consumers: a run in progress keeps its own.
+                const gone = await adminRequest("DELETE", adminUrl, `${path}/subscription/${encodeURIComponent(name)}`, login, timeoutMs).then(
+                    () => true,
+                    () => false,
+                );
+                if (gone) {
+                    removed.push(name);
+                }
+            }
+            return removed;
+        },
     };
+}
+
+export interface PulsarTransportOptions {
+    serviceUrl: string;
+    login: PulsarLogin;
+    pulsar: PulsarModule;
+    /** The cluster's admin API (topic existence; leftover subscriptions, when given, are removed before subscribing). */
+    admin: Pick<PulsarAdmin, "topicExists"> & Partial<Pick<PulsarAdmin, "removeLeftoverSubscriptions">>;
+    ctx: SmokeContext;
+    inbox: Inbox;
+    /** The inbox key a tag arrives under (the edge hop tells central's arrivals from Kafka's). @default the tag */
+    arrivalKey?: (tag: string) => string;
+    /** Where what was cleaned up is said, for the report. @default discarded */
+    notes?: string[];
 }
 
 export class PulsarTransport implements StreamTransport {
@@ -97,16 +150,25 @@ export class PulsarTransport implements StreamTransport {
     /** A folder holding the CA file pulsar-client reads (the C++ client takes a path, not PEM text). */
     private caDir?: string;
 
-    constructor(
-        private readonly serviceUrl: string,
-        private readonly login: PulsarLogin,
-        private readonly pulsar: PulsarModule,
-        private readonly topicExists: (topic: string) => Promise<boolean>,
-        private readonly ctx: SmokeContext,
-        private readonly inbox: Inbox,
-        /** The inbox key a tag arrives under (the edge hop tells central's arrivals from Kafka's). @default the tag */
-        private readonly arrivalKey: (tag: string) => string = (tag) => tag,
-    ) {}
+    private readonly serviceUrl: string;
+    private readonly login: PulsarLogin;
+    private readonly pulsar: PulsarModule;
+    private readonly admin: Pick<PulsarAdmin, "topicExists"> & Partial<Pick<PulsarAdmin, "removeLeftoverSubscriptions">>;
+    private readonly ctx: SmokeContext;
+    private readonly inbox: Inbox;
+    private readonly arrivalKey: (tag: string) => string;
+    private readonly notes: string[];
+
+    constructor(o: PulsarTransportOptions) {
+        this.serviceUrl = o.serviceUrl;
+        this.login = o.login;
+        this.pulsar = o.pulsar;
+        this.admin = o.admin;
+        this.ctx = o.ctx;
+        this.inbox = o.inbox;
+        this.arrivalKey = o.arrivalKey ?? ((tag) => tag);
+        this.notes = o.notes ?? [];
+    }
 
     /** The client settings for this cluster's login: its token, its CA, host names verified. */
     clientConfig(): PulsarClientConfig {
@@ -139,7 +201,7 @@ export class PulsarTransport implements StreamTransport {
         const t = this.ctx.timeoutMs;
         const missing = new Map<string, string>();
         for (const topic of new Set([...consume, ...produce])) {
-            if (!(await withTimeout(this.topicExists(topic), t, `Pulsar admin API did not list ${topic} within ${t} ms`))) {
+            if (!(await withTimeout(this.admin.topicExists(topic), t, `Pulsar admin API did not list ${topic} within ${t} ms`))) {
                 missing.set(topic, `topic ${topic} does not exist on Pulsar at ${this.serviceUrl}`);
             }
         }
@@ -147,6 +209,15 @@ export class PulsarTransport implements StreamTransport {
         this.client = client;
         this.open_ = true;
         for (const topic of new Set(consume.filter((x) => !missing.has(x)))) {
+            // Best effort: a cluster whose subscriptions cannot be listed is still probed; the report says so.
+            const removed =
+                (await this.admin.removeLeftoverSubscriptions?.(topic, this.ctx.runId).catch((err: unknown) => {
+                    this.notes.push(`could not check ${topic} at ${this.serviceUrl} for subscriptions interrupted smoke runs left: ${errorText(err)}`);
+                    return [];
+                })) ?? [];
+            if (removed.length > 0) {
+                this.notes.push(`deleted ${removed.length} subscription(s) interrupted smoke runs left on ${topic} at ${this.serviceUrl}: ${removed.join(", ")}`);
+            }
             // A subscription of its own, from the end: only what this run sends arrives; unsubscribed on close.
             const consumer = await withTimeout(
                 client.subscribe({ topic, subscription: this.ctx.runId, subscriptionType: "Exclusive", subscriptionInitialPosition: "Latest" }),

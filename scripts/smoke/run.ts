@@ -15,7 +15,7 @@ import { KafkaTransport } from "./kafka";
 import { exercise, Inbox, newRunId, type SmokeContext } from "./messages";
 import { readOutputs, readStackOutputs, routeDrift, type StackOutputs } from "./outputs";
 import { auditProbes, controlProbes, streamProbes, type AuditProbe, type StreamProbe, type Transport } from "./probes";
-import { adminTopicExists, loadPulsarClient, PulsarTransport, type PulsarLoad } from "./pulsar";
+import { loadPulsarClient, pulsarAdmin, PulsarTransport, type PulsarLoad } from "./pulsar";
 import { pulsarLoginToken, pulsarTokenEnv, type PulsarLogin } from "./pulsar-login";
 import { ControlPublisher, runControlProbes } from "./rabbit";
 import { PULSAR_CLIENT_MISSING, type ProbeResult, type SmokeReport } from "./report";
@@ -130,7 +130,7 @@ function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox
                 return { status: "not run", reason: PULSAR_CLIENT_MISSING, pulsarClientMissing: true };
             }
             const login = o.pulsarLogin ?? {};
-            return new PulsarTransport(e.pulsarServiceUrl as string, login, loaded.module, adminTopicExists(e.pulsarAdminUrl as string, login, o.timeoutMs), ctx, inbox);
+            return new PulsarTransport({ serviceUrl: e.pulsarServiceUrl as string, login, pulsar: loaded.module, admin: pulsarAdmin(e.pulsarAdminUrl as string, login, o.timeoutMs), ctx, inbox, notes });
         }
     }
 }
@@ -205,14 +205,21 @@ function centralEdgeEndpoint(o: SmokeOptions): CentralEdgeEndpoint | string {
 export function edgeKafkaLeg(t: Topology, probes: StreamProbe[], kafka: Opened | undefined): KafkaLeg | undefined {
     const route = t.routes.find((r) => r.stream === EDGE_INGEST_STREAM);
     const viaSink = probes.find((p) => p.stream === EDGE_INGEST_STREAM && p.path === "via sink" && p.consume.transport === "kafka");
-    if (!route?.sink || !viaSink || !kafka || !("transport" in kafka) || kafka.missing.has(viaSink.consume.topic)) {
+    if (!route?.sink) {
         return undefined;
     }
-    return { sink: route.sink, topic: viaSink.consume.topic };
+    if (!viaSink || !kafka) {
+        return { unchecked: `this run reads no Kafka topic of ${route.sink}` };
+    }
+    if (!("transport" in kafka)) {
+        return { unchecked: `Kafka ${kafka.unusable.status ?? "failed"}: ${kafka.unusable.reason ?? "unusable"}` };
+    }
+    const absent = kafka.missing.get(viaSink.consume.topic);
+    return absent ? { unchecked: absent } : { sink: route.sink, topic: viaSink.consume.topic };
 }
 
 /** Seed 004's edge -> central hop, one row per accepted site, one site after another (scripts/smoke/edge.ts). */
-async function edgeResults(hops: EdgeHop[], o: SmokeOptions, ctx: SmokeContext, inbox: Inbox, pulsar: () => PulsarLoad, kafka: KafkaLeg | undefined): Promise<ProbeResult[]> {
+async function edgeResults(hops: EdgeHop[], o: SmokeOptions, ctx: SmokeContext, inbox: Inbox, pulsar: () => PulsarLoad, kafka: KafkaLeg | undefined, notes: string[]): Promise<ProbeResult[]> {
     if (hops.length === 0) {
         return [];
     }
@@ -224,7 +231,7 @@ async function edgeResults(hops: EdgeHop[], o: SmokeOptions, ctx: SmokeContext, 
             results.push({ ...edgeRow(hop), status: "not run", reason: PULSAR_CLIENT_MISSING, pulsarClientMissing: true, latenciesMs: [], sent: 0, received: 0, untimed: true });
             continue;
         }
-        results.push(await runEdgeHop(hop, o.edges?.get(hop.site), central, loaded.module, ctx, inbox, kafka));
+        results.push(await runEdgeHop(hop, o.edges?.get(hop.site), central, loaded.module, ctx, inbox, kafka, notes));
     }
     return results;
 }
@@ -331,7 +338,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
         }
         // Before the archive: with a Kafka leg, an edge message is the last smoke message on its Kafka topic, which the
         // archive hop then follows (edge -> central -> Kafka -> archive).
-        results.push(...(await edgeResults(edgeHops(o.topology), o, ctx, inbox, pulsar, edgeKafkaLeg(o.topology, probes, opened.get("kafka")))));
+        results.push(...(await edgeResults(edgeHops(o.topology), o, ctx, inbox, pulsar, edgeKafkaLeg(o.topology, probes, opened.get("kafka")), cleanup)));
         results.push(...(await archiveResults(archiveHops(o.topology), opened.get("kafka"), o.archiveTimeoutMs ?? DEFAULT_ARCHIVE_TIMEOUT_MS)));
     } finally {
         await Promise.all([...opened.values()].map((x) => ("transport" in x ? x.transport.close() : undefined)));
@@ -422,7 +429,15 @@ async function edgeEnd(hop: EdgeHop, file: string | undefined, root: string, env
     } catch (err) {
         return { unreadable: `cannot plan ${hop.stack} from edge/Pulumi.${siteStack}.yaml: ${(err as Error).message}` };
     }
-    const token = sitePulsar ? await pulsarLoginToken(sitePulsar, pulsarTokenEnv(hop.clusterName), { stack: hop.stack, cwd: edgeRoot }, env) : undefined;
+    let token: string | undefined;
+    try {
+        token = sitePulsar ? await pulsarLoginToken(sitePulsar, pulsarTokenEnv(hop.clusterName), { stack: hop.stack, cwd: edgeRoot }, env) : undefined;
+    } catch (err) {
+        if (!(err instanceof UsageError)) {
+            throw err;
+        }
+        return { unreadable: `no token for ${hop.clusterName}: ${err.message}` };
+    }
     return { outputs, login: { ...(token !== undefined ? { token } : {}), caPem: outputs.edgeCaCertificate } };
 }
 
@@ -444,13 +459,17 @@ export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
             })),
         );
     }
+    // The files the flags name are checked whether or not a native client will run: a bad flag is exit 2 either way.
+    const caPem = pulsarCa(o, outputs);
+    for (const [site, file] of Object.entries(o.edgeOutputs ?? {})) {
+        readOutputs({ stack: site, file, fileFlag: `--edge-outputs (${site})` }, edgeOutputsSchema);
+    }
     // Pulsar credentials are needed only where a native client will run; without pulsar-client those rows are not run.
     const pulsar = o.pulsar ?? loadPulsarClient();
     const nativeRoutes = streamProbes(topology).some((p) => p.produce.transport === "pulsar" || p.consume.transport === "pulsar");
     let pulsarLogin: PulsarLogin | undefined;
     const edges = new Map<string, EdgeEnd>();
     if ("module" in pulsar && topology.pulsar && (nativeRoutes || hops.length > 0)) {
-        const caPem = pulsarCa(o, outputs);
         const url = outputs.endpoints.pulsarServiceUrl;
         if (nativeRoutes && url?.startsWith("pulsar+ssl://") && caPem === undefined) {
             throw new UsageError([{ key: "--pulsar-ca", value: undefined, allowed: `the CA certificate (PEM file) of ${o.stack}'s Pulsar, which serves TLS at ${url} (its cert-manager CA Secret's ca.crt)` }]);

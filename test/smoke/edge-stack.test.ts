@@ -86,9 +86,12 @@ describe("npm run smoke of a central stack with an edge site", () => {
         bearer.length = 0;
         const report = await smokeProd(files({}), module, 2);
         const row = report.results.find((r) => r.path === "geo-replication")!;
-        expect(row).toMatchObject({ route: "edge-paranal -> central", status: "passed", detail: "2/2 produced at edge-paranal arrived at central" });
+        // prod's MSK takes SASL, which the smoke does not speak: the Kafka leg through the sink is reported unchecked.
+        expect(row).toMatchObject({ route: "edge-paranal -> central", status: "passed" });
+        expect(row.detail).toMatch(/^2\/2 produced at edge-paranal arrived at central; the Kafka leg was not checked: Kafka not run: Kafka SCRAM-SHA-512 authentication is not supported/);
         // Central's admin API saw central's token; the site's clients carried none (paranal is a dev site without token auth).
-        expect(bearer).toEqual(["Bearer central-jwt"]);
+        expect(bearer.length).toBeGreaterThan(0);
+        expect(new Set(bearer)).toEqual(new Set(["Bearer central-jwt"]));
         const clients = log.filter((l) => l.startsWith("client ")).map((l) => JSON.parse(l.slice(7)) as { serviceUrl: string; authentication?: { token: string } });
         expect(clients.find((c) => c.serviceUrl === CENTRAL_URL)?.authentication).toEqual({ token: "central-jwt" });
         expect(clients.find((c) => c.serviceUrl === EDGE_URL)?.authentication).toBeUndefined();

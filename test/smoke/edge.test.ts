@@ -108,7 +108,7 @@ describe("the edge -> central hop", () => {
             const module = twoClusters({ up: true, sink }, []);
             const inbox = new Inbox();
             // The run's Kafka consumer, reporting tags as they arrive on the sink's topic (its own transport in a run).
-            const consumer = new PulsarTransport(SINK_URL, {}, module, async () => true, ctx, inbox);
+            const consumer = new PulsarTransport({ serviceUrl: SINK_URL, login: {}, pulsar: module, admin: { topicExists: async () => true }, ctx, inbox });
             await consumer.open([TOPIC], []);
             const r = await runEdgeHop(hop(), site(), central(), module, ctx, inbox, kafka);
             await consumer.close();
@@ -162,10 +162,29 @@ describe("when the edge hop goes on to Kafka", () => {
         expect(leg(3, kafka())).toEqual({ sink: "telescope-telemetry-to-kafka", topic: "telescope-telemetry" });
     });
 
-    it("not where there is no sink, or the run cannot read its topic", () => {
+    it("not where there is no sink; where the run cannot read the sink's topic, it says why the leg is unchecked", () => {
         expect(leg(1, kafka())).toBeUndefined();
-        expect(leg(2, kafka(["telescope-telemetry"]))).toBeUndefined();
-        expect(leg(2, { unusable: { status: "not run" } })).toBeUndefined();
-        expect(leg(2, undefined)).toBeUndefined();
+        expect(leg(2, kafka(["telescope-telemetry"]))).toEqual({ unchecked: "absent" });
+        expect(leg(2, { unusable: { status: "not run", reason: "Kafka SCRAM-SHA-512 authentication is not supported by npm run smoke" } })).toEqual({
+            unchecked: "Kafka not run: Kafka SCRAM-SHA-512 authentication is not supported by npm run smoke",
+        });
+        expect(leg(2, undefined)).toEqual({ unchecked: "this run reads no Kafka topic of telescope-telemetry-to-kafka" });
+    });
+
+    it("an unchecked leg is said in the row, which passes on central's arrival alone", async () => {
+        const r = await runEdgeHop(hop(), site(), central(), twoClusters({ up: true }, []), ctx, new Inbox(), { unchecked: "Kafka not run: SASL" });
+        expect(r).toMatchObject({ status: "passed", detail: "3/3 produced at edge-paranal arrived at central; the Kafka leg was not checked: Kafka not run: SASL" });
+    });
+
+    it("a message the site refuses is the site's problem, not the replicator's", async () => {
+        const module = twoClusters({ up: true }, []);
+        const refusing = class extends (module.Client as unknown as new (c: unknown) => { createProducer(c: unknown): Promise<unknown> }) {
+            override async createProducer(): Promise<never> {
+                throw new Error("Failed to create producer: AuthenticationError");
+            }
+        };
+        const r = await runEdgeHop(hop(), site(), central(), { ...module, Client: refusing as unknown as typeof module.Client }, ctx, new Inbox());
+        expect(r.status).toBe("failed");
+        expect(r.reason).toBe(`Failed to create producer: AuthenticationError (edge-paranal did not take it: check the site's login and its ${TOPIC})`);
     });
 });

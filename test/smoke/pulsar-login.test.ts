@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pulsarSigningKey } from "../../components/pulsar-token";
-import { adminTopicExists } from "../../scripts/smoke/pulsar";
-import { adminGet, pulsarLoginToken, pulsarTokenEnv } from "../../scripts/smoke/pulsar-login";
+import { pulsarAdmin } from "../../scripts/smoke/pulsar";
+import { adminRequest, pulsarLoginToken, pulsarTokenEnv } from "../../scripts/smoke/pulsar-login";
 import { UsageError } from "../../scripts/smoke/usage-error";
 import { PLATFORM_ADMIN_ROLE } from "../../topology";
 import { planStack } from "../support/stacks";
@@ -38,31 +38,31 @@ afterAll(() => server.close());
 describe("the admin API over TLS", () => {
     it("trusts the cluster's CA, verifies the host name, and presents the token as a bearer", async () => {
         seen.length = 0;
-        const got = await adminGet(`https://localhost:${server.port}`, "admin/v2/persistent/public/observatories/partitioned", { token: TOKEN, caPem: pki.caPem }, 5000);
+        const got = await adminRequest("GET", `https://localhost:${server.port}`, "admin/v2/persistent/public/observatories/partitioned", { token: TOKEN, caPem: pki.caPem }, 5000);
         expect(got).toEqual(["persistent://public/observatories/telescope-telemetry"]);
         expect(seen).toEqual([{ url: "/admin/v2/persistent/public/observatories/partitioned", authorization: `Bearer ${TOKEN}` }]);
     });
 
     it("refuses a host the certificate does not name, as a client of the cluster would", async () => {
-        await expect(adminGet(`https://127.0.0.1:${server.port}`, "admin/v2/clusters", { token: TOKEN, caPem: pki.caPem }, 5000)).rejects.toThrow(/does not match certificate's altnames/);
+        await expect(adminRequest("GET", `https://127.0.0.1:${server.port}`, "admin/v2/clusters", { token: TOKEN, caPem: pki.caPem }, 5000)).rejects.toThrow(/does not match certificate's altnames/);
     });
 
     it("refuses a certificate its CA is not given for", async () => {
-        await expect(adminGet(`https://localhost:${server.port}`, "admin/v2/clusters", { token: TOKEN }, 5000)).rejects.toThrow(/certificate/);
+        await expect(adminRequest("GET", `https://localhost:${server.port}`, "admin/v2/clusters", { token: TOKEN }, 5000)).rejects.toThrow(/certificate/);
         const other = await testPki(["localhost"]);
-        await expect(adminGet(`https://localhost:${server.port}`, "admin/v2/clusters", { token: TOKEN, caPem: other.caPem }, 5000)).rejects.toThrow(/certificate/);
+        await expect(adminRequest("GET", `https://localhost:${server.port}`, "admin/v2/clusters", { token: TOKEN, caPem: other.caPem }, 5000)).rejects.toThrow(/certificate/);
     });
 
     it("says a refused token is refused", async () => {
-        await expect(adminGet(`https://localhost:${server.port}`, "admin/v2/clusters", { token: "wrong", caPem: pki.caPem }, 5000)).rejects.toThrow("GET /admin/v2/clusters answered 401 (the token was refused)");
+        await expect(adminRequest("GET", `https://localhost:${server.port}`, "admin/v2/clusters", { token: "wrong", caPem: pki.caPem }, 5000)).rejects.toThrow("GET /admin/v2/clusters answered 401 (the token was refused)");
     });
 
     it("a topic's existence comes from its namespace's list of partitioned topics, through the same login", async () => {
-        const exists = adminTopicExists(`https://localhost:${server.port}`, { token: TOKEN, caPem: pki.caPem }, 5000);
-        expect(await exists("persistent://public/observatories/telescope-telemetry")).toBe(true);
-        expect(await exists("persistent://public/observatories/other")).toBe(false);
-        const refused = adminTopicExists(`https://127.0.0.1:${server.port}`, { token: TOKEN, caPem: pki.caPem }, 5000);
-        await expect(refused("persistent://public/observatories/telescope-telemetry")).rejects.toThrow(/partitioned topics of public\/observatories: .*altnames/);
+        const exists = pulsarAdmin(`https://localhost:${server.port}`, { token: TOKEN, caPem: pki.caPem }, 5000);
+        expect(await exists.topicExists("persistent://public/observatories/telescope-telemetry")).toBe(true);
+        expect(await exists.topicExists("persistent://public/observatories/other")).toBe(false);
+        const refused = pulsarAdmin(`https://127.0.0.1:${server.port}`, { token: TOKEN, caPem: pki.caPem }, 5000);
+        await expect(refused.topicExists("persistent://public/observatories/telescope-telemetry")).rejects.toThrow(/partitioned topics of public\/observatories: .*altnames/);
     });
 });
 
@@ -102,6 +102,15 @@ describe("the token the smoke client presents", () => {
         expect(pulsarTokenEnv()).toBe("MP_PULSAR_TOKEN");
         expect(pulsarTokenEnv("edge-paranal")).toBe("MP_PULSAR_TOKEN_EDGE_PARANAL");
         expect(await pulsarLoginToken(prod, pulsarTokenEnv("edge-paranal"), { stack: "x", pulumi: "/nonexistent/pulumi" }, { MP_PULSAR_TOKEN_EDGE_PARANAL: "given" })).toBe("given");
+    });
+
+    it("refuses an empty token or an empty seed, naming the variable", async () => {
+        await expect(pulsarLoginToken(prod, pulsarTokenEnv(), { stack: "prod", pulumi: "/nonexistent/pulumi" }, { MP_PULSAR_TOKEN: " " })).rejects.toThrow(
+            'MP_PULSAR_TOKEN = " ": a Pulsar token (JWT) of a super user (platform-admin), not empty',
+        );
+        await expect(pulsarLoginToken(prod, pulsarTokenEnv(), { stack: "prod", pulumi: fakePulumi("") }, {})).rejects.toThrow(
+            "MP_PULSAR_TOKEN = (not set): a Pulsar token, or a credentialSeed that is not empty",
+        );
     });
 
     it("reads the seed of the right stack, in the right project folder", async () => {
