@@ -135,11 +135,11 @@ export async function runEdgeHop(
         const leg = kafka && "sink" in kafka ? kafka : undefined;
         const done = await exercise(ctx, `edge:${hop.clusterName}`, inbox, (m) => site.send(hop.topic, m), (m) => [queueKey(m.tag, AT_CENTRAL), ...(leg ? [m.tag] : [])]);
         if (done.error) {
-            // exercise() counts a message as sent once the producer confirmed it: sent = received means the site refused it.
+            // Which arrival was missing says which hop failed; none missing means the site's producer did not confirm.
             const hint =
-                done.sent === done.received
+                done.unarrived === undefined
                     ? `${hop.clusterName} did not take it: check the site's login and its ${hop.topic}`
-                    : done.error.includes(` from ${AT_CENTRAL} `) || !leg
+                    : done.unarrived.endsWith(`@${AT_CENTRAL}`) || !leg
                       ? `is ${hop.clusterName} replicating? \`pulsar-admin topics stats ${hop.topic}\` on the site shows the replicator's backlog`
                       : `it reached central, not Kafka ${leg.topic}: is the sink ${leg.sink} running?`;
             return { ...base, reason: `${done.error} (${hint})`, latenciesMs: done.latenciesMs, sent: done.sent, received: done.received };

@@ -111,6 +111,8 @@ export interface Exercised {
     received: number;
     /** Why the probe stopped early; undefined when every message arrived. */
     error?: string;
+    /** The inbox key that did not arrive, when that is why it stopped (undefined: the producer did not confirm). */
+    unarrived?: string;
 }
 
 /**
@@ -133,7 +135,9 @@ export async function exercise(
         const m = smokeMessage(ctx, probeId, seq, headers);
         const label = seq === 0 ? "warm-up message" : `message ${seq} of ${ctx.messages}`;
         const [first, ...copies] = arrivalKeys(m).map((key) =>
-            inbox.expect(key, ctx.timeoutMs, `${label} was not consumed${where(key)} within ${ctx.timeoutMs} ms`),
+            inbox.expect(key, ctx.timeoutMs, `${label} was not consumed${where(key)} within ${ctx.timeoutMs} ms`).catch((err: Error) => {
+                throw Object.assign(err, { arrivalKey: key });
+            }),
         );
         // Every expectation is settled below, or left to time out on its own: mark them handled now.
         [first, ...copies].forEach((p) => p?.catch(() => undefined));
@@ -149,6 +153,10 @@ export async function exercise(
             }
         } catch (err) {
             result.error = (err as Error).message;
+            const key = (err as { arrivalKey?: string }).arrivalKey;
+            if (key !== undefined) {
+                result.unarrived = key;
+            }
             return result;
         }
     }

@@ -52,6 +52,8 @@ describe("exercising a probe", () => {
         const inbox = new Inbox();
         const done = await exercise(ctx, "p", inbox, async (m) => inbox.arrive(queueKey(m.tag, "a")), (m) => [queueKey(m.tag, "a"), queueKey(m.tag, "control.audit")]);
         expect(done.error).toBe("warm-up message was not consumed from control.audit within 200 ms");
+        // Which copy was missing, so a multi-hop probe can say which hop failed.
+        expect(done.unarrived).toMatch(/\/p\/0@control\.audit$/);
     });
 
     it("reports a producer error and a message marked failed by its consumer", async () => {
@@ -59,6 +61,7 @@ describe("exercising a probe", () => {
             throw new Error("This server does not host this topic-partition");
         });
         expect(refused).toMatchObject({ sent: 0, received: 0, error: "This server does not host this topic-partition" });
+        expect(refused.unarrived).toBeUndefined();
         const inbox = new Inbox();
         const wrong = await exercise(ctx, "p", inbox, async (m) => inbox.fail(m.tag, "dead-lettered from a (expired)"));
         expect(wrong.error).toBe("dead-lettered from a (expired)");
