@@ -13,6 +13,9 @@ export const ROUTING_TARGET_MS = 50;
 /** The reason a native-Pulsar row gives when the pulsar-client package (or its C++ library) cannot be loaded. */
 export const PULSAR_CLIENT_MISSING = "pulsar-client native library missing";
 
+/** What a row that needs pulsar-client says when it cannot be loaded (`--allow-missing-native` accepts it). */
+export const PULSAR_CLIENT_NOT_RUN = { status: "not run", reason: PULSAR_CLIENT_MISSING, pulsarClientMissing: true } as const satisfies Partial<ProbeResult>;
+
 export type ProbeStatus = "passed" | "failed" | "not run";
 
 export interface ProbeResult {
@@ -36,8 +39,8 @@ export interface ProbeResult {
     sent: number;
     received: number;
     /**
-     * A hop that follows one message rather than timing a route (the archive: written at Connect's offset commits, so
-     * the routing target does not apply); `detail` says what was seen.
+     * A hop not held to the routing target (the archive, written at Connect's offset commits; an edge site's
+     * replication, over a remote link); `detail` says what was seen.
      */
     untimed?: true;
     detail?: string;

@@ -18,7 +18,7 @@ import { auditProbes, controlProbes, streamProbes, type AuditProbe, type StreamP
 import { loadPulsarClient, pulsarAdmin, PulsarTransport, type PulsarLoad } from "./pulsar";
 import { pulsarLoginToken, pulsarTokenEnv, type PulsarLogin } from "./pulsar-login";
 import { ControlPublisher, runControlProbes } from "./rabbit";
-import { PULSAR_CLIENT_MISSING, type ProbeResult, type SmokeReport } from "./report";
+import { PULSAR_CLIENT_NOT_RUN, type ProbeResult, type SmokeReport } from "./report";
 import { stackSecret } from "./secrets";
 import { errorText, type StreamTransport } from "./transport";
 import { UsageError, type UsageProblem } from "./usage-error";
@@ -127,7 +127,7 @@ function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox
         case "pulsar": {
             const loaded = pulsar();
             if ("missing" in loaded) {
-                return { status: "not run", reason: PULSAR_CLIENT_MISSING, pulsarClientMissing: true };
+                return PULSAR_CLIENT_NOT_RUN;
             }
             const login = o.pulsarLogin ?? {};
             return new PulsarTransport({ serviceUrl: e.pulsarServiceUrl as string, login, pulsar: loaded.module, admin: pulsarAdmin(e.pulsarAdminUrl as string, login, o.timeoutMs), ctx, inbox, notes });
@@ -228,7 +228,7 @@ async function edgeResults(hops: EdgeHop[], o: SmokeOptions, ctx: SmokeContext, 
     const central = centralEdgeEndpoint(o);
     for (const hop of hops) {
         if ("missing" in loaded) {
-            results.push({ ...edgeRow(hop), status: "not run", reason: PULSAR_CLIENT_MISSING, pulsarClientMissing: true, latenciesMs: [], sent: 0, received: 0, untimed: true });
+            results.push({ ...edgeRow(hop), ...PULSAR_CLIENT_NOT_RUN, latenciesMs: [], sent: 0, received: 0, untimed: true });
             continue;
         }
         results.push(await runEdgeHop(hop, o.edges?.get(hop.site), central, loaded.module, ctx, inbox, kafka, notes));
@@ -402,17 +402,17 @@ function pulsarCa(o: SmokeStackOptions, outputs: StackOutputs): string | undefin
 }
 
 /**
- * An edge site as the smoke reaches it: its outputs (a file, else `pulumi stack output` in edge/) and its login, its
+ * An edge site as the smoke reaches it: its outputs (`given` from --edge-outputs, else `pulumi stack output` in edge/) and its login, its
  * token planned from edge/Pulumi.<site>.yaml. A site whose stack cannot be read is a failed row, not a usage error:
  * the rest of the report still says what works.
  */
-async function edgeEnd(hop: EdgeHop, file: string | undefined, root: string, env: NodeJS.ProcessEnv): Promise<EdgeEnd> {
+async function edgeEnd(hop: EdgeHop, given: EdgeOutputs | undefined, root: string, env: NodeJS.ProcessEnv): Promise<EdgeEnd> {
     const edgeRoot = resolve(root, "edge");
     let outputs: EdgeOutputs;
     try {
-        outputs = readOutputs({ stack: hop.stack, cwd: edgeRoot, ...(file !== undefined ? { file, fileFlag: `--edge-outputs (${hop.site})` } : {}) }, edgeOutputsSchema);
+        outputs = given ?? readOutputs({ stack: hop.stack, cwd: edgeRoot }, edgeOutputsSchema);
     } catch (err) {
-        if (file !== undefined || !(err instanceof UsageError)) {
+        if (!(err instanceof UsageError)) {
             throw err;
         }
         return { unreadable: `cannot read the outputs of ${hop.stack} (${err.message}); pass --edge-outputs ${hop.site}=<file>` };
@@ -461,9 +461,7 @@ export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
     }
     // The files the flags name are checked whether or not a native client will run: a bad flag is exit 2 either way.
     const caPem = pulsarCa(o, outputs);
-    for (const [site, file] of Object.entries(o.edgeOutputs ?? {})) {
-        readOutputs({ stack: site, file, fileFlag: `--edge-outputs (${site})` }, edgeOutputsSchema);
-    }
+    const edgeFiles = new Map(Object.entries(o.edgeOutputs ?? {}).map(([site, file]) => [site, readOutputs({ stack: site, file, fileFlag: `--edge-outputs (${site})` }, edgeOutputsSchema)]));
     // Pulsar credentials are needed only where a native client will run; without pulsar-client those rows are not run.
     const pulsar = o.pulsar ?? loadPulsarClient();
     const nativeRoutes = streamProbes(topology).some((p) => p.produce.transport === "pulsar" || p.consume.transport === "pulsar");
@@ -477,7 +475,7 @@ export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
         const token = await pulsarLoginToken(topology.pulsar, pulsarTokenEnv(), { stack: o.stack }, env);
         pulsarLogin = { ...(token !== undefined ? { token } : {}), ...(caPem !== undefined ? { caPem } : {}) };
         for (const hop of hops) {
-            edges.set(hop.site, await edgeEnd(hop, o.edgeOutputs?.[hop.site], root, env));
+            edges.set(hop.site, await edgeEnd(hop, edgeFiles.get(hop.site), root, env));
         }
     }
     return runSmoke({

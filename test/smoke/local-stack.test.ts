@@ -18,7 +18,8 @@ import { journalDir, SmokeJournal } from "../../scripts/smoke/journal";
 import { RUN_HEADER } from "../../scripts/smoke/messages";
 import { exitCode, PULSAR_CLIENT_MISSING, type ProbeResult } from "../../scripts/smoke/report";
 import { runSmoke, smokeStack } from "../../scripts/smoke/run";
-import type { PhaseId } from "../../topology";
+import type { PulsarLoad } from "../../scripts/smoke/pulsar";
+import type { PhaseId, Topology } from "../../topology";
 import { planStack } from "../support/stacks";
 import { deployLocalStack, localStackOutputs, type LocalDeployment } from "./fixture/deploy";
 import { freePort, kfakeBinary } from "./fixture/kfake";
@@ -62,6 +63,10 @@ async function withDeployment<T>(phase: PhaseId, fn: (d: LocalDeployment) => Pro
 
 const smoke = (d: LocalDeployment, timeoutMs = TIMEOUT_MS, messages = MESSAGES) =>
     smokeStack({ stack: "local", outputsFile: d.outputsFile, configFile: d.configFile, messages, timeoutMs, env: ENV });
+
+/** runSmoke on the deployment with another stack's piece planted in its topology (prod's archive, prod's edge pairing). */
+const smokeWith = (d: LocalDeployment, topology: Partial<Topology>, options: Partial<Parameters<typeof runSmoke>[0]>) =>
+    runSmoke({ stack: "local", topology: { ...d.topology, ...topology }, outputs: d.outputs, rabbitmqPassword: RABBIT.password, messages: 1, timeoutMs: TIMEOUT_MS, ...options });
 
 const kafkaProtocol = (r: ProbeResult) => r.protocol === "kafka";
 const control = (r: ProbeResult) => r.protocol === "amqp";
@@ -214,9 +219,7 @@ describe("seed 004's Kafka -> archive hop, followed by the archiver's committed 
 
     it("phase 0: the last smoke message of audit-trail and of telescope-telemetry is past the archiver's commit; with no archiver running, the rows fail naming the group", async () => {
         await withDeployment(0, async (d) => {
-            const topology = { ...d.topology, archive };
-            const run = (archiveTimeoutMs: number) =>
-                runSmoke({ stack: "local", topology, outputs: d.outputs, rabbitmqPassword: RABBIT.password, messages: 2, timeoutMs: TIMEOUT_MS, archiveTimeoutMs });
+            const run = (archiveTimeoutMs: number) => smokeWith(d, { archive }, { messages: 2, archiveTimeoutMs });
             const rows = (results: ProbeResult[]) => results.filter((r) => r.path === `archiver (${archive.consumerGroup})`);
 
             const idle = rows((await run(1500)).results);
@@ -251,9 +254,7 @@ describe("seed 004's edge -> central hop in a whole run", () => {
 
     it("phase 0: one row per accepted site, not run without pulsar-client, failed naming the missing output with it", async () => {
         await withDeployment(0, async (d) => {
-            const topology = { ...d.topology, edgePairing };
-            const run = (pulsar: Parameters<typeof runSmoke>[0]["pulsar"]) =>
-                runSmoke({ stack: "local", topology, outputs: d.outputs, rabbitmqPassword: RABBIT.password, messages: 1, timeoutMs: TIMEOUT_MS, ...(pulsar ? { pulsar } : {}) });
+            const run = (pulsar: PulsarLoad) => smokeWith(d, { edgePairing }, { pulsar });
             const edgeRows = (results: ProbeResult[]) => results.filter((r) => r.path === "geo-replication").map(describeRow);
 
             const missing = await run({ missing: "Cannot find module 'pulsar-client'" });
