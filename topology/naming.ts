@@ -21,6 +21,15 @@ export function pulsarTopicName(tenant: string, namespace: string, topic: string
     return `persistent://${tenant}/${namespace}/${topic}`;
 }
 
+/** The Pulsar admin REST API's path of a persistent topic (`persistent://t/ns/topic` -> `/admin/v2/persistent/t/ns/topic`). */
+export function pulsarAdminTopicPath(topic: string): string {
+    const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(topic);
+    if (!m) {
+        throw new Error(`not a persistent Pulsar topic name: ${topic}`);
+    }
+    return `/admin/v2/persistent/${m[1]}/${m[2]}/${encodeURIComponent(m[3] as string)}`;
+}
+
 /** The Pulsar chart's Helm release name; the chart names its Secrets and ServiceAccounts after it. */
 export const PULSAR_RELEASE = "pulsar";
 /** The chart's default super users besides the client one (`auth.superUsers` in charts/pulsar/values.yaml). */

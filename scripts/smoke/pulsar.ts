@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { pulsarAdminTopicPath } from "../../topology";
 import { TAG_HEADER, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
 import { adminRequest, type PulsarLogin } from "./pulsar-login";
 import { closeAll, errorText, type StreamTransport } from "./transport";
@@ -79,12 +80,6 @@ export interface PulsarAdmin {
     removeLeftoverSubscriptions(topic: string, keep: string): Promise<string[]>;
 }
 
-/** `persistent://tenant/ns/topic` as an admin API path (`admin/v2/persistent/tenant/ns/topic`). */
-function topicPath(topic: string): string | undefined {
-    const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(topic);
-    return m ? `admin/v2/persistent/${m.slice(1).map(encodeURIComponent).join("/")}` : undefined;
-}
-
 export function pulsarAdmin(adminUrl: string, login: PulsarLogin, timeoutMs: number): PulsarAdmin {
     const lists = new Map<string, Promise<string[]>>();
     return {
@@ -107,10 +102,7 @@ export function pulsarAdmin(adminUrl: string, login: PulsarLogin, timeoutMs: num
             return (await list).includes(topic);
         },
         async removeLeftoverSubscriptions(topic, keep) {
-            const path = topicPath(topic);
-            if (!path) {
-                return [];
-            }
+            const path = pulsarAdminTopicPath(topic);
             const names = ((await adminRequest("GET", adminUrl, `${path}/subscriptions`, login, timeoutMs)) as string[]) ?? [];
             const removed: string[] = [];
             for (const name of names.filter((n) => SMOKE_SUBSCRIPTION.test(n) && n !== keep)) {

@@ -5,6 +5,7 @@
  */
 import { Kafka, logLevel, type Admin, type SASLOptions } from "kafkajs";
 import { randomUUID } from "node:crypto";
+import { pulsarAdminTopicPath } from "../../topology";
 
 /** Per partition: an offset. */
 export type Offsets = Map<number, number>;
@@ -159,14 +160,6 @@ export interface PulsarCursors {
     backlog(topic: string, subscription: string): Promise<number | undefined>;
 }
 
-/** The admin REST API's path of a persistent topic (persistent://t/ns/topic). */
-export function topicPath(topic: string): string {
-    const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(topic);
-    if (!m) {
-        throw new Error(`not a persistent Pulsar topic name: ${topic}`);
-    }
-    return `/admin/v2/persistent/${m[1]}/${m[2]}/${encodeURIComponent(m[3] as string)}`;
-}
 
 /**
  * The REST calls (Pulsar admin API v2, https://pulsar.apache.org/admin-rest-api/): create subscription `PUT
@@ -193,7 +186,7 @@ export class RestPulsarCursors implements PulsarCursors {
     }
 
     async atEnd(topic: string, subscription: string): Promise<void> {
-        const sub = `${topicPath(topic)}/subscription/${encodeURIComponent(subscription)}`;
+        const sub = `${pulsarAdminTopicPath(topic)}/subscription/${encodeURIComponent(subscription)}`;
         // No body: the subscription starts at `latest`. 409: it exists; it is then moved to the end (a reset to now is
         // past every message published so far).
         const r = await this.ok("PUT", sub, undefined, [409]);
@@ -203,13 +196,13 @@ export class RestPulsarCursors implements PulsarCursors {
     }
 
     async atTime(topic: string, subscription: string, ms: number): Promise<void> {
-        const sub = `${topicPath(topic)}/subscription/${encodeURIComponent(subscription)}`;
+        const sub = `${pulsarAdminTopicPath(topic)}/subscription/${encodeURIComponent(subscription)}`;
         await this.ok("PUT", sub, { ledgerId: -1, entryId: -1, partitionIndex: -1 }, [409]);
         await this.ok("POST", `${sub}/resetcursor/${Math.max(0, Math.floor(ms))}`);
     }
 
     async firstUnread(topic: string, subscription: string): Promise<number | undefined> {
-        const r = await this.ok("GET", `${topicPath(topic)}/subscription/${encodeURIComponent(subscription)}/position/1`, undefined, [404]);
+        const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/subscription/${encodeURIComponent(subscription)}/position/1`, undefined, [404]);
         if (r.status === 404) {
             return undefined;
         }
@@ -222,7 +215,7 @@ export class RestPulsarCursors implements PulsarCursors {
     }
 
     async backlog(topic: string, subscription: string): Promise<number | undefined> {
-        const r = await this.ok("GET", `${topicPath(topic)}/stats`);
+        const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/stats`);
         const stats = (await r.json()) as { subscriptions?: Record<string, { msgBacklog?: number }> };
         return stats.subscriptions?.[subscription]?.msgBacklog;
     }
