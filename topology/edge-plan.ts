@@ -230,8 +230,9 @@ export function edgeIngestGap(routes: readonly StreamRoute[]): string | undefine
     );
 }
 
-export function planEdgePairing(edgeSites: { endpoint?: string | undefined; sites: { name: string; stack: string }[] }, routes: readonly StreamRoute[]): EdgePairingPlan | null {
-    if (edgeSites.sites.length === 0 || !edgeSites.endpoint || edgeIngestGap(routes) !== undefined) {
+/** Central's side of the sites it accepts; plan() calls it only in a phase without an edgeIngestGap. */
+export function planEdgePairing(edgeSites: { endpoint?: string | undefined; sites: { name: string; stack: string }[] }): EdgePairingPlan | null {
+    if (edgeSites.sites.length === 0 || !edgeSites.endpoint) {
         return null;
     }
     const sites = edgeSites.sites.map((s) => ({ name: s.name, stack: s.stack, clusterName: edgeClusterName(s.name), replicatorRole: replicatorRole(s.name) }));

@@ -49,8 +49,9 @@ export function plan(config: PlatformConfig, deployed: DeployedState = {}): Topo
 
     const book = new CredentialBook();
     const pulsar = caps.pulsar ? planPulsar(config, caps, routes, streamsByName, tenantNames, book) : null;
-    const edgePairing = pulsar ? planEdgePairing(config.edgeSites, routes) : null;
+    // Sites in the config pair only where what they replicate reaches the ingest stream's consumers (edgeIngestGap).
     const edgeGap = config.edgeSites.sites.length > 0 ? (pulsar ? edgeIngestGap(routes) : "no Pulsar before phase 1") : undefined;
+    const edgePairing = pulsar && edgeGap === undefined ? planEdgePairing(config.edgeSites) : null;
     if (pulsar && edgePairing) {
         acceptEdgeSites(pulsar, edgePairing);
     }
