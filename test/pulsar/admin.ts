@@ -1,0 +1,50 @@
+/**
+ * What the tests of the `pulsar` project do to the run's broker through its REST APIs: a namespace of their own,
+ * topics, and messages produced with the broker's REST producer (`POST /topics/persistent/...`, Pulsar's
+ * TopicsBase), which reaches a chosen partition.
+ */
+import { randomUUID } from "node:crypto";
+import { inject } from "vitest";
+
+export const pulsar = () => inject("pulsar");
+
+export async function admin(method: string, path: string, body?: unknown, accept: number[] = []): Promise<Response> {
+    const r = await fetch(`${pulsar().webUrl}${path}`, {
+        method,
+        headers: body !== undefined ? { "content-type": "application/json" } : {},
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(10_000),
+    });
+    if (!r.ok && !accept.includes(r.status)) {
+        throw new Error(`${method} ${path}: HTTP ${r.status} ${await r.text()}`);
+    }
+    return r;
+}
+
+export async function adminJson<T>(path: string): Promise<T> {
+    return (await (await admin("GET", path)).json()) as T;
+}
+
+/**
+ * A namespace of this test's own in the `public` tenant, with automatic topic creation as the program declares it for
+ * its namespaces (partitioned, `partitions` each: components/pulsar-tenancy.ts).
+ */
+export async function freshNamespace(prefix: string, partitions = 3): Promise<string> {
+    const ns = `public/${prefix}-${randomUUID().slice(0, 8)}`;
+    await admin("PUT", `/admin/v2/namespaces/${ns}`, {});
+    await admin("POST", `/admin/v2/namespaces/${ns}/autoTopicCreation`, { allowAutoTopicCreation: true, topicType: "partitioned", defaultNumPartitions: partitions });
+    return ns;
+}
+
+/** Produces one message to one partition (or to a non-partitioned topic with `partition` undefined); its publish time. */
+export async function produce(topic: string, payload: string, partition?: number, key?: string): Promise<void> {
+    const path = topic.replace(/^persistent:\/\//, "/topics/persistent/");
+    const r = await admin("POST", partition === undefined ? path : `${path}/partitions/${partition}`, {
+        messages: [{ payload: Buffer.from(payload).toString("base64"), ...(key ? { key } : {}) }],
+    });
+    const body = (await r.json()) as { messagePublishResults: { errorCode: number; error?: string }[] };
+    const failed = body.messagePublishResults.find((m) => m.errorCode !== 0);
+    if (failed) {
+        throw new Error(`produce to ${topic}${partition === undefined ? "" : ` partition ${partition}`}: ${failed.error ?? failed.errorCode}`);
+    }
+}
