@@ -10,6 +10,6 @@ export default defineConfig({
         sequence: { concurrent: false },
         testTimeout: 15 * 60_000,
         hookTimeout: 50 * 60_000,
-        globalSetup: ["test/support/temp-dirs.ts"],
+        globalSetup: ["test/support/temp-dirs.ts", "test/support/services.ts"],
     },
 });

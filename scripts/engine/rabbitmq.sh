@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Make the machine's RabbitMQ usable by the pulumi-rabbitmq provider:
+#   * installs Debian's rabbitmq-server when it is missing (as root: CI runs as root; anyone else is told what to
+#     install),
 #   * starts the broker (rabbitmq-server -detached) if it is not running,
 #   * enables the rabbitmq_management plugin (the provider talks to its HTTP API),
 #   * waits until http://127.0.0.1:15672/api/overview answers for guest:guest.
@@ -12,8 +14,23 @@ set -euo pipefail
 wait_s="${MP_RABBITMQ_WAIT:-90}"
 api="${MP_RABBITMQ_API:-http://127.0.0.1:15672}"
 
+# Written when this script starts the broker; the test run that started it stops it at its end.
+started_marker="${MP_RABBITMQ_STARTED_MARKER:-${XDG_CACHE_HOME:-$HOME/.cache}/messaging-platform/rabbitmq-started-by-tests}"
+
 log() { printf '[rabbitmq] %s\n' "$*" >&2; }
 die() { printf '[rabbitmq] ERROR: %s\n' "$*" >&2; exit 1; }
+
+if ! command -v rabbitmq-server >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    die "RabbitMQ is not installed: run 'sudo apt-get install rabbitmq-server' (Debian), or run the tests as root to have it installed"
+  fi
+  log "installing Debian's rabbitmq-server (apt-get)"
+  started=$SECONDS
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null || die "'apt-get update' failed"
+  apt-get install -y -q --no-install-recommends rabbitmq-server >/dev/null || die "'apt-get install rabbitmq-server' failed"
+  log "installed $(dpkg-query -W -f '${Version}' rabbitmq-server) in $((SECONDS - started)) s"
+fi
 
 for cmd in rabbitmqctl rabbitmq-plugins rabbitmq-server curl; do
   command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found (Debian package rabbitmq-server / curl)"
@@ -27,6 +44,8 @@ api_ok() {
 if ! rabbitmqctl -q status >/dev/null 2>&1; then
   log "broker not running; starting it with 'rabbitmq-server -detached'"
   rabbitmq-server -detached
+  # The test runs stop what they started (test/support/services.ts): this says it was them.
+  mkdir -p "$(dirname "$started_marker")" && date -u +%FT%TZ > "$started_marker"
   # The node takes a moment to accept CLI connections; then wait for the boot to finish.
   deadline=$((SECONDS + wait_s))
   until rabbitmqctl -q await_startup --timeout 10 >/dev/null 2>&1; do
