@@ -163,8 +163,13 @@ export interface PulsarCursors {
 
 /**
  * The REST calls (Pulsar admin API v2, https://pulsar.apache.org/admin-rest-api/): create subscription `PUT
- * .../subscription/{sub}` with a MessageId body, reset by time `POST .../subscription/{sub}/resetcursor/{ms}`, peek
- * `GET .../subscription/{sub}/position/1` (publish time in the `X-Pulsar-publish-time` header), stats `GET .../stats`.
+ * .../subscription/{sub}` with a MessageId body, reset by time `POST .../subscription/{sub}/resetcursor/{ms}`, both
+ * accepted on a partitioned topic's base name (the broker applies them to every partition); the partition count
+ * `GET .../partitions`; peek `GET .../subscription/{sub}/position/1` (publish time in the `X-Pulsar-publish-time`
+ * header) and stats `GET .../stats`, which exist only per partition (`<topic>-partition-<i>`): on a partitioned
+ * topic's base name the broker refuses the peek (405, "Peek messages on a partitioned topic is not allowed",
+ * PersistentTopicsBase.internalPeekNthMessage) and has no stats (404; its sum is `GET .../partitioned-stats`).
+ * Checked against Apache Pulsar 4.0 itself in test/pulsar/transition.test.ts.
  */
 export class RestPulsarCursors implements PulsarCursors {
     constructor(
@@ -185,6 +190,12 @@ export class RestPulsarCursors implements PulsarCursors {
         return r;
     }
 
+    /** The topic's partition count: 0 for a non-partitioned topic, undefined when there is no such topic. */
+    private async partitions(topic: string): Promise<number | undefined> {
+        const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/partitions`, undefined, [404]);
+        return r.status === 404 ? undefined : ((await r.json()) as { partitions: number }).partitions;
+    }
+
     async atEnd(topic: string, subscription: string): Promise<void> {
         const sub = `${pulsarAdminTopicPath(topic)}/subscription/${encodeURIComponent(subscription)}`;
         // No body: the subscription starts at `latest`. 409: it exists; it is then moved to the end (a reset to now is
@@ -201,22 +212,45 @@ export class RestPulsarCursors implements PulsarCursors {
         await this.ok("POST", `${sub}/resetcursor/${Math.max(0, Math.floor(ms))}`);
     }
 
+    /** The earliest of the partitions' next unread messages (each partition peeked on its own). */
     async firstUnread(topic: string, subscription: string): Promise<number | undefined> {
+        const n = await this.partitions(topic);
+        if (n === undefined) {
+            return undefined;
+        }
+        const times = await Promise.all(partitionNames(topic, n).map((p) => this.peekTime(p, subscription)));
+        const found = times.filter((t): t is number => t !== undefined);
+        return found.length > 0 ? Math.min(...found) : undefined;
+    }
+
+    /** A 404 means no message to read on that partition (or no such subscription there). */
+    private async peekTime(topic: string, subscription: string): Promise<number | undefined> {
         const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/subscription/${encodeURIComponent(subscription)}/position/1`, undefined, [404]);
         if (r.status === 404) {
             return undefined;
         }
-        const t = Number(r.headers.get("x-pulsar-publish-time") ?? Number.NaN);
-        if (!Number.isFinite(t)) {
-            const parsed = Date.parse(r.headers.get("x-pulsar-publish-time") ?? "");
-            return Number.isFinite(parsed) ? parsed : undefined;
+        const header = r.headers.get("x-pulsar-publish-time") ?? "";
+        const t = Number(header);
+        if (header !== "" && Number.isFinite(t)) {
+            return t;
         }
-        return t;
+        const parsed = Date.parse(header);
+        return Number.isFinite(parsed) ? parsed : undefined;
     }
 
     async backlog(topic: string, subscription: string): Promise<number | undefined> {
-        const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/stats`);
+        const n = await this.partitions(topic);
+        if (n === undefined) {
+            return undefined;
+        }
+        const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/${n > 0 ? "partitioned-stats" : "stats"}`);
+        // partitioned-stats sums each subscription's backlog over the partitions.
         const stats = (await r.json()) as { subscriptions?: Record<string, { msgBacklog?: number }> };
         return stats.subscriptions?.[subscription]?.msgBacklog;
     }
+}
+
+/** The topics that hold a topic's messages: its partitions (`<topic>-partition-<i>`), or itself when not partitioned. */
+export function partitionNames(topic: string, partitions: number): string[] {
+    return partitions > 0 ? Array.from({ length: partitions }, (_, i) => `${topic}-partition-${i}`) : [topic];
 }

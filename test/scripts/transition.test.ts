@@ -1,18 +1,15 @@
 /**
  * `npm run handover` and `npm run drain-check` against real Kafka-protocol brokers: kfake for Kafka and a second kfake
  * standing in for KoP (the local stack deployed at phase 1 by the smoke fixture), on the 0 -> 1 transition whose
- * cursors are all Kafka-protocol groups. The Pulsar admin REST calls (native subscriptions, phases 2 and 3) are
- * checked against a stub HTTP server that records them: no Pulsar broker can run here.
+ * cursors are all Kafka-protocol groups. The Pulsar subscriptions (phases 2 and 3) are checked against Apache Pulsar
+ * itself, on partitioned topics: test/pulsar/transition.test.ts.
  */
 import { writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { plan, validateConfig, rawConfigFromStackFile } from "../../topology";
 import { main, type Command } from "../../scripts/transition";
-import { RestPulsarCursors } from "../../scripts/transition/cursors";
-import { handover, SKEW_MARGIN_MS } from "../../scripts/transition/steps";
 import { deployLocalStack, type LocalDeployment } from "../smoke/fixture/deploy";
 import { kfakeBinary } from "../smoke/fixture/kfake";
 import { readFileSync } from "node:fs";
@@ -128,58 +125,4 @@ describe("handover and drain-check on the 0 -> 1 transition, against kfake (Kafk
         expect(drained.out).not.toContain("FAIL");
         expect(drained.code).toBe(0);
     }, 90_000);
-});
-
-describe("Pulsar subscriptions through the admin REST API (a stub server recording the calls: no Pulsar broker runs here)", () => {
-    let server: Server;
-    let url: string;
-    const calls: string[] = [];
-    beforeAll(async () => {
-        server = createServer((req: IncomingMessage, res) => {
-            calls.push(`${req.method} ${req.url}`);
-            if (req.url?.endsWith("/position/1")) {
-                res.writeHead(200, { "X-Pulsar-publish-time": "2026-12-02T03:00:00.000Z" }).end("payload");
-            } else if (req.method === "PUT") {
-                res.writeHead(req.url?.includes("existing") ? 409 : 204).end();
-            } else {
-                res.writeHead(204).end();
-            }
-        });
-        await new Promise<void>((ok) => server.listen(0, "127.0.0.1", () => ok()));
-        const address = server.address();
-        url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-    });
-    afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
-
-    it("a subscription continuing another is created, then reset to that one's first unread publish time less the margin", async () => {
-        calls.length = 0;
-        const log = { broker: "pulsar" as const, topic: "persistent://public/default/user-requests" };
-        const rows = await handover(
-            [{ cursor: { owner: "mcp-matcher", log, protocol: "pulsar" }, start: { at: "first-unread", of: [{ owner: "old-sub", log, protocol: "pulsar" }] } }],
-            { pulsar: new RestPulsarCursors(url), kopNamespace: "public/default" },
-        );
-        expect(rows).toEqual([expect.objectContaining({ ok: true })]);
-        const at = Date.parse("2026-12-02T03:00:00.000Z") - SKEW_MARGIN_MS;
-        expect(calls).toEqual([
-            "GET /admin/v2/persistent/public/default/user-requests/subscription/old-sub/position/1",
-            "PUT /admin/v2/persistent/public/default/user-requests/subscription/mcp-matcher",
-            `POST /admin/v2/persistent/public/default/user-requests/subscription/mcp-matcher/resetcursor/${at}`,
-        ]);
-    });
-
-    it("a subscription at the end: created at latest, or an existing one reset to now", async () => {
-        calls.length = 0;
-        const log = { broker: "pulsar" as const, topic: "persistent://public/metrics/job-performance-metrics" };
-        await handover(
-            [
-                { cursor: { owner: "new-sink", log, protocol: "pulsar" }, start: { at: "end" } },
-                { cursor: { owner: "existing", log, protocol: "pulsar" }, start: { at: "end" } },
-            ],
-            { pulsar: new RestPulsarCursors(url), kopNamespace: "public/default" },
-            () => 1_000,
-        );
-        expect(calls[0]).toBe("PUT /admin/v2/persistent/public/metrics/job-performance-metrics/subscription/new-sink");
-        expect(calls[1]).toBe("PUT /admin/v2/persistent/public/metrics/job-performance-metrics/subscription/existing");
-        expect(calls[2]).toMatch(/^POST \/admin\/v2\/persistent\/public\/metrics\/job-performance-metrics\/subscription\/existing\/resetcursor\/\d+$/);
-    });
 });
