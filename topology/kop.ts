@@ -2,9 +2,12 @@
  * Which Kafka-on-Pulsar protocol handler runs on the brokers, and whether it fits the Pulsar version.
  *
  * Both distributions register the protocol name `kafka` and read the same `kafka*` broker keys:
- * - `streamnative`: streamnative/kop, archived upstream in January 2024. Release x.y.z.m runs only on
- *   Pulsar x.y.z (its README, "version compatibility"); the last open-source line is 3.1.x
- *   (research/anchors-mission.md, section 1.8; streamnative/kop#2020).
+ * - `streamnative`: streamnative/kop, whose public repository was archived in January 2024 at the 3.1.x line
+ *   (research/anchors-mission.md, section 1.8; streamnative/kop#2020). Release x.y.z.m runs only on Pulsar x.y.z
+ *   (its README, "version compatibility"). Later lines are published to Maven Central
+ *   (`io.streamnative.pulsar.handlers:pulsar-protocol-handler-kafka` 4.0.x.y, 4.1.0.y), but built against
+ *   StreamNative's own Pulsar build (`io.streamnative:pulsar-broker` of the same version, their poms say), not the
+ *   Apache Pulsar the chart deploys.
  * - `starlight`: DataStax Starlight for Kafka, the maintained fork. Release line x.y runs on Pulsar x.y.*
  *   ("Starlight for Kafka version 4.0 is compatible with ... Pulsar version 4.0.x", DataStax installation guide); its
  *   4.0.3.x pom builds against org.apache.pulsar 4.0.3. 4.0.3.3 is the handler shipped in Luna Streaming 4.0.7.1
@@ -16,7 +19,7 @@
 export const KOP_DISTRIBUTIONS = ["starlight", "streamnative"] as const;
 export type KopDistribution = (typeof KOP_DISTRIBUTIONS)[number];
 
-/** The newest open-source streamnative/kop line; anything later was only released privately. */
+/** The newest streamnative/kop line built against Apache Pulsar; later ones are built against StreamNative's Pulsar. */
 export const LAST_OSS_STREAMNATIVE_KOP = "3.1";
 
 const FOUR_PART = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/;
@@ -52,8 +55,8 @@ export function kopPairingProblem(
         const [lastMajor, lastMinor] = LAST_OSS_STREAMNATIVE_KOP.split(".").map(Number) as [number, number];
         if (Number(kMajor) > lastMajor || (Number(kMajor) === lastMajor && Number(kMinor) > lastMinor)) {
             return (
-                `streamnative KoP ${kopVersion} (for Pulsar ${pulsarVersion}) was never released as open source: ` +
-                `the archived project's last line is ${LAST_OSS_STREAMNATIVE_KOP}.x; ` +
+                `streamnative KoP ${kopVersion} is built against StreamNative's Pulsar build (io.streamnative:pulsar-broker:${kopVersion}), ` +
+                `not the Apache Pulsar ${pulsarVersion} the chart deploys; the last line built against Apache Pulsar is ${LAST_OSS_STREAMNATIVE_KOP}.x; ` +
                 `use pulsar.kop.distribution "starlight" for Pulsar 4.x`
             );
         }
@@ -82,19 +85,29 @@ export function parseKopImageTag(tag: string): { pulsar: string; distribution: K
     return m ? { pulsar: m[1] as string, distribution: m[2] as KopDistribution, kop: m[3] as string } : undefined;
 }
 
-/** The Kafka name KoP gives a Pulsar topic: short in its default namespace, `tenant.namespace.topic` elsewhere. */
+/**
+ * The name a Kafka client uses for a Pulsar topic through KoP, which is also the name KoP reports for it: the short
+ * name in KoP's default namespace, the full `persistent://tenant/namespace/topic` elsewhere.
+ *
+ * KoP resolves a Kafka topic name by its slashes, not its dots (KopTopic.expandToFullName in Starlight for Kafka and
+ * streamnative/kop): `topic` is `persistent://<default namespace>/topic`, `tenant/ns/topic` and
+ * `persistent://tenant/ns/topic` are themselves, anything else is refused; so a dotted `tenant.ns.topic` is a topic
+ * of the default namespace with dots in its name. Its metadata lists a topic under its full name less the default
+ * namespace's prefix (KopTopic.removeDefaultNamespacePrefix), so the full form is the one name that a producer, a
+ * consumer group's offsets and a lag exporter listing the cluster all see alike.
+ */
 export function kopTopicName(pulsarTopic: string, defaultNamespace: string): string {
     const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(pulsarTopic);
     if (!m) {
         throw new Error(`not a persistent Pulsar topic name: ${pulsarTopic}`);
     }
     const [, tenant, namespace, topic] = m;
-    return `${tenant}/${namespace}` === defaultNamespace ? (topic as string) : `${tenant}.${namespace}.${topic}`;
+    return `${tenant}/${namespace}` === defaultNamespace ? (topic as string) : pulsarTopic;
 }
 
 /**
  * KoP's default namespace (`kafkaTenant/kafkaNamespace` of the broker config): Kafka clients reach topics in it by
- * their short name, others as `tenant.namespace.topic` (StreamNative docs, "Kafka multi-tenancy: topic naming rule").
+ * their short name, others by their full name (kopTopicName).
  */
 export function kopDefaultNamespaceOf(brokerConfig: Record<string, string>): string {
     // Unset keys mean KoP's own defaults (kafkaTenant=public, kafkaNamespace=default).

@@ -12,6 +12,7 @@
  *   scraped as a static target.
  * Pure.
  */
+import { kopDefaultNamespaceOf, kopTopicName } from "./kop";
 import type { PlatformConfig } from "./config";
 import { CREDENTIAL_KEYS, type CredentialBook, type SecretKeyRef } from "./credentials";
 import type { ArchivePlan } from "./archive-plan";
@@ -116,7 +117,8 @@ export function planObservability(
             ...(pulsar.tls ? { caFile: pulsar.tls.trust.file } : {}),
             groups: [...new Set(onKop.map((c) => c.service))].sort(),
             groupPrefixes: [],
-            topics: [...new Set(onKop.map((c) => c.topic))].sort(),
+            // The names KoP lists the topics under (kopTopicName), which is what kafka_exporter's filter is matched against.
+            topics: [...new Set(onKop.map((c) => kopTopicName(c.topic, kopDefaultNamespaceOf(pulsar.kop.brokerConfig))))].sort(),
         });
     }
     const amqp = new URL(config.rabbitmq.amqpEndpoint);

@@ -203,7 +203,7 @@ describe("seed 004's control -> audit hop through the running audit bridge", () 
             const audit = report.results.filter((r) => r.path === "audit bridge (control.audit)");
             expect(audit.map((r) => `${r.broker} ${r.target}: ${r.status} ${r.received}/${r.sent}`)).toEqual([
                 `rabbitmq->kafka audit-trail: passed ${MESSAGES + 1}/${MESSAGES + 1}`,
-                `rabbitmq->pulsar public.cosmic-ai.audit-trail: passed ${MESSAGES + 1}/${MESSAGES + 1}`,
+                `rabbitmq->pulsar persistent://public/cosmic-ai/audit-trail: passed ${MESSAGES + 1}/${MESSAGES + 1}`,
             ]);
             // Nothing waits in the bridge's queue afterwards: everything it took, it delivered.
             expect((await queueDepths(d))["control.audit"]).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { controlProbes, kopTopicName, routingKeyFor, streamProbes, topicMatches, type StreamProbe } from "../../scripts/smoke/probes";
+import { controlProbes, routingKeyFor, streamProbes, topicMatches, type StreamProbe } from "../../scripts/smoke/probes";
 import { missingEndpoints } from "../../scripts/smoke/run";
 import { CONTROL_EXCHANGE, DEAD_LETTER_QUEUE } from "../../topology";
 import { planStack } from "../support/stacks";
@@ -46,16 +46,6 @@ describe("stream probes of the local stack", () => {
     it("names the consumers that read where a probe consumes", () => {
         const results = streamProbes(planStack("local", { phase: 0 })).find((p) => p.stream === "orchestrator-results");
         expect(results?.consumers).toEqual(["result-consumer", "job-result-updater"]);
-    });
-});
-
-describe("KoP topic names (StreamNative: Kafka multi-tenancy, topic naming rule)", () => {
-    it.each([
-        ["persistent://public/default/user-requests", "user-requests"],
-        ["persistent://public/cosmic-ai/job-completed", "public.cosmic-ai.job-completed"],
-        ["persistent://team-a/orchestrator/user-requests", "team-a.orchestrator.user-requests"],
-    ])("%s is %s", (pulsar, kafka) => {
-        expect(kopTopicName(pulsar, "public/default")).toBe(kafka);
     });
 });
 
