@@ -233,7 +233,9 @@ export function sinkSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pulum
  * The consumer group is the mirror's name, positioned by `npm run handover` before the switch; autoCommitEnabled is
  * off so that KafkaAbstractSource commits an offset only once Pulsar has acknowledged the records before it
  * (at-least-once: a restart copies again what was not acknowledged); autoOffsetReset "earliest" for a group that has
- * no offset (pulsar-io/kafka KafkaSourceConfig; https://pulsar.apache.org/docs/io-kafka-source).
+ * no offset (pulsar-io/kafka KafkaSourceConfig; https://pulsar.apache.org/docs/io-kafka-source). copyHeadersEnabled:
+ * a record's Kafka headers become the Pulsar message's properties (off by default: the copy would lose them), each value
+ * base64-encoded, as the connector encodes header bytes; checked record by record in test/pulsar/connectors.test.ts.
  */
 export function sourceSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pulumi.Input<string>, authSecretName?: string) {
     const p = topology.pulsar as PulsarPlan;
@@ -255,6 +257,7 @@ export function sourceSpecs(topology: Topology, r: Resolved, kafkaBootstrap: pul
                     groupId: m.name,
                     autoCommitEnabled: false,
                     autoOffsetReset: "earliest",
+                    copyHeadersEnabled: true,
                     ...kafkaSecurity(kafka.clientSecurity),
                     ...(login ? { consumerConfigProperties: login } : {}),
                 },
