@@ -26,7 +26,7 @@ import { CENTRAL_CLUSTER_NAME, EDGE_INGEST_STREAM, edgeClusterName, replicatorRo
 import type { PulsarPlan, StreamRoute, Topology } from "./model";
 import { pulsarTopicName } from "./naming";
 import { PHASE_CAPABILITIES } from "./phases";
-import { planPulsar } from "./pulsar-plan";
+import { backlogQuotaWithin, planPulsar } from "./pulsar-plan";
 
 /** What a central stack exports for its edge sites (its `edgeReplication` output), as an edge reads it. */
 export const centralViewSchema = z.object({
@@ -143,7 +143,7 @@ export function planEdgeSite(c: EdgeConfig, central: CentralView | undefined): E
                   retentionSeconds: c.ingest.retentionHours * 3600,
                   retentionSize: bufferMi,
                   messageTTL: "0s",
-                  backlogQuotaLimitSize: bufferMi,
+                  backlogQuotaLimitSize: backlogQuotaWithin(bufferMi),
                   backlogQuotaRetentionPolicy: "producer_request_hold",
                   ...(replication ? { geoReplicationRefs: [replication.geoReplication] } : {}),
               }

@@ -137,7 +137,7 @@ export function planPulsar(
             t.namespaces.forEach((n) => namespaceNames.add(`${t.name}/${n}`));
         }
     }
-    // Each topic partition's retention (and its backlog quota), in MiB (a Kubernetes quantity): a partition is a managed
+    // Each topic partition's retention (its backlog quota just below it: backlogQuotaWithin), in MiB (a Kubernetes quantity): a partition is a managed
     // ledger of its own, and retention applies to each.
     const storage = `${Math.round(p.sizing.topicRetentionGi * 1024)}Mi`;
     // Grouped once: a filter per namespace (and per route below) made plan() quadratic in the tenant count.
@@ -158,7 +158,7 @@ export function planPulsar(
             retentionSeconds: retentionHours * 3600,
             retentionSize: storage,
             messageTTL: retention,
-            backlogQuotaLimitSize: storage,
+            backlogQuotaLimitSize: backlogQuotaWithin(storage),
             // Never evict unread messages: hold producers where the stream is critical, fail them elsewhere.
             backlogQuotaRetentionPolicy: critical ? "producer_request_hold" : "producer_exception",
             deduplication: critical,
@@ -337,4 +337,19 @@ function kopBrokerConfig(e: PulsarEndpoints, allowedNamespaces: string[], tokenA
         });
     }
     return cfg;
+}
+
+/**
+ * The backlog quota that goes with a retention size: 90% of it, in MiB. Pulsar refuses a backlog quota that is not
+ * strictly below the namespace's retention size (HTTP 412 "Backlog Quota exceeds configured retention quota",
+ * NamespacesBase checkQuotas), so a quota equal to the retention is never applied; below it, producers are held or
+ * failed while the unread messages still fit in what the partition retains. Checked against Apache Pulsar itself in
+ * test/pulsar/tenancy.test.ts.
+ */
+export function backlogQuotaWithin(retentionSize: string): string {
+    const m = /^(\d+)Mi$/.exec(retentionSize);
+    if (!m) {
+        throw new Error(`a retention size in Mi is expected, not ${retentionSize}`);
+    }
+    return `${Math.floor(Number(m[1]) * 0.9)}Mi`;
 }

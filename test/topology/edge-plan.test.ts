@@ -94,7 +94,9 @@ describe("an edge site's plan", () => {
         // consumer_backlog_eviction would skip the replicator's cursor (BacklogQuotaManager): hold producers instead.
         expect(ns.backlogQuotaRetentionPolicy).toBe("producer_request_hold");
         expect(ns.retentionTime).toBe("24h");
-        expect(ns.backlogQuotaLimitSize).toBe("20480Mi");
+        expect(ns.retentionSize).toBe("20480Mi");
+        // Strictly below the retention, as Pulsar requires (topology/pulsar-plan.ts backlogQuotaWithin).
+        expect(ns.backlogQuotaLimitSize).toBe("18432Mi");
         expect(t.pulsar!.topics.map((x) => x.name)).toEqual(["persistent://public/observatories/telescope-telemetry"]);
         // The site's telescopes produce there (telescope-gateway), nothing else is granted.
         expect(t.pulsar!.permissions.map((p) => `${p.role} ${p.actions.join("+")} ${p.resourceName}`)).toEqual([
