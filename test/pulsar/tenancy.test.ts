@@ -1,0 +1,83 @@
+/**
+ * The tenants, namespaces, topics, schemas and grants the program declares (components/pulsar-tenancy.ts), applied to
+ * Apache Pulsar 4.0 (test/pulsar/resources-operator.ts stands in for the operator, which cannot be built here), so
+ * Pulsar itself judges every value: each stack's phase-3 plan is accepted whole and reads back as planned; the
+ * schemas evolve as BACKWARD_TRANSITIVE allows; a namespace with automatic topics creates them partitioned on first
+ * produce and on first subscribe. (Not yet proven here: a producer registering a topic's first schema, which needs a
+ * client that carries a schema; the WebSocket API's producer sends bytes.)
+ */
+import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tenancySpecs } from "../../components/pulsar-tenancy";
+import { PulsarWebSocket } from "../../scripts/pulsar-websocket";
+import { planStack, STACKS } from "../support/stacks";
+import { admin, adminJson, pulsar } from "./admin";
+import { applyTenancy, bytes, renamer, seconds } from "./resources-operator";
+
+const SCHEMAS = resolve(__dirname, "../../schemas");
+
+describe("the program's Pulsar tenancy on Apache Pulsar 4.0", () => {
+    it.each(STACKS)("%s at phase 3: every tenant, namespace policy, topic, schema and grant is accepted and reads back as planned", async (stack) => {
+        const p = planStack(stack, { phase: 3 }).pulsar!;
+        const specs = tenancySpecs(p, SCHEMAS);
+        const r = renamer(randomUUID().slice(0, 6));
+        await applyTenancy(specs, r, pulsar().clusterName);
+        for (const n of p.namespaces) {
+            const ns = `/admin/v2/namespaces/${r.name(n.name)}`;
+            expect(await adminJson(`${ns}/retention`)).toEqual({ retentionTimeInMinutes: seconds(n.retentionTime) / 60, retentionSizeInMB: bytes(n.retentionSize) / 1024 ** 2 });
+            expect(await adminJson(`${ns}/messageTTL`)).toBe(seconds(n.messageTTL));
+            expect(await adminJson(`${ns}/schemaCompatibilityStrategy`)).toBe(n.schemaCompatibilityStrategy);
+            expect(await adminJson(`${ns}/deduplication`)).toBe(n.deduplication);
+            expect(await adminJson(`${ns}/backlogQuotaMap`)).toMatchObject({ destination_storage: { limitSize: bytes(n.backlogQuotaLimitSize), policy: n.backlogQuotaRetentionPolicy } });
+            if (n.automaticTopics) {
+                expect(await adminJson(`${ns}/autoTopicCreation`)).toMatchObject({ allowAutoTopicCreation: true, topicType: "partitioned", defaultNumPartitions: n.automaticTopics.partitions });
+            }
+        }
+        for (const t of p.topics.filter((x) => x.creation === "declared")) {
+            expect(await adminJson(`${r.name(t.name).replace("persistent://", "/admin/v2/persistent/")}/partitions`), t.name).toMatchObject({ partitions: t.partitions });
+            if (t.schema) {
+                const schema = await adminJson<{ type: string; data: string }>(`${r.name(t.name).replace("persistent://", "/admin/v2/schemas/")}/schema`);
+                expect(schema.type).toBe("JSON");
+            }
+        }
+        for (const g of p.permissions.filter((x) => x.resourceType === "topic")) {
+            const granted = await adminJson<Record<string, string[]>>(`${r.name(g.resourceName).replace("persistent://", "/admin/v2/persistent/")}/permissions`);
+            expect(granted[g.role]?.sort(), `${g.role} on ${g.resourceName}`).toEqual([...g.actions].sort());
+        }
+    }, 120_000);
+
+    it("a schema evolves under BACKWARD_TRANSITIVE: an added optional field is accepted, a new required field refused", async () => {
+        const p = planStack("local", { phase: 3 }).pulsar!;
+        const specs = tenancySpecs(p, SCHEMAS);
+        const r = renamer(randomUUID().slice(0, 6));
+        await applyTenancy(specs, r, pulsar().clusterName);
+        const topic = specs.topics.find((t) => "schemaInfo" in t.spec && t.spec.schemaInfo)!;
+        const base = r.name(topic.spec.name).replace("persistent://", "/admin/v2/schemas/");
+        const path = `${base}/schema`;
+        const avro = JSON.parse((topic.spec as { schemaInfo: { schema: string } }).schemaInfo.schema) as { fields: object[] };
+        const withField = (field: object) => ({ type: "JSON", schema: JSON.stringify({ ...avro, fields: [...avro.fields, field] }), properties: {} });
+        const optional = await (await admin("POST", `${base}/compatibility`, withField({ name: "region", type: ["null", "string"], default: null }))).json();
+        expect(optional).toMatchObject({ compatibility: true, schemaCompatibilityStrategy: "BACKWARD_TRANSITIVE" });
+        expect((await admin("POST", path, withField({ name: "region", type: "string" }), [409])).status).toBe(409);
+        expect((await admin("POST", path, withField({ name: "region", type: ["null", "string"], default: null }))).ok).toBe(true);
+    });
+
+    it("a namespace with automatic topics creates a catalog topic partitioned on first produce and on first subscribe", async () => {
+        const p = planStack("local", { phase: 3 }).pulsar!;
+        const specs = tenancySpecs(p, SCHEMAS);
+        const r = renamer(randomUUID().slice(0, 6));
+        await applyTenancy(specs, r, pulsar().clusterName);
+        const auto = p.namespaces.find((n) => n.automaticTopics)!;
+        const ns = r.name(auto.name);
+        const [first, second] = auto.automaticTopics!.topics as [string, string];
+        // First produce, by a client (the REST producer creates no topic): the topic comes partitioned.
+        const producer = await new PulsarWebSocket(pulsar().webUrl).producer(`persistent://${ns}/${first}`);
+        await producer.send({ payload: JSON.stringify({ id: "a" }) });
+        await producer.close();
+        expect(await adminJson(`/admin/v2/persistent/${ns}/${first}/partitions`)).toMatchObject({ partitions: auto.automaticTopics!.partitions });
+        // First subscribe (what the handover does before anything writes).
+        await admin("PUT", `/admin/v2/persistent/${ns}/${second}/subscription/handover`);
+        expect(await adminJson(`/admin/v2/persistent/${ns}/${second}/partitions`)).toMatchObject({ partitions: auto.automaticTopics!.partitions });
+    });
+});
