@@ -102,6 +102,17 @@ export function fixtureBrokerConfig(planned: Record<string, string>): { applied:
     return { applied, leftOut };
 }
 
+/** Token authentication and authorization, with TLS on the broker's and the web service's second ports. */
+export interface PulsarAuth {
+    /** The HS256 key tokens are signed with (components/pulsar-token.ts pulsarSigningKey). */
+    signingKey: Uint8Array;
+    /** The super user's role and its token (the broker's own clients log in with it). */
+    superUser: string;
+    superUserToken: string;
+    /** PEMs: the server certificate (for 127.0.0.1 / localhost), its key (PKCS#8) and the CA that signed it. */
+    tls?: { certPem: string; keyPem: string; caPem: string };
+}
+
 export interface PulsarOptions {
     /** The cluster's name (the `clusterName` key). @default "standalone" */
     clusterName?: string;
@@ -109,6 +120,8 @@ export interface PulsarOptions {
     brokerConfig?: Record<string, string>;
     /** Start the Functions worker (thread runtime, the Kafka connector loaded). @default true */
     functions?: boolean;
+    /** Token authentication and authorization (and TLS): the second profile. */
+    auth?: PulsarAuth;
     /** JVM memory: `PULSAR_MEM`. @default "-Xms256m -Xmx1g -XX:MaxDirectMemorySize=1g" */
     memory?: string;
     readyTimeoutMs?: number;
@@ -122,6 +135,9 @@ export interface Pulsar {
     serviceUrl: string;
     /** http://127.0.0.1:<port> (the admin REST API, the REST producer and the WebSocket API) */
     webUrl: string;
+    /** With `auth.tls`: https://localhost:<port> and pulsar+ssl://localhost:<port>. */
+    webUrlTls?: string;
+    serviceUrlTls?: string;
     /** Seconds from spawn to ready. */
     startSeconds: number;
     /** The broker JVM's resident memory now and at its peak, in MiB (from /proc). */
@@ -147,14 +163,42 @@ export function withKeys(conf: string, changes: Record<string, string>): string 
     return [...lines, ...[...pending].map(([k, v]) => `${k}=${v}`), ""].join("\n");
 }
 
-async function ready(webUrl: string, functions: boolean): Promise<string | undefined> {
+/** standalone.conf keys of the auth profile; the PEM files are written into `dir`. */
+function authKeys(auth: PulsarAuth, dir: string, ports: { broker: number; web: number }): Record<string, string> {
+    const keys: Record<string, string> = {
+        authenticationEnabled: "true",
+        authorizationEnabled: "true",
+        authenticationProviders: "org.apache.pulsar.broker.authentication.AuthenticationProviderToken",
+        tokenSecretKey: `data:;base64,${Buffer.from(auth.signingKey).toString("base64")}`,
+        superUserRoles: auth.superUser,
+        // The broker's own clients (the WebSocket service's, the namespace bundles') log in as the super user.
+        brokerClientAuthenticationPlugin: "org.apache.pulsar.client.impl.auth.AuthenticationToken",
+        brokerClientAuthenticationParameters: `token:${auth.superUserToken}`,
+    };
+    if (auth.tls) {
+        writeFileSync(join(dir, "tls.crt"), auth.tls.certPem);
+        writeFileSync(join(dir, "tls.key"), auth.tls.keyPem);
+        writeFileSync(join(dir, "ca.crt"), auth.tls.caPem);
+        Object.assign(keys, {
+            brokerServicePortTls: String(ports.broker),
+            webServicePortTls: String(ports.web),
+            tlsCertificateFilePath: join(dir, "tls.crt"),
+            tlsKeyFilePath: join(dir, "tls.key"),
+            tlsTrustCertsFilePath: join(dir, "ca.crt"),
+        });
+    }
+    return keys;
+}
+
+async function ready(webUrl: string, functions: boolean, token?: string): Promise<string | undefined> {
     try {
-        const ns = await fetch(`${webUrl}/admin/v2/namespaces/public`, { signal: AbortSignal.timeout(2000) });
+        const headers = token ? { authorization: `Bearer ${token}` } : undefined;
+        const ns = await fetch(`${webUrl}/admin/v2/namespaces/public`, { headers, signal: AbortSignal.timeout(2000) });
         if (!ns.ok || !(await ns.text()).includes("public/default")) {
             return `GET /admin/v2/namespaces/public: HTTP ${ns.status}`;
         }
         if (functions) {
-            const c = await fetch(`${webUrl}/admin/v3/functions/connectors`, { signal: AbortSignal.timeout(2000) });
+            const c = await fetch(`${webUrl}/admin/v3/functions/connectors`, { headers, signal: AbortSignal.timeout(2000) });
             const body = c.ok ? await c.text() : "";
             if (!body.includes('"kafka"')) {
                 return `GET /admin/v3/functions/connectors: HTTP ${c.status}, no kafka connector yet`;
@@ -209,12 +253,13 @@ function runDir(): string {
 export async function startPulsar(opts: PulsarOptions = {}): Promise<Pulsar> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`pulsar: ${l}\n`));
     const home = pulsarHome(PULSAR_VERSION, log);
-    const functions = opts.functions ?? true;
+    // The Functions worker is not started with auth: the worker would need its own login settings, and no test needs both.
+    const functions = opts.auth ? false : (opts.functions ?? true);
     const clusterName = opts.clusterName ?? "standalone";
     const dir = runDir();
     // NARs (the connector's, the functions' packages) are unpacked once per version, not into /tmp (the default).
     const narDir = join(cacheDir(), PULSAR_VERSION, "nar");
-    const [brokerPort, webPort, bookiePort] = [await freePort(), await freePort(), await freePort()];
+    const [brokerPort, webPort, bookiePort, brokerTlsPort, webTlsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const conf = withKeys(readFileSync(join(home, "conf/standalone.conf"), "utf8"), {
         clusterName,
         bindAddress: "127.0.0.1",
@@ -222,6 +267,7 @@ export async function startPulsar(opts: PulsarOptions = {}): Promise<Pulsar> {
         brokerServicePort: String(brokerPort),
         webServicePort: String(webPort),
         narExtractionDirectory: narDir,
+        ...(opts.auth ? authKeys(opts.auth, dir, { broker: brokerTlsPort, web: webTlsPort }) : {}),
         ...opts.brokerConfig,
     });
     writeFileSync(join(dir, "standalone.conf"), conf);
@@ -287,7 +333,7 @@ export async function startPulsar(opts: PulsarOptions = {}): Promise<Pulsar> {
             await stop();
             throw new Error(`Apache Pulsar ${PULSAR_VERSION} exited ${child.exitCode} before it was ready. Last log lines:\n${tail}`);
         }
-        why = await ready(`http://127.0.0.1:${webPort}`, functions);
+        why = await ready(`http://127.0.0.1:${webPort}`, functions, opts.auth?.superUserToken);
         if (!why) {
             break;
         }
@@ -302,13 +348,15 @@ export async function startPulsar(opts: PulsarOptions = {}): Promise<Pulsar> {
     const pid = javaPid();
     log(
         `Apache Pulsar ${PULSAR_VERSION} standalone "${clusterName}" ready in ${startSeconds.toFixed(1)} s: pulsar://127.0.0.1:${brokerPort}, ` +
-            `http://127.0.0.1:${webPort}${functions ? ", Functions worker (thread runtime) with the kafka connector" : ""}; ${memoryOf(pid).rss} MiB resident`,
+            `http://127.0.0.1:${webPort}${opts.auth?.tls ? `, https://localhost:${webTlsPort}` : ""}${opts.auth ? ", token authentication and authorization" : ""}` +
+            `${functions ? ", Functions worker (thread runtime) with the kafka connector" : ""}; ${memoryOf(pid).rss} MiB resident`,
     );
     return {
         version: PULSAR_VERSION,
         clusterName,
         serviceUrl: `pulsar://127.0.0.1:${brokerPort}`,
         webUrl: `http://127.0.0.1:${webPort}`,
+        ...(opts.auth?.tls ? { webUrlTls: `https://localhost:${webTlsPort}`, serviceUrlTls: `pulsar+ssl://localhost:${brokerTlsPort}` } : {}),
         startSeconds,
         memoryMiB: () => memoryOf(pid),
         logTail,

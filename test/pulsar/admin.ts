@@ -8,10 +8,31 @@ import { inject } from "vitest";
 
 export const pulsar = () => inject("pulsar");
 
+/** A broker's admin API: its web URL and, on the auth profile, the token to call it with. */
+export interface AdminTarget {
+    webUrl: string;
+    token?: string;
+}
+
+/** The admin calls of one broker: the run's shared one unless told otherwise. */
+export function adminOf(target: () => AdminTarget = () => ({ webUrl: pulsar().webUrl })) {
+    const call = (method: string, path: string, body?: unknown, accept: number[] = []) => request(target(), method, path, body, accept);
+    return {
+        admin: call,
+        adminJson: async <T>(path: string): Promise<T> => (await (await call("GET", path)).json()) as T,
+    };
+}
+
+export type Admin = ReturnType<typeof adminOf>;
+
 export async function admin(method: string, path: string, body?: unknown, accept: number[] = []): Promise<Response> {
-    const r = await fetch(`${pulsar().webUrl}${path}`, {
+    return request({ webUrl: pulsar().webUrl }, method, path, body, accept);
+}
+
+async function request(target: AdminTarget, method: string, path: string, body: unknown, accept: number[]): Promise<Response> {
+    const r = await fetch(`${target.webUrl}${path}`, {
         method,
-        headers: body !== undefined ? { "content-type": "application/json" } : {},
+        headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...(target.token ? { authorization: `Bearer ${target.token}` } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(10_000),
     });

@@ -9,7 +9,7 @@
  * shared broker; roles keep their names.
  */
 import type { tenancySpecs } from "../../components/pulsar-tenancy";
-import { admin } from "./admin";
+import { adminOf, type Admin } from "./admin";
 
 type Specs = ReturnType<typeof tenancySpecs>;
 
@@ -42,14 +42,21 @@ export function renamer(suffix: string): Renamer {
 
 const topicPath = (topic: string) => topic.replace(/^persistent:\/\//, "/admin/v2/persistent/");
 
-export async function applyTenancy(specs: Specs, r: Renamer, clusterName: string): Promise<void> {
+/** Names as they are: for a broker of the test's own. */
+export const AS_PLANNED: Renamer = { tenant: (t) => t, name: (n) => n };
+
+export async function applyTenancy(specs: Specs, r: Renamer, clusterName: string, { admin }: Admin = adminOf()): Promise<void> {
     for (const t of specs.tenants) {
-        await admin("PUT", `/admin/v2/tenants/${r.tenant(t.spec.name)}`, { adminRoles: t.spec.adminRoles, allowedClusters: [clusterName] });
+        // Created, or updated where it exists (the broker's own `public`), as the operator reconciles it.
+        const info = { adminRoles: t.spec.adminRoles, allowedClusters: [clusterName] };
+        if ((await admin("PUT", `/admin/v2/tenants/${r.tenant(t.spec.name)}`, info, [409])).status === 409) {
+            await admin("POST", `/admin/v2/tenants/${r.tenant(t.spec.name)}`, info);
+        }
     }
     for (const n of specs.namespaces) {
         const s = n.spec;
         const ns = `/admin/v2/namespaces/${r.name(s.name)}`;
-        await admin("PUT", ns, {});
+        await admin("PUT", ns, {}, [409]);
         await admin("POST", `${ns}/retention`, { retentionTimeInMinutes: seconds(s.retentionTime) / 60, retentionSizeInMB: bytes(s.retentionSize) / 1024 ** 2 });
         await admin("POST", `${ns}/messageTTL`, seconds(s.messageTTL));
         await admin("POST", `${ns}/backlogQuota?backlogQuotaType=${s.backlogQuotaType}`, { limitSize: bytes(s.backlogQuotaLimitSize), policy: s.backlogQuotaRetentionPolicy });
