@@ -165,6 +165,14 @@ export class PulsarWsConsumer {
         this.socket.send(JSON.stringify({ messageId: m.messageId }));
     }
 
+    /** Deletes the subscription (the API's `unsubscribe` command); the broker then closes the socket. */
+    async unsubscribe(): Promise<void> {
+        if (this.socket.readyState === WebSocket.OPEN) {
+            this.socket.send(JSON.stringify({ type: "unsubscribe" }));
+        }
+        await closeSocket(this.socket);
+    }
+
     close(): Promise<void> {
         return closeSocket(this.socket);
     }

@@ -3,7 +3,9 @@
  *
  * pulsar-client is an optional dependency: its install builds against the C++ library and npm drops it where that
  * fails, so it is loaded lazily, only when a route needs it. When it cannot be loaded the rows say
- * `not run: pulsar-client native library missing`; nothing here runs without it.
+ * `not run: pulsar-client native library missing`, unless a fallback client is given: the WebSocket one
+ * (scripts/smoke/pulsar-websocket-module.ts, proven on Apache Pulsar in test/pulsar/smoke-transport.test.ts), which
+ * needs the cluster's web service URL (`webServiceUrl`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -42,6 +44,8 @@ interface PulsarClient {
 /** The client's settings used here (pulsar-client index.d.ts ClientConfig). */
 export interface PulsarClientConfig {
     serviceUrl: string;
+    /** The cluster's web service (its admin URL): what the WebSocket client talks to; pulsar-client ignores it. */
+    webServiceUrl?: string;
     operationTimeoutSeconds?: number;
     connectionTimeoutMs?: number;
     authentication?: unknown;
@@ -55,13 +59,19 @@ export interface PulsarModule {
 
 export type PulsarLoad = { module: PulsarModule } | { missing: string };
 
-/** Loads pulsar-client, or says why it cannot be loaded (not installed, or its C++ library does not load). */
-export function loadPulsarClient(load: () => unknown = () => createRequire(__filename)("pulsar-client")): PulsarLoad {
+/**
+ * Loads pulsar-client, or says why it cannot be loaded (not installed, or its C++ library does not load). With a
+ * `fallback`, that client is used instead where pulsar-client cannot be loaded (the WebSocket one: npm run smoke).
+ */
+export function loadPulsarClient(load: () => unknown = () => createRequire(__filename)("pulsar-client"), fallback?: PulsarModule): PulsarLoad {
     try {
         const m = load() as Partial<PulsarModule> | undefined;
-        return typeof m?.Client === "function" ? { module: m as PulsarModule } : { missing: "pulsar-client has no Client export" };
+        if (typeof m?.Client === "function") {
+            return { module: m as PulsarModule };
+        }
+        return fallback ? { module: fallback } : { missing: "pulsar-client has no Client export" };
     } catch (err) {
-        return { missing: (err as Error).message.split("\n")[0] ?? String(err) };
+        return fallback ? { module: fallback } : { missing: (err as Error).message.split("\n")[0] ?? String(err) };
     }
 }
 
@@ -122,6 +132,8 @@ export function pulsarAdmin(adminUrl: string, login: PulsarLogin, timeoutMs: num
 
 export interface PulsarTransportOptions {
     serviceUrl: string;
+    /** The cluster's web service URL (the admin URL), for a client that talks to it (the WebSocket one). */
+    webServiceUrl?: string;
     login: PulsarLogin;
     pulsar: PulsarModule;
     /** The cluster's admin API (topic existence; leftover subscriptions, when given, are removed before subscribing). */
@@ -143,6 +155,7 @@ export class PulsarTransport implements StreamTransport {
     private caDir?: string;
 
     private readonly serviceUrl: string;
+    private readonly webServiceUrl: string | undefined;
     private readonly login: PulsarLogin;
     private readonly pulsar: PulsarModule;
     private readonly admin: Pick<PulsarAdmin, "topicExists"> & Partial<Pick<PulsarAdmin, "removeLeftoverSubscriptions">>;
@@ -153,6 +166,7 @@ export class PulsarTransport implements StreamTransport {
 
     constructor(o: PulsarTransportOptions) {
         this.serviceUrl = o.serviceUrl;
+        this.webServiceUrl = o.webServiceUrl;
         this.login = o.login;
         this.pulsar = o.pulsar;
         this.admin = o.admin;
@@ -166,10 +180,13 @@ export class PulsarTransport implements StreamTransport {
     clientConfig(): PulsarClientConfig {
         const t = this.ctx.timeoutMs;
         const config: PulsarClientConfig = { serviceUrl: this.serviceUrl, operationTimeoutSeconds: Math.ceil(t / 1000), connectionTimeoutMs: t };
+        if (this.webServiceUrl !== undefined) {
+            config.webServiceUrl = this.webServiceUrl;
+        }
         if (this.login.token !== undefined) {
             config.authentication = new this.pulsar.AuthenticationToken({ token: this.login.token });
         }
-        if (this.serviceUrl.startsWith("pulsar+ssl://")) {
+        if (this.serviceUrl.startsWith("pulsar+ssl://") || this.webServiceUrl?.startsWith("https://")) {
             if (this.login.caPem !== undefined) {
                 this.caDir ??= mkdtempSync(join(tmpdir(), "smoke-pulsar-ca-"));
                 const file = join(this.caDir, "ca.crt");

@@ -75,7 +75,7 @@ const BAD: Case[] = [
     ["prod rendering manifests to a folder", "prod", (v) => (v.kubernetes.renderYamlTo = "out"), "kubernetes.renderYamlTo", "unset in prod"],
     ["local with a cloud", "local", (v) => (v.cloud = "aws"), "cloud", "none for the local environment"],
     ["streamnative KoP on a different Pulsar", "local", (v) => (v.pulsar.kop = { distribution: "streamnative", version: "3.1.1.1" }), "pulsar.kop.version", "runs only on Pulsar 3.1.1, but pulsar.version is 4.0.12"],
-    ["streamnative KoP 4.x (never open-sourced)", "local", (v) => { v.pulsar.version = "4.0.12"; v.pulsar.kop = { distribution: "streamnative", version: "4.0.12.1" }; }, "pulsar.kop.version", "last line is 3.1.x"],
+    ["streamnative KoP 4.x (built against StreamNative's Pulsar)", "local", (v) => { v.pulsar.version = "4.0.12"; v.pulsar.kop = { distribution: "streamnative", version: "4.0.12.1" }; }, "pulsar.kop.version", "built against StreamNative's Pulsar build (io.streamnative:pulsar-broker:4.0.12.1)"],
     ["starlight KoP for another Pulsar line", "local", (v) => (v.pulsar.kop.version = "3.1.4.2"), "pulsar.kop.version", "starlight KoP 3.1.4.2 runs on Pulsar 3.1.x, but pulsar.version is 4.0.12"],
     ["malformed KoP version", "local", (v) => (v.pulsar.kop.version = "latest"), "pulsar.kop.version", "x.y.z.m"],
     ["unknown KoP distribution", "local", (v) => (v.pulsar.kop.distribution = "confluent"), "pulsar.kop.distribution", '"starlight"|"streamnative"'],
