@@ -20,6 +20,8 @@ export interface PulsarWsLogin {
 
 export interface PulsarMessage {
     messageId: string;
+    /** The partition the message is stored in (-1 on a non-partitioned topic), from its message id. */
+    partition: number;
     payload: Buffer;
     key?: string;
     properties: Record<string, string>;
@@ -34,6 +36,38 @@ export interface OutgoingMessage {
 }
 
 export type SubscriptionType = "Exclusive" | "Shared" | "Failover" | "Key_Shared";
+
+/**
+ * The partition in a WebSocket message id: the id is Pulsar's MessageIdData protobuf, base64-encoded (PulsarApi.proto:
+ * ledgerId = 1, entryId = 2, partition = 3, default -1). Only the varint fields before it are read.
+ */
+export function partitionOf(messageId: string): number {
+    const b = Buffer.from(messageId, "base64");
+    let i = 0;
+    const varint = (): bigint => {
+        let v = 0n;
+        for (let shift = 0n; i < b.length; shift += 7n) {
+            const byte = b[i++] as number;
+            v |= BigInt(byte & 0x7f) << shift;
+            if ((byte & 0x80) === 0) {
+                break;
+            }
+        }
+        return v;
+    };
+    while (i < b.length) {
+        const key = Number(varint());
+        const [field, wire] = [key >> 3, key & 7];
+        if (wire !== 0) {
+            break;
+        }
+        const value = varint();
+        if (field === 3) {
+            return Number(BigInt.asIntN(32, value));
+        }
+    }
+    return -1;
+}
 
 /** `persistent://t/ns/topic` -> `persistent/t/ns/topic`, each segment encoded. */
 function topicPath(topic: string): string {
@@ -128,6 +162,7 @@ export class PulsarWsConsumer {
             const m = JSON.parse(data.toString()) as { messageId: string; payload: string; key?: string; properties?: Record<string, string>; publishTime: string; redeliveryCount?: number };
             this.queue.push({
                 messageId: m.messageId,
+                partition: partitionOf(m.messageId),
                 payload: Buffer.from(m.payload, "base64"),
                 ...(m.key !== undefined ? { key: m.key } : {}),
                 properties: m.properties ?? {},
