@@ -1,10 +1,10 @@
 /**
- * What the tests of the `pulsar` project do to the run's broker through its REST APIs: a namespace of their own,
- * topics, and messages produced with the broker's REST producer (`POST /topics/persistent/...`, Pulsar's
- * TopicsBase), which reaches a chosen partition.
+ * What the tests of the `pulsar` project do to the run's broker through its admin REST API (a namespace of their own,
+ * topics) and its WebSocket API (messages, to a chosen partition).
  */
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
+import { PulsarWebSocket } from "../../scripts/pulsar-websocket";
 
 export const pulsar = () => inject("pulsar");
 
@@ -57,15 +57,16 @@ export async function freshNamespace(prefix: string, partitions = 3): Promise<st
     return ns;
 }
 
-/** Produces one message to one partition (or to a non-partitioned topic with `partition` undefined); its publish time. */
+/**
+ * Produces one message to one partition (or to a non-partitioned topic with `partition` undefined) with a real
+ * client, the WebSocket API's producer (the broker's REST producer is refused once deduplication is on, as the
+ * program turns it on: its messages carry no producer sequence).
+ */
 export async function produce(topic: string, payload: string, partition?: number, key?: string): Promise<void> {
-    const path = topic.replace(/^persistent:\/\//, "/topics/persistent/");
-    const r = await admin("POST", partition === undefined ? path : `${path}/partitions/${partition}`, {
-        messages: [{ payload: Buffer.from(payload).toString("base64"), ...(key ? { key } : {}) }],
-    });
-    const body = (await r.json()) as { messagePublishResults: { errorCode: number; error?: string }[] };
-    const failed = body.messagePublishResults.find((m) => m.errorCode !== 0);
-    if (failed) {
-        throw new Error(`produce to ${topic}${partition === undefined ? "" : ` partition ${partition}`}: ${failed.error ?? failed.errorCode}`);
+    const producer = await new PulsarWebSocket(pulsar().webUrl).producer(partition === undefined ? topic : `${topic}-partition-${partition}`);
+    try {
+        await producer.send({ payload, ...(key !== undefined ? { key } : {}) });
+    } finally {
+        await producer.close();
     }
 }
