@@ -99,6 +99,15 @@ export function renderDiff(d: TopologyDiff, stack: string): string {
         );
     }
     out.push("");
-    out.push(`roll back with: pulumi config set phase ${d.from} --stack ${stack} && pulumi preview --stack ${stack}`);
+    out.push(`roll back with the same three updates, starting: ${rollbackStart(d.from, stack)}`);
+    out.push(`  then npm run handover, switch, npm run drain-check --wait, settle (README, "Bump a phase")`);
     return `${out.join("\n")}\n`;
+}
+
+/**
+ * The first step of rolling a bump back to phase `from`: a rollback is a transition like any other, so it starts with
+ * the prepare stage (topology/update.ts refuses a phase change of a settled stack without it).
+ */
+export function rollbackStart(from: number, stack: string): string {
+    return `pulumi config set phase ${from} --stack ${stack} && pulumi config set transitionStage prepare --stack ${stack} && pulumi preview --stack ${stack}`;
 }

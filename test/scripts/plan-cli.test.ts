@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../scripts/plan";
+import { rollbackStart } from "../../scripts/plan-format";
+import { planUpdate, validateConfig } from "../../topology";
+import { editRaw } from "../support/stacks";
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = "";
@@ -93,4 +96,30 @@ describe("npm run plan --resources (the program under mocks, in child processes)
         expect(section).not.toMatch(/aws:s3\/bucket:Bucket/);
         expect(section).toMatch(/- kubernetes:resource.streamnative.io\/v1alpha1:PulsarTenant \S*team-a\S* {2}\[retained: left in place; PROTECTED/);
     }, 60_000);
+});
+
+describe("the rollback the plan prints is one the program accepts", () => {
+    // The rule: every command the plan tells an operator to run is taken by the program's update guard
+    // (topology/update.ts). The old hint set only the phase, which the guard refuses on a settled stack.
+    it.each([
+        ["local", 1, 2],
+        ["dev", 0, 1],
+        ["prod", 2, 3],
+    ] as const)("%s: back from %i after a settled bump to %i", (stack, from, to) => {
+        const command = rollbackStart(from, stack);
+        const sets = [...command.matchAll(/pulumi config set (\S+) (\S+) --stack/g)].map((m) => [m[1] as string, m[2] as string] as const);
+        expect(sets.map(([k]) => k)).toEqual(["phase", "transitionStage"]);
+        const config = validateConfig(
+            editRaw(stack, (v) => {
+                for (const [key, value] of sets) {
+                    v[key] = key === "phase" ? Number(value) : value;
+                }
+            }),
+        );
+        const gates = { auditParity: false, lifecycleParity: false };
+        expect(planUpdate(config, { phase: to, gates: config.gates ?? gates }, stack).topology.transition).toMatchObject({ stage: "prepare", from: { phase: to } });
+        // Without the stage, the guard refuses it (what the old hint led to).
+        const phaseOnly = validateConfig(editRaw(stack, (v) => (v.phase = from)));
+        expect(() => planUpdate(phaseOnly, { phase: to, gates: phaseOnly.gates ?? gates }, stack)).toThrow(/transitionStage/);
+    });
 });
