@@ -220,7 +220,8 @@ function memoryOf(pid: number | undefined): { rss: number; peak: number } {
     }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this machine is still running. */
+export function processAlive(pid: number): boolean {
     try {
         process.kill(pid, 0);
         return true;

@@ -25,9 +25,8 @@ export function adminOf(target: () => AdminTarget = () => ({ webUrl: pulsar().we
 
 export type Admin = ReturnType<typeof adminOf>;
 
-export async function admin(method: string, path: string, body?: unknown, accept: number[] = []): Promise<Response> {
-    return request({ webUrl: pulsar().webUrl }, method, path, body, accept);
-}
+/** The run's shared broker. */
+export const { admin, adminJson } = adminOf();
 
 async function request(target: AdminTarget, method: string, path: string, body: unknown, accept: number[]): Promise<Response> {
     const r = await fetch(`${target.webUrl}${path}`, {
@@ -42,9 +41,6 @@ async function request(target: AdminTarget, method: string, path: string, body: 
     return r;
 }
 
-export async function adminJson<T>(path: string): Promise<T> {
-    return (await (await admin("GET", path)).json()) as T;
-}
 
 /**
  * A namespace of this test's own in the `public` tenant, with automatic topic creation as the program declares it for

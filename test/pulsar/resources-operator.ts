@@ -22,9 +22,16 @@ export function seconds(duration: string): number {
     return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as "s" | "m" | "h" | "d"];
 }
 
-import { bytesOf as bytes } from "../support/quantities";
+import { quantityMiB } from "../../topology/sizing";
 
-export { bytes };
+/** A size of the plan ("102Mi", "1073741824") in bytes, by the project's quantity rule (topology/sizing.ts). */
+export function bytes(size: string): number {
+    const mib = quantityMiB(size);
+    if (mib === undefined) {
+        throw new Error(`not a size: ${size}`);
+    }
+    return Math.round(mib * 1024 ** 2);
+}
 
 export interface Renamer {
     tenant(t: string): string;

@@ -9,19 +9,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { processAlive } from "../../scripts/pulsar";
 
 const cache = () => join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "messaging-platform");
 const marker = () => process.env.MP_RABBITMQ_STARTED_MARKER ?? join(cache(), "rabbitmq-started-by-tests");
 const runs = () => join(cache(), "test-runs");
-
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
 
 export default function setup(): () => void {
     mkdirSync(runs(), { recursive: true });
@@ -29,7 +21,7 @@ export default function setup(): () => void {
     writeFileSync(me, new Date().toISOString());
     return () => {
         rmSync(me, { force: true });
-        const others = readdirSync(runs()).filter((f) => alive(Number(f)));
+        const others = readdirSync(runs()).filter((f) => processAlive(Number(f)));
         if (!existsSync(marker()) || others.length > 0) {
             return;
         }

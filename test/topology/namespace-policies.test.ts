@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { backlogQuotaWithin } from "../../topology/pulsar-plan";
-import { bytesOf } from "../support/quantities";
+import { quantityMiB } from "../../topology/sizing";
 import { planStack, STACKS } from "../support/stacks";
 
 describe("namespace policies Pulsar accepts", () => {
     it.each(STACKS.flatMap((stack) => [0, 1, 2, 3].map((phase) => [stack, phase] as const)))("%s at phase %i: each backlog quota is below its retention size", (stack, phase) => {
         for (const n of planStack(stack, { phase, gates: { auditParity: true, lifecycleParity: true } }).pulsar?.namespaces ?? []) {
-            expect(bytesOf(n.backlogQuotaLimitSize), n.name).toBeLessThan(bytesOf(n.retentionSize));
+            expect(quantityMiB(n.backlogQuotaLimitSize), n.name).toBeLessThan(quantityMiB(n.retentionSize) as number);
         }
     });
 
