@@ -158,6 +158,11 @@ export interface PulsarCursors {
     firstUnread(topic: string, subscription: string): Promise<number | undefined>;
     /** Messages not yet acknowledged (the stats' msgBacklog); undefined when the subscription does not exist. */
     backlog(topic: string, subscription: string): Promise<number | undefined>;
+    /**
+     * Per partition, a count that grows with every message written (what tells two checks of an abandoned log
+     * apart when a writer is still at it); empty when there is no such topic.
+     */
+    written(topic: string): Promise<Offsets>;
 }
 
 
@@ -247,6 +252,25 @@ export class RestPulsarCursors implements PulsarCursors {
         // partitioned-stats sums each subscription's backlog over the partitions.
         const stats = (await r.json()) as { subscriptions?: Record<string, { msgBacklog?: number }> };
         return stats.subscriptions?.[subscription]?.msgBacklog;
+    }
+
+    /**
+     * Each partition's `msgInCounter` (messages published since the broker loaded it: `partitioned-stats?perPartition=true`,
+     * or `stats`). A partition unloaded between two checks restarts its count: the check then sees a change and waits
+     * one more poll, never the reverse.
+     */
+    async written(topic: string): Promise<Offsets> {
+        const n = await this.partitions(topic);
+        if (n === undefined) {
+            return new Map();
+        }
+        if (n === 0) {
+            const stats = (await (await this.ok("GET", `${pulsarAdminTopicPath(topic)}/stats`)).json()) as { msgInCounter?: number };
+            return new Map([[-1, stats.msgInCounter ?? 0]]);
+        }
+        const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/partitioned-stats?perPartition=true`);
+        const stats = (await r.json()) as { partitions?: Record<string, { msgInCounter?: number }> };
+        return new Map(partitionNames(topic, n).map((name, i) => [i, stats.partitions?.[name]?.msgInCounter ?? 0]));
     }
 }
 

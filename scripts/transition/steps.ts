@@ -170,9 +170,13 @@ export type DrainMarks = Map<string, Offsets>;
 /** Takes the marks: everything on a drained log up to now must be read before settle. */
 export async function drainMarks(drains: DrainCheck[], b: Brokers): Promise<DrainMarks> {
     const marks: DrainMarks = new Map();
-    for (const d of drains.filter((x) => x.cursor.protocol === "kafka")) {
-        const { cluster, topic } = kafkaSide(d.cursor, b);
-        marks.set(cursorKey(d.cursor), await cluster.ends(topic));
+    for (const d of drains) {
+        if (d.cursor.protocol === "kafka") {
+            const { cluster, topic } = kafkaSide(d.cursor, b);
+            marks.set(cursorKey(d.cursor), await cluster.ends(topic));
+        } else if (d.quiescent) {
+            marks.set(cursorKey(d.cursor), await pulsarOf(d.cursor, b).written(d.cursor.log.topic));
+        }
     }
     return marks;
 }
@@ -188,7 +192,19 @@ export async function drainCheck(drains: DrainCheck[], b: Brokers, marks: DrainM
         const key = cursorKey(c);
         try {
             if (c.protocol === "pulsar") {
-                const backlog = await pulsarOf(c, b).backlog(c.log.topic, c.owner);
+                const admin = pulsarOf(c, b);
+                if (d.quiescent) {
+                    // An abandoned log, as on Kafka: read to its end, and that end has not moved since the last poll
+                    // (a backlog of 0 alone can be a reader keeping up with a writer that is still at it).
+                    const written = await admin.written(c.log.topic);
+                    const mark = marks.get(key);
+                    marks.set(key, written);
+                    if (!mark || [...written].some(([p, n]) => n !== mark.get(p))) {
+                        rows.push({ cursor: key, ok: false, detail: mark ? `still written since the last check (${describe(mark)} -> ${describe(written)})` : "first check: its end is taken; the next one tells whether it still moves" });
+                        continue;
+                    }
+                }
+                const backlog = await admin.backlog(c.log.topic, c.owner);
                 rows.push({ cursor: key, ok: backlog === 0, detail: backlog === undefined ? "no such subscription" : `backlog ${backlog}` });
                 continue;
             }

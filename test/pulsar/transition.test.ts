@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { RestPulsarCursors, partitionNames } from "../../scripts/transition/cursors";
-import { handover, drainCheck } from "../../scripts/transition/steps";
+import { drainCheck, drainMarks, handover } from "../../scripts/transition/steps";
 import { admin, adminJson, freshNamespace, produce, pulsar } from "./admin";
 
 const cursors = () => new RestPulsarCursors(pulsar().webUrl);
@@ -93,5 +93,28 @@ describe("Pulsar subscriptions of the handover and the drain check, on Apache Pu
         await admin("POST", `/admin/v2/persistent/${ns}/user-requests/subscription/old-sub/resetcursor/${Date.now() + 1000}`);
         const drained = await drainCheck([{ cursor: { owner: "old-sub", log, protocol: "pulsar" }, why: "the old subscription drains before settling" }], { pulsar: c, kopNamespace: "public/default" }, new Map());
         expect(drained).toEqual([expect.objectContaining({ ok: true, detail: "backlog 0" })]);
+    });
+
+    // The rule, for Pulsar as for Kafka: an abandoned log is drained when it is read to its end AND that end stood still
+    // since the last check. A reader keeping up with a writer still at it shows a backlog of 0 between two messages;
+    // passing it then let settle move the reader while the writer (a service that moves at settle too) still wrote
+    // (the drill's 3 -> 2, tenant topics: lost messages). The old check looked at the backlog only.
+    it("does not call an abandoned log drained while it is still written, even with no backlog", async () => {
+        const ns = await freshNamespace("quiescent");
+        const topic = `persistent://${ns}/tool-signals`;
+        await admin("PUT", `/admin/v2/persistent/${ns}/tool-signals/partitions`, 2);
+        const c = cursors();
+        const drain = [{ cursor: { owner: "execution-coordinator", log: { broker: "pulsar" as const, topic }, protocol: "pulsar" as const }, why: "abandoned", quiescent: true }];
+        const brokers = { pulsar: c, kopNamespace: "public/default" };
+        await c.atEnd(topic, "execution-coordinator");
+        const marks = await drainMarks(drain, brokers);
+        // A message written and read (acknowledged) between two checks: no backlog, but the log moved.
+        await produce(topic, "late", 1);
+        await admin("POST", `/admin/v2/persistent/${ns}/tool-signals/subscription/execution-coordinator/skip_all`);
+        expect(await c.backlog(topic, "execution-coordinator")).toBe(0);
+        const moving = await drainCheck(drain, brokers, marks);
+        expect(moving).toEqual([expect.objectContaining({ ok: false, detail: expect.stringMatching(/^still written since the last check \(0:0 1:0 -> 0:0 1:1\)$/) })]);
+        // Nothing written since: drained.
+        expect(await drainCheck(drain, brokers, marks)).toEqual([expect.objectContaining({ ok: true, detail: "backlog 0" })]);
     });
 });
