@@ -2,9 +2,10 @@
  * `npm run drill -- --stack local [--path 0,1,2,3,2,1,0] [--pods N] [--rate R] [--seed S] [--format text|json]`
  *
  * The local stack's bumps and rollbacks under load against this machine's brokers (scripts/drill/run.ts): kfake for
- * Kafka, a second kfake standing in for KoP (both built from test/kfake by scripts/kfake.ts), and the machine's
- * RabbitMQ in a vhost of its own (deleted afterwards). Prints per transition and stream: produced, consumed, lost,
- * duplicated, worst end-to-end latency; streams that need a native Pulsar consumer are listed as not run.
+ * Kafka (built from test/kfake by scripts/kfake.ts), a real Apache Pulsar started for the run (scripts/pulsar.ts, with
+ * the broker settings the plan gives the local stack; KoP's legs run natively: scripts/drill/stand-ins.ts), and the
+ * machine's RabbitMQ in a vhost of its own (deleted afterwards). Prints per transition and stream: produced,
+ * consumed, lost, duplicated, worst end-to-end latency.
  *
  * Exit codes: 0 nothing lost and every step passed; 1 a message was lost, a row failed or a step (handover, drain
  * check) did not pass; 2 bad usage.
@@ -16,6 +17,7 @@ import { CONTROL_EXCHANGE, MAX_PHASE, isOneStep, plan, rawConfigFromStackFile, v
 import { parseFlags } from "./cli";
 import { runDrill, type DrillReport } from "./drill/run";
 import { kfakeBinary, startKfake } from "./kfake";
+import { fixtureBrokerConfig, startPulsar } from "./pulsar";
 import { ensureRabbitMQ, managementOk, declareControlPlane, RABBIT } from "./local-rabbitmq";
 import { runMain } from "./run-main";
 import { integerFlag, UsageError, type UsageProblem } from "./smoke/usage-error";
@@ -26,7 +28,7 @@ const DEFAULT_PATH = "0,1,2,3,2,1,0";
 
 const USAGE = `usage: npm run -s drill -- --stack local [--path ${DEFAULT_PATH}] [--pods N] [--rate R] [--seed S] [--format text|json] [--one-update]
 
-  --stack local   the drill runs the local stack against this machine's brokers (kfake twice, RabbitMQ)
+  --stack local   the drill runs the local stack against this machine's brokers (kfake, Apache Pulsar, RabbitMQ)
   --path P        the phases to go through, each one step from the last @default ${DEFAULT_PATH}
   --pods N        pods per service (1-4) @default 2
   --rate R        messages per second per stream (1-200) @default 20
@@ -97,10 +99,9 @@ export function renderText(r: DrillReport): string {
     const lines = r.rows.map((x) => [x.transition, x.stream, x.path, x.status, String(x.produced), String(x.consumed), String(x.lost), String(x.duplicated), x.worstLatencyMs === undefined ? "-" : String(x.worstLatencyMs), x.detail]);
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
     const fmt = (l: string[]) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i] as number))).join("  ");
-    const ran = r.rows.filter((x) => x.status !== "not run");
-    const lost = ran.reduce((s, x) => s + x.lost, 0);
+    const rows = r.rows;
     const summary = [
-        `${ran.length} rows run, ${r.rows.length - ran.length} not run (native Pulsar), ${ran.filter((x) => x.status === "failed").length} failed; lost ${lost}, duplicated ${ran.reduce((s, x) => s + x.duplicated, 0)}, produced ${ran.reduce((s, x) => s + x.produced, 0)}; ${r.seconds} s`,
+        `${rows.length} rows, ${rows.filter((x) => x.status === "failed").length} failed; lost ${rows.reduce((s, x) => s + x.lost, 0)}, duplicated ${rows.reduce((s, x) => s + x.duplicated, 0)}, produced ${rows.reduce((s, x) => s + x.produced, 0)}; ${r.seconds} s`,
         ...r.problems.map((p) => `problem: ${p}`),
     ];
     return `${[fmt(header), ...lines.map(fmt)].join("\n")}\n${summary.join("\n")}\n`;
@@ -142,9 +143,21 @@ export async function main(argv: string[], log: (line: string) => void = progres
         process.stdout.write(USAGE);
         return 0;
     }
-    const bin = kfakeBinary();
-    const [kafka, kop] = await Promise.all([startKfake(bin), startKfake(bin)]);
     const vhost = `drill-${Date.now().toString(36)}`;
+    // Kafka's address is not known yet: the broker settings do not depend on it.
+    const planAtStart = localPlanner("127.0.0.1:9092", vhost).planAt;
+    // The broker settings the plan gives the local stack's brokers where Pulsar first runs (KoP's keys left out).
+    const pulsarPhase = cli.path.find((p) => planAtStart(p).pulsar) ?? 1;
+    const brokerConfig = fixtureBrokerConfig(planAtStart(pulsarPhase).pulsar?.kop.brokerConfig ?? {}).applied;
+    log("starting kfake and Apache Pulsar");
+    const started = await Promise.allSettled([startKfake(kfakeBinary()), startPulsar({ brokerConfig, functions: false, log: (l) => log(`pulsar: ${l}`) })]);
+    const [kafkaStart, pulsarStart] = started;
+    if (kafkaStart.status === "rejected" || pulsarStart.status === "rejected") {
+        await Promise.all(started.map((x) => (x.status === "fulfilled" ? x.value.stop() : undefined)));
+        throw ((kafkaStart.status === "rejected" ? kafkaStart : pulsarStart) as PromiseRejectedResult).reason;
+    }
+    const [kafka, pulsar] = [kafkaStart.value, pulsarStart.value];
+    log(`Pulsar ${pulsar.version} ready in ${pulsar.startSeconds.toFixed(1)} s`);
     try {
         await ensureRabbitMQ();
         const { planAt, gates } = localPlanner(kafka.bootstrap, vhost);
@@ -157,7 +170,7 @@ export async function main(argv: string[], log: (line: string) => void = progres
             rate: cli.rate,
             seed: cli.seed,
             oneUpdate: cli.oneUpdate,
-            bootstrap: { kafka: kafka.bootstrap, pulsar: kop.bootstrap },
+            brokers: { kafka: kafka.bootstrap, pulsar: { webUrl: pulsar.webUrl, clusterName: pulsar.clusterName } },
             rabbit: { endpoint: { hostname: "127.0.0.1", port: 5672, username: RABBIT.username, password: RABBIT.password, vhost }, exchange: CONTROL_EXCHANGE },
             log,
         });
@@ -165,7 +178,7 @@ export async function main(argv: string[], log: (line: string) => void = progres
         return exitCode(report);
     } finally {
         await managementOk("DELETE", `/api/vhosts/${encodeURIComponent(vhost)}`).catch(() => undefined);
-        await Promise.all([kafka.stop(), kop.stop()]);
+        await Promise.all([kafka.stop(), pulsar.stop()]);
     }
 }
 

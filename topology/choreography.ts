@@ -185,7 +185,7 @@ function fedBy(side: StreamSide, from: LogRef, to: LogRef): boolean {
 }
 
 /** The services that pick a request's tenant namespace (seed 000 phase III): they stop writing a tenant's topics at once. */
-const TENANT_ROUTERS: ReadonlySet<string> = new Set(["ingress-gateway"]);
+export const TENANT_ROUTERS: ReadonlySet<string> = new Set(["ingress-gateway"]);
 
 export const MIRROR_SUFFIX = { kafka: "mirror-to-kafka", pulsar: "mirror-to-pulsar" } as const;
 

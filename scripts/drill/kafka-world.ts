@@ -1,11 +1,12 @@
 /**
- * The drill's Kafka-protocol half: services' pods (kafkajs consumer groups named after the service, committing what
- * they processed; producers writing the logs their env names), the relays a plan runs (sinks, overlap mirrors:
- * consume, produce with acks=all, commit after the ack, as pulsar-io does), and a ledger of every message.
+ * The drill's world: services' pods (on Kafka, kafkajs consumer groups named after the service, committing what they
+ * processed; on Pulsar, a subscription named after the service: scripts/drill/pulsar-world.ts; producers writing the
+ * logs their env names), the relays a plan runs (sinks, overlap mirrors: consume, produce, commit or acknowledge
+ * after the ack, as pulsar-io does), and a ledger of every message.
  */
 import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from "kafkajs";
 import { cursorKey, logKey, type CursorRef, type LogRef, type Relay, type StreamSide } from "../../topology";
-import { kopTopicName } from "../smoke/probes";
+import type { PulsarReader, PulsarSide } from "./pulsar-world";
 import { SubscriptionAwareRoundRobin } from "./stand-ins";
 
 /** One message of the drill's load. */
@@ -71,47 +72,47 @@ export class Ledger {
 
 export type Cluster = "kafka" | "pulsar";
 
-/** The two Kafka-protocol brokers: Kafka, and the KoP stand-in holding Pulsar's logs. */
+/** Kafka (a Kafka-protocol broker) and a real Pulsar broker. */
 export class Clusters {
-    readonly clients: Record<Cluster, Kafka>;
-    private readonly producers = new Map<Cluster, Promise<Producer>>();
+    readonly kafka: Kafka;
+    private producer?: Promise<Producer>;
 
     constructor(
-        bootstrap: Record<Cluster, string>,
-        readonly kopNamespace: string,
+        kafkaBootstrap: string,
+        readonly pulsar: PulsarSide,
     ) {
-        const client = (b: string, id: string) => new Kafka({ clientId: `drill-${id}`, brokers: b.split(","), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 } });
-        this.clients = { kafka: client(bootstrap.kafka, "kafka"), pulsar: client(bootstrap.pulsar, "kop") };
+        this.kafka = new Kafka({ clientId: "drill-kafka", brokers: kafkaBootstrap.split(","), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 } });
     }
 
-    /** The cluster and topic name of a log. */
-    where(l: LogRef): { cluster: Cluster; topic: string } {
-        return l.broker === "kafka" ? { cluster: "kafka", topic: l.topic } : { cluster: "pulsar", topic: kopTopicName(l.topic, this.kopNamespace) };
-    }
-
-    producer(c: Cluster): Promise<Producer> {
-        let p = this.producers.get(c);
-        if (!p) {
-            const producer = this.clients[c].producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
-            p = producer.connect().then(() => producer);
-            this.producers.set(c, p);
+    private kafkaProducer(): Promise<Producer> {
+        if (!this.producer) {
+            const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+            this.producer = producer.connect().then(() => producer);
         }
-        return p;
+        return this.producer;
     }
 
+    /** Pulsar logs are written natively under the plan's full name (what KoP resolves the project's name to). */
     async send(l: LogRef, value: string): Promise<void> {
-        const { cluster, topic } = this.where(l);
-        await (await this.producer(cluster)).send({ topic, acks: -1, messages: [{ value }] });
+        if (l.broker === "pulsar") {
+            await this.pulsar.send(l.topic, value);
+            return;
+        }
+        await (await this.kafkaProducer()).send({ topic: l.topic, acks: -1, messages: [{ value }] });
     }
 
     async close(): Promise<void> {
-        await Promise.all([...this.producers.values()].map(async (p) => (await p).disconnect().catch(() => undefined)));
+        await Promise.all([this.producer?.then((p) => p.disconnect()).catch(() => undefined), this.pulsar.close()]);
     }
 }
 
-/** A reader of some cursors: a pod's consumer per cluster, committing what its handler finished. */
+/**
+ * A reader of some cursors: a pod's consumer group on Kafka and its subscriptions on Pulsar (a Kafka-protocol cursor
+ * on a Pulsar log included: scripts/drill/stand-ins.ts kopAsNative), committing what its handler finished.
+ */
 class Reader {
-    private readonly consumers: { consumer: Consumer; pending: Map<string, number> }[] = [];
+    private kafka?: { consumer: Consumer; pending: Map<string, number> };
+    private readonly pulsar: PulsarReader[] = [];
     private timer?: NodeJS.Timeout;
 
     constructor(
@@ -119,57 +120,59 @@ class Reader {
         readonly group: string,
         private readonly cursors: CursorRef[],
         private readonly handle: (value: string) => Promise<void>,
+        /** A relay: on Pulsar, each message acknowledged once written (scripts/drill/pulsar-world.ts subscribe). */
+        private readonly relay = false,
     ) {}
 
-    /** Joins the groups; resolves once every consumer has its assignment (the pod is ready). */
+    /** Joins the group and the subscriptions; resolves once each has its assignment (the pod is ready). */
     async start(timeoutMs = 30_000): Promise<void> {
-        const byCluster = new Map<Cluster, Set<string>>();
-        for (const c of this.cursors) {
-            const { cluster, topic } = this.clusters.where(c.log);
-            byCluster.set(cluster, (byCluster.get(cluster) ?? new Set()).add(topic));
-        }
-        await Promise.all(
-            [...byCluster].map(async ([cluster, topics]) => {
-                const consumer = this.clusters.clients[cluster].consumer({
-                    groupId: this.group,
-                    partitionAssigners: [SubscriptionAwareRoundRobin],
-                    sessionTimeout: 10_000,
-                    heartbeatInterval: 500,
-                    rebalanceTimeout: 10_000,
-                    allowAutoTopicCreation: false,
-                });
-                const pending = new Map<string, number>();
-                this.consumers.push({ consumer, pending });
-                const joined = new Promise<void>((ok) => consumer.on(consumer.events.GROUP_JOIN, () => ok()));
-                await consumer.connect();
-                await consumer.subscribe({ topics: [...topics], fromBeginning: false });
-                await consumer.run({
-                    autoCommit: false,
-                    eachMessage: async ({ topic, partition, message }) => {
-                        await this.handle(message.value?.toString() ?? "");
-                        pending.set(`${topic}|${partition}`, Number(message.offset) + 1);
-                    },
-                });
-                await Promise.race([joined, new Promise((_, fail) => setTimeout(() => fail(new Error(`${this.group} did not join on ${cluster} within ${timeoutMs} ms`)), timeoutMs))]);
-            }),
-        );
+        const kafkaTopics = [...new Set(this.cursors.filter((c) => c.log.broker === "kafka").map((c) => c.log.topic))];
+        const pulsarTopics = [...new Set(this.cursors.filter((c) => c.log.broker === "pulsar").map((c) => c.log.topic))];
+        await Promise.all([
+            ...(kafkaTopics.length > 0 ? [this.startKafka(kafkaTopics, timeoutMs)] : []),
+            ...pulsarTopics.map(async (t) => this.pulsar.push(await this.clusters.pulsar.subscribe(t, this.group, this.handle, this.relay))),
+        ]);
         this.timer = setInterval(() => void this.commit(), 200);
     }
 
+    private async startKafka(topics: string[], timeoutMs: number): Promise<void> {
+        const consumer = this.clusters.kafka.consumer({
+            groupId: this.group,
+            partitionAssigners: [SubscriptionAwareRoundRobin],
+            sessionTimeout: 10_000,
+            heartbeatInterval: 500,
+            rebalanceTimeout: 10_000,
+            allowAutoTopicCreation: false,
+        });
+        const pending = new Map<string, number>();
+        this.kafka = { consumer, pending };
+        const joined = new Promise<void>((ok) => consumer.on(consumer.events.GROUP_JOIN, () => ok()));
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: false });
+        await consumer.run({
+            autoCommit: false,
+            eachMessage: async ({ topic, partition, message }) => {
+                await this.handle(message.value?.toString() ?? "");
+                pending.set(`${topic}|${partition}`, Number(message.offset) + 1);
+            },
+        });
+        await Promise.race([joined, new Promise((_, fail) => setTimeout(() => fail(new Error(`${this.group} did not join on Kafka within ${timeoutMs} ms`)), timeoutMs))]);
+    }
+
     private async commit(): Promise<void> {
-        await Promise.all(
-            this.consumers.map(async ({ consumer, pending }) => {
-                if (pending.size === 0) {
-                    return;
-                }
-                const offsets = [...pending].map(([k, offset]) => {
-                    const [topic, partition] = k.split("|") as [string, string];
-                    return { topic, partition: Number(partition), offset: String(offset) };
-                });
-                pending.clear();
-                await consumer.commitOffsets(offsets).catch(() => undefined);
-            }),
-        );
+        for (const r of this.pulsar) {
+            r.commit();
+        }
+        const k = this.kafka;
+        if (!k || k.pending.size === 0) {
+            return;
+        }
+        const offsets = [...k.pending].map(([key, offset]) => {
+            const [topic, partition] = key.split("|") as [string, string];
+            return { topic, partition: Number(partition), offset: String(offset) };
+        });
+        k.pending.clear();
+        await k.consumer.commitOffsets(offsets).catch(() => undefined);
     }
 
     /** A pod's end: graceful (commits what it processed, as a SIGTERM handler does) or a crash (commits nothing). */
@@ -178,7 +181,7 @@ class Reader {
         if (!crash) {
             await this.commit();
         }
-        await Promise.all(this.consumers.map(({ consumer }) => consumer.disconnect().catch(() => undefined)));
+        await Promise.all([this.kafka?.consumer.disconnect().catch(() => undefined), ...this.pulsar.map((r) => r.stop(crash))]);
     }
 }
 
@@ -224,7 +227,7 @@ export class RelayRunner {
     }
 
     async start(clusters: Clusters): Promise<void> {
-        this.reader = new Reader(clusters, this.relay.name, [this.relay.from], async (value) => clusters.send(this.relay.to, value));
+        this.reader = new Reader(clusters, this.relay.name, [this.relay.from], async (value) => clusters.send(this.relay.to, value), true);
         await this.reader.start();
     }
 

@@ -60,6 +60,8 @@ export class RabbitWorld {
     private pods = new Map<string, QueuePod[]>();
     readonly probes: ControlProbe[];
     private seq = 0;
+    /** Why the connection ended under the drill (a broker stopped mid-run): every later call fails with it. */
+    private lost?: string;
 
     constructor(
         private readonly endpoint: RabbitEndpoint,
@@ -78,6 +80,7 @@ export class RabbitWorld {
     async start(pods: number): Promise<void> {
         const e = this.endpoint;
         this.conn = await connect({ hostname: e.hostname, port: e.port, username: e.username, password: e.password, vhost: e.vhost });
+        this.conn.on("close", (err?: Error) => (this.lost ??= `the connection to RabbitMQ at ${e.hostname}:${e.port} closed${err ? `: ${err.message}` : ""}`));
         this.publisher = await this.conn.createConfirmChannel();
         for (const q of this.queues()) {
             const list: QueuePod[] = [];
@@ -92,13 +95,23 @@ export class RabbitWorld {
 
     /** One message per route, confirmed; counted as produced for every queue it reaches. */
     async publish(transition: number): Promise<void> {
+        if (this.lost) {
+            throw new Error(this.lost);
+        }
         const ch = this.publisher as ConfirmChannel;
         await Promise.all(
             this.probes.map(async (p) => {
                 const id = ++this.seq;
                 const sentAt = Date.now();
                 const body = (queue: string): DrillMessage => ({ stream: `queue:${queue}`, id, sentAt, transition });
-                await new Promise<void>((ok, fail) => ch.publish(p.exchange, p.routingKey, Buffer.from(JSON.stringify(body(p.queue))), { persistent: true, messageId: String(id) }, (err) => (err ? fail(err) : ok())));
+                // A confirm that never comes (the broker went away) fails the publish instead of holding the drill.
+                await new Promise<void>((ok, fail) => {
+                    const timer = setTimeout(() => fail(new Error(this.lost ?? "RabbitMQ did not confirm a publish within 10 s")), 10_000);
+                    ch.publish(p.exchange, p.routingKey, Buffer.from(JSON.stringify(body(p.queue))), { persistent: true, messageId: String(id) }, (err) => {
+                        clearTimeout(timer);
+                        return err ? fail(err) : ok();
+                    });
+                });
                 for (const q of p.reaches) {
                     this.ledger.produce(body(q));
                 }
@@ -108,6 +121,9 @@ export class RabbitWorld {
 
     /** Replaces every queue's pods one by one; the first replacement of each roll crashes before acknowledging. */
     async roll(): Promise<void> {
+        if (this.lost) {
+            throw new Error(this.lost);
+        }
         let crashes = 1;
         for (const [q, list] of this.pods) {
             for (let i = 0; i < list.length; i++) {

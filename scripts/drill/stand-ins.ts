@@ -1,49 +1,21 @@
 /**
- * What the drill stands in for, because it cannot run here, each as close to the real thing's contract as the
- * Kafka protocol allows:
- * - Pulsar's logs live on a second Kafka-protocol broker (kfake), reached as KoP reaches them (the KoP topic names);
- * - a Pulsar subscription of a relay (pulsar-io's Kafka sink reading a Pulsar topic natively) is a consumer group of
- *   the same name on that broker: created at an end or a time, backlog = end - committed.
- * Native Pulsar consumers of the services are not stood in: their streams are reported as not run (the model covers
- * them).
+ * What the drill stands in for, because it cannot run here:
+ * - **KoP** (no Kafka protocol handler for Apache Pulsar 4.0 is served by this machine's registry: README, "Pulsar
+ *   in the tests"). A service that reads a Pulsar log through KoP reads it natively, with a subscription named after
+ *   its consumer group, and writes go natively to the topic KoP resolves the project's name to (the full name, as
+ *   topology/kop.ts kopTopicName and KoP's KopTopic.expandToFullName agree: test/topology/kop-names.test.ts). So the
+ *   1 <-> 2 rows move a service between two subscriptions of one name on one log rather than from a KoP group to a
+ *   subscription; the handover and the drain check then take the Pulsar path on real partitioned topics.
+ * - **pulsar-io-kafka in the Functions worker**: the sinks and mirrors run in this process (scripts/drill/kafka-world.ts
+ *   RelayRunner: consume, produce, acknowledge after the ack). The connector itself, with the configs the components
+ *   declare, runs on the real worker in test/pulsar/connectors.test.ts.
  */
 import { AssignerProtocol, type Assigner, type GroupMember, type GroupMemberAssignment, type GroupState } from "kafkajs";
-import { kopTopicName } from "../smoke/probes";
-import type { KafkaCursors } from "../transition/cursors";
-import type { PulsarCursors } from "../transition/cursors";
-import { groupFirstUnreadTime } from "../transition/steps";
+import type { CursorRef } from "../../topology";
 
-/** Pulsar subscriptions as consumer groups on the KoP stand-in. */
-export class GroupBackedSubscriptions implements PulsarCursors {
-    constructor(
-        private readonly kop: KafkaCursors,
-        private readonly kopNamespace: string,
-    ) {}
-
-    private topic(t: string): string {
-        return kopTopicName(t, this.kopNamespace);
-    }
-
-    async atEnd(topic: string, subscription: string): Promise<void> {
-        await this.kop.set(subscription, this.topic(topic), await this.kop.ends(this.topic(topic)));
-    }
-
-    async atTime(topic: string, subscription: string, ms: number): Promise<void> {
-        await this.kop.set(subscription, this.topic(topic), await this.kop.offsetsAt(this.topic(topic), ms));
-    }
-
-    async firstUnread(topic: string, subscription: string): Promise<number | undefined> {
-        return await groupFirstUnreadTime(this.kop, subscription, this.topic(topic));
-    }
-
-    async backlog(topic: string, subscription: string): Promise<number | undefined> {
-        const t = this.topic(topic);
-        const [ends, committed] = await Promise.all([this.kop.ends(t), this.kop.committed(subscription, t)]);
-        if (committed.size === 0) {
-            return undefined;
-        }
-        return [...ends].reduce((sum, [p, end]) => sum + Math.max(0, end - (committed.get(p) ?? 0)), 0);
-    }
+/** A Kafka-protocol cursor on a Pulsar log (a KoP consumer group) as the native subscription of the same name. */
+export function kopAsNative(c: CursorRef): CursorRef {
+    return c.log.broker === "pulsar" && c.protocol === "kafka" ? { ...c, protocol: "pulsar" } : c;
 }
 
 /**
