@@ -158,7 +158,7 @@ export function planEdgeSite(c: EdgeConfig, central: CentralView | undefined): E
     // is replicated too, as far back as `ingest.retentionHours`. A replicator created again (after an unpairing)
     // resends what is retained: duplicates at central rather than a gap. The key is set with the chart's
     // PULSAR_PREFIX_, which writes it whether or not the image's broker.conf lists it.
-    pulsar.brokerConfig = { PULSAR_PREFIX_replicationStartAt: "earliest" };
+    pulsar.brokerConfig = { ...pulsar.brokerConfig, PULSAR_PREFIX_replicationStartAt: "earliest" };
     if (replication) {
         // The replicator runs in the brokers: its certificate and central's CA are files there.
         pulsar.brokerSecretMounts = [

@@ -267,6 +267,10 @@ export function planPulsar(
         },
         sizing: p.sizing,
         ...(p.storageClassName ? { storageClassName: p.storageClassName } : {}),
+        // The brokers serve Pulsar's WebSocket API on their web port (endpoints.httpUrl; broker.conf has it off): the
+        // native client of the project's tools (npm run smoke, the drill) where pulsar-client cannot be installed
+        // (scripts/pulsar-websocket.ts). It authenticates and authorizes as the binary protocol does.
+        brokerConfig: { webSocketServiceEnabled: "true" },
         endpoints,
         tenants,
         namespaces,

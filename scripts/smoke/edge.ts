@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { edgeIngestStream, type Topology } from "../../topology";
-import { exercise, queueKey, type Inbox, type SmokeContext } from "./messages";
+import { exercise, queueKey, topicKey, type Inbox, type SmokeContext } from "./messages";
 import { pulsarAdmin, PulsarTransport, type PulsarModule } from "./pulsar";
 import type { PulsarLogin } from "./pulsar-login";
 import type { ProbeResult } from "./report";
@@ -68,7 +68,7 @@ export function edgeRow(h: EdgeHop): Pick<ProbeResult, "route" | "path" | "proto
  */
 export type KafkaLeg = { sink: string; topic: string } | { unchecked: string };
 
-/** The inbox key of a message's arrival at central (its Kafka copy arrives under the tag itself). */
+/** The inbox key of a message's arrival at central (its Kafka copy arrives under messages.ts topicKey). */
 const AT_CENTRAL = "central";
 
 /**
@@ -105,9 +105,10 @@ export async function runEdgeHop(
     if (!o.replicating) {
         return { ...base, reason: `${hop.clusterName} does not replicate: ${o.replicationOff ?? "its outputs say so"}; run \`pulumi up\` on ${hop.stack} (docs/runbooks.md, "Add an edge site")` };
     }
-    const site = new PulsarTransport({ serviceUrl: o.pulsarServiceUrl, login: end.login, pulsar, admin: pulsarAdmin(o.pulsarAdminUrl, end.login, ctx.timeoutMs), ctx, inbox, notes });
+    const site = new PulsarTransport({ serviceUrl: o.pulsarServiceUrl, webServiceUrl: o.pulsarAdminUrl, login: end.login, pulsar, admin: pulsarAdmin(o.pulsarAdminUrl, end.login, ctx.timeoutMs), ctx, inbox, notes });
     const centre = new PulsarTransport({
         serviceUrl: central.serviceUrl,
+        webServiceUrl: central.adminUrl,
         login: central.login,
         pulsar,
         admin: pulsarAdmin(central.adminUrl, central.login, ctx.timeoutMs),
@@ -133,7 +134,7 @@ export async function runEdgeHop(
             return { ...base, reason: absent };
         }
         const leg = kafka && "sink" in kafka ? kafka : undefined;
-        const done = await exercise(ctx, `edge:${hop.clusterName}`, inbox, (m) => site.send(hop.topic, m), (m) => [queueKey(m.tag, AT_CENTRAL), ...(leg ? [m.tag] : [])]);
+        const done = await exercise(ctx, `edge:${hop.clusterName}`, inbox, (m) => site.send(hop.topic, m), (m) => [queueKey(m.tag, AT_CENTRAL), ...(leg ? [topicKey(m.tag, "Kafka", leg.topic)] : [])]);
         if (done.error) {
             // Which arrival was missing says which hop failed; none missing means the site's producer did not confirm.
             const hint =
@@ -141,7 +142,7 @@ export async function runEdgeHop(
                     ? `${hop.clusterName} did not take it: check the site's login and its ${hop.topic}`
                     : done.unarrived.endsWith(`@${AT_CENTRAL}`) || !leg
                       ? `is ${hop.clusterName} replicating? \`pulsar-admin topics stats ${hop.topic}\` on the site shows the replicator's backlog`
-                      : `it reached central, not Kafka ${leg.topic}: is the sink ${leg.sink} running?`;
+                      : `it reached central: is the sink ${leg.sink} running?`;
             return { ...base, reason: `${done.error} (${hint})`, latenciesMs: done.latenciesMs, sent: done.sent, received: done.received };
         }
         return {

@@ -6,7 +6,7 @@ import { AMQP_HEADER_PREFIX } from "../../bridge/audit-bridge";
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from "kafkajs";
 import { performance } from "node:perf_hooks";
 import type { KafkaPosition } from "./archive";
-import { TAG_HEADER, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
+import { TAG_HEADER, tagOfBody, topicKey, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
 import { closeAll, errorText, type StreamTransport } from "./transport";
 
 export interface KafkaEndpoint {
@@ -128,10 +128,11 @@ export class KafkaTransport implements StreamTransport {
                 consumer.run({
                     eachMessage: async ({ topic, partition, message }) => {
                         // A control event the audit bridge carried keeps its AMQP headers under AMQP_HEADER_PREFIX.
-                        const tag = headerText(message.headers?.[TAG_HEADER] ?? message.headers?.[`${AMQP_HEADER_PREFIX}${TAG_HEADER}`]);
+                        // A copy a Pulsar -> Kafka sink wrote has no headers: its body says which message it is.
+                        const tag = headerText(message.headers?.[TAG_HEADER] ?? message.headers?.[`${AMQP_HEADER_PREFIX}${TAG_HEADER}`]) ?? tagOfBody(message.value ?? undefined);
                         if (tag !== undefined) {
                             this.lastArrival.set(topic, { topic, partition, offset: message.offset });
-                            this.inbox.arrive(tag, performance.now());
+                            this.inbox.arrive(topicKey(tag, this.endpoint.label, topic), performance.now());
                         }
                     },
                 }),

@@ -52,6 +52,30 @@ export function queueKey(tag: string, queue: string): string {
     return `${tag}@${queue}`;
 }
 
+/**
+ * Inbox key of a message read from a topic through one client (`Kafka`, `KoP`, `Pulsar`): a probe waits for its message
+ * where it reads it, not wherever a copy of it shows up (a Pulsar consumer of the same topic, a mirror's copy).
+ */
+export function topicKey(tag: string, client: string, topic: string): string {
+    return queueKey(tag, `${client} ${topic}`);
+}
+
+/**
+ * A smoke message's tag from its body, for a copy that lost its headers on the way: pulsar-io-kafka's sink writes a
+ * Pulsar message's value and key into Kafka, not its properties.
+ */
+export function tagOfBody(body: Buffer | undefined): string | undefined {
+    if (!body || body.length > 4096 || body[0] !== 0x7b) {
+        return undefined;
+    }
+    try {
+        const b = JSON.parse(body.toString()) as { smokeTest?: unknown; runId?: unknown; probe?: unknown; seq?: unknown };
+        return b.smokeTest === true && typeof b.runId === "string" && typeof b.probe === "string" && Number.isInteger(b.seq) ? `${b.runId}/${b.probe}/${String(b.seq)}` : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 const where = (key: string) => {
     const at = key.lastIndexOf("@");
     return at < 0 ? "" : ` from ${key.slice(at + 1)}`;

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pulsarAdminTopicPath } from "../../topology";
-import { TAG_HEADER, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
+import { TAG_HEADER, topicKey, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
 import { adminRequest, type PulsarLogin } from "./pulsar-login";
 import { closeAll, errorText, type StreamTransport } from "./transport";
 
@@ -141,7 +141,7 @@ export interface PulsarTransportOptions {
     ctx: SmokeContext;
     inbox: Inbox;
     /** The inbox key a tag arrives under (the edge hop tells central's arrivals from Kafka's). @default the tag */
-    arrivalKey?: (tag: string) => string;
+    arrivalKey?: (tag: string, topic: string) => string;
     /** Where what was cleaned up is said, for the report. @default discarded */
     notes?: string[];
 }
@@ -161,7 +161,7 @@ export class PulsarTransport implements StreamTransport {
     private readonly admin: Pick<PulsarAdmin, "topicExists"> & Partial<Pick<PulsarAdmin, "removeLeftoverSubscriptions">>;
     private readonly ctx: SmokeContext;
     private readonly inbox: Inbox;
-    private readonly arrivalKey: (tag: string) => string;
+    private readonly arrivalKey: (tag: string, topic: string) => string;
     private readonly notes: string[];
 
     constructor(o: PulsarTransportOptions) {
@@ -172,7 +172,7 @@ export class PulsarTransport implements StreamTransport {
         this.admin = o.admin;
         this.ctx = o.ctx;
         this.inbox = o.inbox;
-        this.arrivalKey = o.arrivalKey ?? ((tag) => tag);
+        this.arrivalKey = o.arrivalKey ?? ((tag, topic) => topicKey(tag, "Pulsar", topic));
         this.notes = o.notes ?? [];
     }
 
@@ -234,12 +234,12 @@ export class PulsarTransport implements StreamTransport {
                 `no subscription to ${topic} within ${t} ms`,
             );
             this.consumers.push(consumer);
-            void this.receiveLoop(consumer);
+            void this.receiveLoop(consumer, topic);
         }
         return missing;
     }
 
-    private async receiveLoop(consumer: PulsarConsumer): Promise<void> {
+    private async receiveLoop(consumer: PulsarConsumer, topic: string): Promise<void> {
         while (this.open_) {
             let m: PulsarMessage;
             try {
@@ -251,7 +251,7 @@ export class PulsarTransport implements StreamTransport {
             await consumer.acknowledge(m).catch(() => undefined);
             const tag = m.getProperties()[TAG_HEADER];
             if (tag !== undefined) {
-                this.inbox.arrive(this.arrivalKey(tag), at);
+                this.inbox.arrive(this.arrivalKey(tag, topic), at);
             }
         }
     }

@@ -12,10 +12,19 @@ import { journalDir, SmokeJournal } from "./journal";
 import { readStackFile } from "../cli";
 import { loadStack } from "../stack";
 import { KafkaTransport } from "./kafka";
-import { exercise, Inbox, newRunId, type SmokeContext } from "./messages";
+import { exercise, Inbox, newRunId, topicKey, type SmokeContext } from "./messages";
 import { readOutputs, readStackOutputs, routeDrift, type StackOutputs } from "./outputs";
 import { auditProbes, controlProbes, streamProbes, type AuditProbe, type StreamProbe, type Transport } from "./probes";
 import { loadPulsarClient, pulsarAdmin, PulsarTransport, type PulsarLoad } from "./pulsar";
+import { webSocketPulsarModule } from "./pulsar-websocket-module";
+
+/**
+ * The smoke's native Pulsar client: pulsar-client where it is installed, else Pulsar's WebSocket API on the cluster's
+ * web service (the brokers serve it: topology/pulsar-plan.ts brokerConfig), so native rows run on any machine.
+ */
+export function nativePulsarClient(): PulsarLoad {
+    return loadPulsarClient(undefined, webSocketPulsarModule);
+}
 import { pulsarLoginToken, pulsarTokenEnv, type PulsarLogin } from "./pulsar-login";
 import { ControlPublisher, runControlProbes } from "./rabbit";
 import { PULSAR_CLIENT_NOT_RUN, type ProbeResult, type SmokeReport } from "./report";
@@ -64,7 +73,7 @@ export interface SmokeOptions {
      * @default DEFAULT_ARCHIVE_TIMEOUT_MS (scripts/smoke/archive.ts)
      */
     archiveTimeoutMs?: number;
-    /** How pulsar-client is loaded. @default loadPulsarClient() */
+    /** How the native Pulsar client is loaded. @default pulsar-client, else the WebSocket client (nativePulsarClient) */
     pulsar?: PulsarLoad;
     /** How the smoke client logs in to the stack's Pulsar (its token, its CA). @default no token, the system's CAs */
     pulsarLogin?: PulsarLogin;
@@ -86,6 +95,9 @@ function streamRow(p: StreamProbe): Pick<ProbeResult, "route" | "path" | "protoc
         target: p.consume.topic,
     };
 }
+
+/** What each kind of probe end's client is called in reports and arrival keys (the transports' own labels). */
+const CLIENT_LABEL: Record<Transport, string> = { kafka: "Kafka", kop: "KoP", pulsar: "Pulsar" };
 
 const ENDPOINT_KEYS: Record<Transport, (keyof StackOutputs["endpoints"])[]> = {
     kafka: ["kafkaBootstrap"],
@@ -115,14 +127,14 @@ function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox
             if (security.saslMechanism) {
                 return unsupported(`Kafka ${security.saslMechanism} authentication`);
             }
-            return new KafkaTransport({ bootstrap: e.kafkaBootstrap as string, ssl: security.protocol === "SSL", label: "Kafka" }, ctx, inbox, notes);
+            return new KafkaTransport({ bootstrap: e.kafkaBootstrap as string, ssl: security.protocol === "SSL", label: CLIENT_LABEL.kafka }, ctx, inbox, notes);
         }
         case "kop": {
             const protocol = t.pulsar?.endpoints.kafkaListenerProtocol ?? "PLAINTEXT";
             if (protocol !== "PLAINTEXT") {
                 return unsupported(`a ${protocol} KoP listener (token authentication)`);
             }
-            return new KafkaTransport({ bootstrap: e.kopBootstrap as string, ssl: false, label: "KoP" }, ctx, inbox, notes);
+            return new KafkaTransport({ bootstrap: e.kopBootstrap as string, ssl: false, label: CLIENT_LABEL.kop }, ctx, inbox, notes);
         }
         case "pulsar": {
             const loaded = pulsar();
@@ -130,7 +142,16 @@ function transportFor(kind: Transport, o: SmokeOptions, ctx: SmokeContext, inbox
                 return PULSAR_CLIENT_NOT_RUN;
             }
             const login = o.pulsarLogin ?? {};
-            return new PulsarTransport({ serviceUrl: e.pulsarServiceUrl as string, login, pulsar: loaded.module, admin: pulsarAdmin(e.pulsarAdminUrl as string, login, o.timeoutMs), ctx, inbox, notes });
+            return new PulsarTransport({
+                serviceUrl: e.pulsarServiceUrl as string,
+                webServiceUrl: e.pulsarAdminUrl as string,
+                login,
+                pulsar: loaded.module,
+                admin: pulsarAdmin(e.pulsarAdminUrl as string, login, o.timeoutMs),
+                ctx,
+                inbox,
+                notes,
+            });
         }
     }
 }
@@ -247,7 +268,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
         throw new UsageError(missing);
     }
     let pulsarLoad: PulsarLoad | undefined = o.pulsar;
-    const pulsar = () => (pulsarLoad ??= loadPulsarClient());
+    const pulsar = () => (pulsarLoad ??= nativePulsarClient());
 
     // An interrupted earlier run's leftovers are taken back; this run is recorded until it ends.
     const journal = o.journal ?? new SmokeJournal(journalDir(o.stack));
@@ -298,7 +319,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
                 continue;
             }
             const id = `${p.stream}:${p.path.replace(/ /g, "-")}:${p.produce.transport}-${p.consume.transport}`;
-            const done = await exercise(ctx, id, inbox, (m) => from.transport.send(p.produce.topic, m));
+            const done = await exercise(ctx, id, inbox, (m) => from.transport.send(p.produce.topic, m), (m) => [topicKey(m.tag, CLIENT_LABEL[p.consume.transport], p.consume.topic)]);
             results.push({
                 ...base,
                 status: done.error ? "failed" : "passed",
@@ -323,7 +344,7 @@ export async function runSmoke(o: SmokeOptions): Promise<SmokeReport> {
                     results.push({ ...base, reason: absent });
                     continue;
                 }
-                const done = await exercise(ctx, `audit-mirror:${p.destination}`, inbox, (m) => publisher.publish(p.exchange, p.routingKey, m));
+                const done = await exercise(ctx, `audit-mirror:${p.destination}`, inbox, (m) => publisher.publish(p.exchange, p.routingKey, m), (m) => [topicKey(m.tag, CLIENT_LABEL[p.consume.transport], p.consume.topic)]);
                 results.push({
                     ...base,
                     status: done.error ? "failed" : "passed",
@@ -463,7 +484,7 @@ export async function smokeStack(o: SmokeStackOptions): Promise<SmokeReport> {
     const caPem = pulsarCa(o, outputs);
     const edgeFiles = new Map(Object.entries(o.edgeOutputs ?? {}).map(([site, file]) => [site, readOutputs({ stack: site, file, fileFlag: `--edge-outputs (${site})` }, edgeOutputsSchema)]));
     // Pulsar credentials are needed only where a native client will run; without pulsar-client those rows are not run.
-    const pulsar = o.pulsar ?? loadPulsarClient();
+    const pulsar = o.pulsar ?? nativePulsarClient();
     const nativeRoutes = streamProbes(topology).some((p) => p.produce.transport === "pulsar" || p.consume.transport === "pulsar");
     let pulsarLogin: PulsarLogin | undefined;
     const edges = new Map<string, EdgeEnd>();

@@ -68,7 +68,7 @@ describe("an edge site under mocks", () => {
         expect(v.clusterName).toBe("edge-paranal");
         // What the site ingested before central paired is replicated too (the broker's default starts at the end).
         expect(v.broker.configData.PULSAR_PREFIX_replicationStartAt).toBe("earliest");
-        expect(sitePlan(undefined).topology.pulsar!.brokerConfig).toEqual({ PULSAR_PREFIX_replicationStartAt: "earliest" });
+        expect(sitePlan(undefined).topology.pulsar!.brokerConfig).toEqual({ webSocketServiceEnabled: "true", PULSAR_PREFIX_replicationStartAt: "earliest" });
         expect(v.broker.extraVolumeMounts.map((m: any) => m.mountPath)).toEqual(expect.arrayContaining(["/pulsar/certs/replicator", "/pulsar/certs/central-ca"]));
     });
 

@@ -5,7 +5,7 @@
  * deletes the run's subscription.
  */
 import { describe, expect, it } from "vitest";
-import { Inbox, newRunId, TAG_HEADER } from "../../scripts/smoke/messages";
+import { Inbox, newRunId, TAG_HEADER, topicKey } from "../../scripts/smoke/messages";
 import { pulsarAdmin, PulsarTransport } from "../../scripts/smoke/pulsar";
 import { webSocketPulsarModule } from "../../scripts/smoke/pulsar-websocket-module";
 import { admin, adminJson, freshNamespace, pulsar } from "./admin";
@@ -23,7 +23,7 @@ describe("the smoke's Pulsar transport over the WebSocket client, on Apache Puls
         expect(await adminJson<string[]>(`/admin/v2/persistent/${ns}/job-completed/subscriptions`)).toEqual([ctx.runId]);
         for (let i = 0; i < ctx.messages; i++) {
             const tag = `${ctx.runId}-${i}`;
-            const arrived = inbox.expect(tag, ctx.timeoutMs, `${tag} did not arrive`);
+            const arrived = inbox.expect(topicKey(tag, "Pulsar", topic), ctx.timeoutMs, `${tag} did not arrive`);
             await t.send(topic, { tag, body: Buffer.from(`message ${i}`), headers: { [TAG_HEADER]: tag } });
             expect(await arrived).toBeGreaterThan(0);
         }

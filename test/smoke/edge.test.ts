@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { edgeHops, runEdgeHop, type CentralEdgeEndpoint, type EdgeEnd, type EdgeHop } from "../../scripts/smoke/edge";
-import { Inbox, type SmokeContext } from "../../scripts/smoke/messages";
+import { Inbox, topicKey, type SmokeContext } from "../../scripts/smoke/messages";
 import { streamProbes } from "../../scripts/smoke/probes";
 import { PulsarTransport } from "../../scripts/smoke/pulsar";
 import { edgeKafkaLeg, type Opened } from "../../scripts/smoke/run";
@@ -108,7 +108,7 @@ describe("the edge -> central hop", () => {
             const module = twoClusters({ up: true, sink }, []);
             const inbox = new Inbox();
             // The run's Kafka consumer, reporting tags as they arrive on the sink's topic (its own transport in a run).
-            const consumer = new PulsarTransport({ serviceUrl: SINK_URL, login: {}, pulsar: module, admin: { topicExists: async () => true }, ctx, inbox });
+            const consumer = new PulsarTransport({ serviceUrl: SINK_URL, login: {}, pulsar: module, admin: { topicExists: async () => true }, ctx, inbox, arrivalKey: (tag) => topicKey(tag, "Kafka", kafka.topic) });
             await consumer.open([TOPIC], []);
             const r = await runEdgeHop(hop(), site(), central(), module, ctx, inbox, kafka);
             await consumer.close();
@@ -116,7 +116,7 @@ describe("the edge -> central hop", () => {
                 expect(r).toMatchObject({ status: "passed", detail: "3/3 produced at edge-paranal arrived at central and on Kafka telescope-telemetry through telescope-telemetry-to-kafka" });
             } else {
                 expect(r.status).toBe("failed");
-                expect(r.reason).toBe("warm-up message was not consumed within 500 ms (it reached central, not Kafka telescope-telemetry: is the sink telescope-telemetry-to-kafka running?)");
+                expect(r.reason).toBe("warm-up message was not consumed from Kafka telescope-telemetry within 500 ms (it reached central: is the sink telescope-telemetry-to-kafka running?)");
             }
         }
     });

@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exercise, Inbox, type SmokeContext } from "../../scripts/smoke/messages";
+import { exercise, Inbox, topicKey, type SmokeContext } from "../../scripts/smoke/messages";
 import { existsSync, readFileSync } from "node:fs";
 import { loadPulsarClient, pulsarAdmin, PulsarTransport } from "../../scripts/smoke/pulsar";
 import { pulsarStandIn } from "./fixture/pulsar-stand-in";
@@ -36,7 +36,7 @@ describe("the native Pulsar transport (against a stand-in of pulsar-client)", ()
         const inbox = new Inbox();
         const t = new PulsarTransport({ serviceUrl: "pulsar://fake:6650", login: {}, pulsar: fakePulsar(log), admin: { topicExists: async () => true }, ctx, inbox });
         expect(await t.open([topic], [topic])).toEqual(new Map());
-        const done = await exercise(ctx, "notifications", inbox, (m) => t.send(topic, m));
+        const done = await exercise(ctx, "notifications", inbox, (m) => t.send(topic, m), (m) => [topicKey(m.tag, "Pulsar", topic)]);
         await t.close();
         expect(done).toMatchObject({ sent: 4, received: 4 });
         expect(done.latenciesMs).toHaveLength(3);
