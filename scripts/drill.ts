@@ -137,7 +137,7 @@ export async function main(argv: string[], log: (line: string) => void = progres
     try {
         cli = parseCli(argv);
     } catch (err) {
-        return usageExit(err);
+        return usageExit(err, COMMAND);
     }
     if (cli === "help") {
         process.stdout.write(USAGE);

@@ -97,10 +97,13 @@ export function isUsageFailure(err: unknown): err is Error {
     return err instanceof UsageError || err instanceof ConfigError || err instanceof CliUsageError || err instanceof StackFileError || err instanceof EngineConfigError;
 }
 
-/** In a script's main: bad usage or config is one line on stderr and exit 2; anything else is a crash. */
-export function usageExit(err: unknown): number {
+/**
+ * In a script's main: bad usage or config is one line on stderr and exit 2; anything else is a crash.
+ * @param command the command the user ran: a usage error raised in shared code (reading the outputs) is said under it
+ */
+export function usageExit(err: unknown, command?: string): number {
     if (isUsageFailure(err)) {
-        process.stderr.write(`${err.message}\n`);
+        process.stderr.write(`${command && err instanceof UsageError ? new UsageError(err.problems, command).message : err.message}\n`);
         return 2;
     }
     throw err;

@@ -18,7 +18,7 @@
  */
 import { planChoreography, plan, validateConfig, type Choreography, type GateName, type PhaseId, type PlatformConfig } from "../topology";
 import { existingStacks, parseFlags } from "./cli";
-import { readStackOutputs, type StackOutputs } from "./smoke/outputs";
+import { NotDeployedError, readStackOutputs, type StackOutputs } from "./smoke/outputs";
 import { kopDefaultNamespace } from "./smoke/probes";
 import { integerFlag, UsageError, type UsageProblem } from "./smoke/usage-error";
 import { runMain } from "./run-main";
@@ -211,7 +211,17 @@ export async function main(command: Command, argv: string[], deps: RunDeps = {})
             return 0;
         }
         const config = validateConfig(loadStack(`npm run ${command}`, cli.stack, { root, ...(cli.configFile ? { configFile: cli.configFile } : {}) }).raw);
-        const outputs = readStackOutputs({ stack: cli.stack, ...(cli.outputsFile ? { file: cli.outputsFile } : {}) });
+        let outputs: StackOutputs;
+        try {
+            outputs = readStackOutputs({ stack: cli.stack, ...(cli.outputsFile ? { file: cli.outputsFile } : {}) });
+        } catch (err) {
+            if (command === "transition-step" && err instanceof NotDeployedError) {
+                // The up workflow runs this before every update, the first included: a first deployment is one update.
+                process.stdout.write(`transition-step: none due (stack ${cli.stack} has no outputs: nothing is deployed yet, and a first deployment is one update)\n`);
+                return 0;
+            }
+            throw err;
+        }
         const step = command === "transition-step" ? dueStep(config, outputs) : command;
         if (step === undefined) {
             const last = outputs.transition ? `in the ${outputs.transition.stage} stage` : "settled";
@@ -251,7 +261,7 @@ export async function main(command: Command, argv: string[], deps: RunDeps = {})
             await opened.close();
         }
     } catch (err) {
-        return usageExit(err);
+        return usageExit(err, `npm run ${command}`);
     }
 }
 

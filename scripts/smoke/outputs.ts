@@ -82,6 +82,27 @@ export function parseStackOutputs(text: string, source: string): StackOutputs {
     return parseOutputs(stackOutputsSchema, text, source);
 }
 
+/** A stack nothing was deployed to: `pulumi stack output --json` prints `{}`. */
+export class NotDeployedError extends UsageError {
+    constructor(
+        readonly stackName: string,
+        source: string,
+    ) {
+        super([{ key: "--stack", value: stackName, allowed: `a deployed stack: ${source} holds no outputs, so nothing is deployed to ${stackName} yet; deploy it first (pulumi up --stack ${stackName})` }]);
+        this.name = "NotDeployedError";
+    }
+}
+
+/** Whether outputs text is the empty object a stack never deployed has. */
+function noOutputs(text: string): boolean {
+    try {
+        const json = JSON.parse(text) as unknown;
+        return typeof json === "object" && json !== null && !Array.isArray(json) && Object.keys(json).length === 0;
+    } catch {
+        return false;
+    }
+}
+
 /** How a stack's outputs are read: a file, or the Pulumi CLI. */
 export interface OutputsSource {
     stack: string;
@@ -112,6 +133,9 @@ export function readOutputs<S extends z.ZodType>(s: OutputsSource, schema: S): z
         } catch (err) {
             throw new UsageError([{ key: flag, value: s.file, allowed: `a readable file holding the JSON of \`${command}\` (${(err as Error).message})` }]);
         }
+        if (noOutputs(text)) {
+            throw new NotDeployedError(s.stack, `${flag} ${s.file}`);
+        }
         return parseOutputs(schema, text, `${flag} ${s.file}`);
     }
     const run = spawnSync(s.pulumi ?? "pulumi", args, { encoding: "utf8" });
@@ -130,6 +154,9 @@ export function readOutputs<S extends z.ZodType>(s: OutputsSource, schema: S): z
     if (run.status !== 0) {
         const why = run.stderr.trim().split("\n")[0] ?? "";
         throw new UsageError([{ key: "--stack", value: s.stack, allowed: `a stack whose outputs \`${command}\` prints (it exited ${run.status}: ${why})` }]);
+    }
+    if (noOutputs(run.stdout)) {
+        throw new NotDeployedError(s.stack, `\`${command}\``);
     }
     return parseOutputs(schema, run.stdout, "pulumi stack output");
 }

@@ -83,6 +83,22 @@ describe("handover and drain-check on the 0 -> 1 transition, against kfake (Kafk
         expect(JSON.parse(drain.out)).toMatchObject({ command: "drain-check" });
     }, 60_000);
 
+    it("a stack nothing was deployed to (its outputs are {}): transition-step has none due, the other tools say to deploy it first, each under its own name", async () => {
+        const empty = join(d.outputsFile, "../outputs-empty.json");
+        writeFileSync(empty, "{}\n");
+        const first = await run("transition-step", ["--stack", "local", "--config-file", d.configFile, "--outputs", empty]);
+        expect(first).toMatchObject({ code: 0, err: "" });
+        expect(first.out).toBe("transition-step: none due (stack local has no outputs: nothing is deployed yet, and a first deployment is one update)\n");
+        for (const command of ["handover", "drain-check"] as const) {
+            const r = await run(command, ["--stack", "local", "--config-file", d.configFile, "--outputs", empty]);
+            expect(r.code).toBe(2);
+            // One line, under the command the user ran (shared code once said "npm run smoke:" here), no schema dump.
+            expect(r.err).toBe(`npm run ${command}: --stack = "local": a deployed stack: --outputs ${empty} holds no outputs, so nothing is deployed to local yet; deploy it first (pulumi up --stack local)\n`);
+        }
+        const unreadable = await run("handover", ["--stack", "local", "--config-file", d.configFile, "--outputs", "/nonexistent/outputs.json"]);
+        expect(unreadable.err).toMatch(/^npm run handover: --outputs = "\/nonexistent\/outputs.json": a readable file/);
+    });
+
     it("refuses a bad flag value, naming the flag", async () => {
         const r = await run("drain-check", [...args("switch"), "--max-wait-s", "soon"]);
         expect(r.code).toBe(2);
