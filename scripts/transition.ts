@@ -12,13 +12,16 @@
  *   --wait) until every drain passes, that each cursor has read up to it, and that abandoned logs are no longer
  *   written.
  *
- * Kafka SASL logins come from MESSAGING_PLATFORM_KAFKA_USERNAME / _PASSWORD (/ _MECHANISM, default the plan's), a
- * Pulsar admin token from MESSAGING_PLATFORM_PULSAR_TOKEN.
+ * Logins (the same names as npm run smoke's): MP_KAFKA_USERNAME / MP_KAFKA_PASSWORD (/ MP_KAFKA_MECHANISM, default the
+ * plan's) for Kafka's SASL; MP_PULSAR_TOKEN for Pulsar's admin API and KoP (else the super user's token signed from
+ * the stack's credentialSeed); --pulsar-ca for the CA of Pulsar's and KoP's TLS listeners.
  * Exit codes: 0 every step passed; 1 a step failed or a drain is incomplete; 2 bad usage, config or stage.
  */
 import { planChoreography, plan, validateConfig, type Choreography, type GateName, type PhaseId, type PlatformConfig } from "../topology";
 import { existingStacks, parseFlags } from "./cli";
 import { NotDeployedError, readStackOutputs, type StackOutputs } from "./smoke/outputs";
+import { pulsarLoginToken, pulsarTokenEnv } from "./smoke/pulsar-login";
+import { pulsarCaPem } from "./smoke/run";
 import { kopDefaultNamespace } from "./smoke/probes";
 import { integerFlag, UsageError, type UsageProblem } from "./smoke/usage-error";
 import { runMain } from "./run-main";
@@ -30,6 +33,20 @@ export type Command = "handover" | "drain-check" | "transition-step";
 /** The two operator steps (`transition-step` runs whichever is due). */
 type Step = Exclude<Command, "transition-step">;
 
+/** What every command's --help ends with: the flags they share and the environment they read. */
+const COMMON = `
+  --stack S            the deployed stack (required)
+  --outputs F          a file holding \`pulumi stack output --json --show-secrets\` (default: run it)
+  --config-file F      the stack's settings file (default Pulumi.<stack>.yaml)
+  --pulsar-ca F        the CA certificate (PEM) of the stack's Pulsar and KoP TLS listeners (default: the CA the
+                       stack exports for its edge sites)
+  --timeout-ms T       each broker call (default 5000)
+  --format F           text | json
+Environment:
+  MP_KAFKA_USERNAME, MP_KAFKA_PASSWORD, MP_KAFKA_MECHANISM   Kafka's SASL login (where the plan's listener has SASL)
+  MP_PULSAR_TOKEN      a Pulsar super user's token for the admin API and KoP (default: signed from credentialSeed)
+`;
+
 const USAGE: Record<Command, string> = {
     "transition-step": `usage: npm run -s transition-step -- --stack <stack> [--max-wait-s S] [--interval-ms I] [--outputs <file>]
                                    [--config-file <file>] [--timeout-ms T] [--format text|json]
@@ -38,26 +55,28 @@ const USAGE: Record<Command, string> = {
   was prepare and the config says switch: npm run handover. It was switch and the config settles (transitionStage
   not set): npm run drain-check --wait. Otherwise nothing.
   Exit: 0 the step passed or none was due; 1 the step did not pass; 2 bad usage, config or stage.
-`,
+${COMMON}`,
     handover: `usage: npm run -s handover -- --stack <stack> [--outputs <file>] [--config-file <file>] [--timeout-ms T] [--format text|json]
 
   Run after the transition's prepare update and before its switch: positions every consumer group and
   subscription the target needs (docs/runbooks.md, "Bumps and rollbacks").
   Exit: 0 every cursor positioned; 1 one could not be; 2 bad usage, config or stage.
-`,
+${COMMON}`,
     "drain-check": `usage: npm run -s drain-check -- --stack <stack> [--wait] [--max-wait-s S] [--interval-ms I] [--outputs <file>]
                                [--config-file <file>] [--timeout-ms T] [--format text|json]
 
   Run after the transition's switch update and before settling: every mirror, dropped sink and abandoned log has
   been read up to where it stood when the check began. --wait polls until then (at most --max-wait-s).
   Exit: 0 every drain complete; 1 one is not; 2 bad usage, config or stage.
-`,
+  --wait               poll until every drain passes; --max-wait-s S at most (600), --interval-ms I between polls (5000)
+${COMMON}`,
 };
 
 interface Flags {
     stack?: string;
     outputs?: string;
     "config-file"?: string;
+    "pulsar-ca"?: string;
     "timeout-ms": string;
     format: string;
     wait?: boolean;
@@ -69,6 +88,8 @@ export interface Options {
     stack: string;
     outputsFile?: string;
     configFile?: string;
+    /** The CA (PEM file) of the stack's Pulsar and KoP listeners. */
+    pulsarCaFile?: string;
     timeoutMs: number;
     format: "text" | "json";
     wait: boolean;
@@ -83,6 +104,7 @@ export function parseCli(command: Command, argv: string[], root = ROOT): Options
         stack: { type: "string", short: "s" },
         outputs: { type: "string" },
         "config-file": { type: "string" },
+        "pulsar-ca": { type: "string" },
         "timeout-ms": { type: "string", default: "5000" },
         format: { type: "string", default: "text" },
         ...(drain ? { wait: { type: "boolean", default: false }, "max-wait-s": { type: "string", default: "600" }, "interval-ms": { type: "string", default: "5000" } } : {}),
@@ -107,6 +129,7 @@ export function parseCli(command: Command, argv: string[], root = ROOT): Options
         stack: values.stack as string,
         ...(values.outputs !== undefined ? { outputsFile: values.outputs } : {}),
         ...(values["config-file"] !== undefined ? { configFile: values["config-file"] } : {}),
+        ...(values["pulsar-ca"] !== undefined ? { pulsarCaFile: values["pulsar-ca"] } : {}),
         timeoutMs,
         format: values.format as "text" | "json",
         wait: values.wait === true,
@@ -153,33 +176,61 @@ export function deployedChoreography(command: Step, config: PlatformConfig, outp
     return planChoreography(a, b);
 }
 
-/** The brokers the outputs name, with the logins the environment gives. */
-export function brokersFor(config: PlatformConfig, outputs: StackOutputs, timeoutMs: number, env: NodeJS.ProcessEnv): { brokers: Brokers; close: () => Promise<void> } {
+/** The logins the tools present, from the environment (the same names as npm run smoke's). */
+export const LOGIN_ENV = {
+    kafkaUsername: "MP_KAFKA_USERNAME",
+    kafkaPassword: "MP_KAFKA_PASSWORD",
+    kafkaMechanism: "MP_KAFKA_MECHANISM",
+    pulsarToken: pulsarTokenEnv(),
+} as const;
+
+/** The kafkajs options of a Kafka-protocol listener: its TLS (with the CA when one is given) and SASL login. Pure. */
+export function kafkaClientOptions(
+    protocol: string,
+    login: { mechanism: string; username: string; password: string } | undefined,
+    caPem: string | undefined,
+): { ssl?: boolean | { ca: string }; sasl?: { mechanism: string; username: string; password: string } } {
+    const tls = protocol === "SSL" || protocol === "SASL_SSL";
+    const sasl = protocol.startsWith("SASL_") && login ? { sasl: login } : {};
+    return { ...(tls ? { ssl: caPem ? { ca: caPem } : true } : {}), ...sasl };
+}
+
+/**
+ * The brokers the outputs name, with the logins the environment gives: Kafka's SASL login from MP_KAFKA_*; KoP as
+ * its listener is planned (SASL PLAIN with the Pulsar token as `token:<jwt>` and KoP's default namespace as the user
+ * name, TLS with the cluster's CA); the admin API with the token and that CA. The token is MP_PULSAR_TOKEN, else the
+ * super user's, signed from the stack's credentialSeed (as npm run smoke does).
+ */
+export async function brokersFor(
+    config: PlatformConfig,
+    outputs: StackOutputs,
+    o: { stack: string; timeoutMs: number; caPem?: string },
+    env: NodeJS.ProcessEnv,
+): Promise<{ brokers: Brokers; close: () => Promise<void> }> {
     const t = plan(config);
     const e = outputs.endpoints;
     const security = t.kafka?.clientSecurity ?? { protocol: "PLAINTEXT" as const };
-    const user = env.MESSAGING_PLATFORM_KAFKA_USERNAME;
-    const sasl =
-        security.saslMechanism && user
-            ? { mechanism: (env.MESSAGING_PLATFORM_KAFKA_MECHANISM ?? security.saslMechanism).toLowerCase(), username: user, password: env.MESSAGING_PLATFORM_KAFKA_PASSWORD ?? "" }
-            : undefined;
+    const user = env[LOGIN_ENV.kafkaUsername];
+    const kafkaLogin = security.saslMechanism && user ? { mechanism: (env[LOGIN_ENV.kafkaMechanism] ?? security.saslMechanism).toLowerCase(), username: user, password: env[LOGIN_ENV.kafkaPassword] ?? "" } : undefined;
+    const token = t.pulsar ? await pulsarLoginToken(t.pulsar, LOGIN_ENV.pulsarToken, { stack: o.stack }, env) : undefined;
+    const kopNamespace = kopDefaultNamespace(t);
+    const kopLogin = token !== undefined ? { mechanism: "plain", username: kopNamespace, password: `token:${token}` } : undefined;
     const opened: KafkaCursors[] = [];
-    const cluster = (bootstrap: string | undefined, ssl: boolean, withSasl: boolean) => {
+    const cluster = (bootstrap: string | undefined, options: ReturnType<typeof kafkaClientOptions>) => {
         if (!bootstrap) {
             return undefined;
         }
-        const c = new KafkajsCursors(bootstrap, { ssl, timeoutMs, ...(withSasl && sasl ? { sasl } : {}) });
+        const c = new KafkajsCursors(bootstrap, { timeoutMs: o.timeoutMs, ...options });
         opened.push(c);
         return c;
     };
-    const kafka = cluster(e.kafkaBootstrap, security.protocol === "SSL" || security.protocol === "SASL_SSL", true);
-    const kop = cluster(e.kopBootstrap, false, false);
-    const token = env.MESSAGING_PLATFORM_PULSAR_TOKEN;
+    const kafka = cluster(e.kafkaBootstrap, kafkaClientOptions(security.protocol, kafkaLogin, undefined));
+    const kop = cluster(e.kopBootstrap, kafkaClientOptions(t.pulsar?.endpoints.kafkaListenerProtocol ?? "PLAINTEXT", kopLogin, o.caPem));
     const brokers: Brokers = {
         ...(kafka ? { kafka } : {}),
         ...(kop ? { kop } : {}),
-        ...(e.pulsarAdminUrl ? { pulsar: new RestPulsarCursors(e.pulsarAdminUrl, { timeoutMs, ...(token ? { token } : {}) }) } : {}),
-        kopNamespace: kopDefaultNamespace(t),
+        ...(e.pulsarAdminUrl ? { pulsar: new RestPulsarCursors(e.pulsarAdminUrl, { timeoutMs: o.timeoutMs, ...(token ? { token } : {}), ...(o.caPem ? { caPem: o.caPem } : {}) }) } : {}),
+        kopNamespace,
     };
     return { brokers, close: async () => void (await Promise.all(opened.map((c) => c.close().catch(() => undefined)))) };
 }
@@ -230,7 +281,8 @@ export async function main(command: Command, argv: string[], deps: RunDeps = {})
         }
         const wait = cli.wait || command === "transition-step";
         const ch = deployedChoreography(step, config, outputs, cli.stack);
-        const opened = deps.brokers ? { brokers: deps.brokers, close: async () => {} } : brokersFor(config, outputs, cli.timeoutMs, env);
+        const caPem = pulsarCaPem(cli.pulsarCaFile, outputs);
+        const opened = deps.brokers ? { brokers: deps.brokers, close: async () => {} } : await brokersFor(config, outputs, { stack: cli.stack, timeoutMs: cli.timeoutMs, ...(caPem ? { caPem } : {}) }, env);
         try {
             if (step === "handover") {
                 const rows = await handover(

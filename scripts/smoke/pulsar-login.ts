@@ -10,8 +10,7 @@
  *   the services and the replicator check it (pulsar-client's `tlsValidateHostname`, Node's `checkServerIdentity`).
  *   A certificate that does not name the host the runner uses fails here as it would fail for a client.
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { pulsarAdminCall, refusal } from "../pulsar-admin-http";
 import { pulsarSigningKey, pulsarToken } from "../../components/pulsar-token";
 import { PLATFORM_ADMIN_ROLE, type PulsarPlan } from "../../topology";
 import { stackSecret, type StackSecretSource } from "./secrets";
@@ -69,37 +68,18 @@ export async function pulsarLoginToken(
  * is verified against the certificate. Rejects with the status or the TLS error (e.g. "Hostname/IP does not match
  * certificate's altnames").
  */
-export function adminRequest(method: "GET" | "DELETE", adminUrl: string, path: string, login: PulsarLogin, timeoutMs: number): Promise<unknown> {
-    const url = new URL(path, adminUrl.endsWith("/") ? adminUrl : `${adminUrl}/`);
-    const headers = login.token ? { Authorization: `Bearer ${login.token}` } : {};
-    return new Promise((resolve, reject) => {
-        const onResponse = (res: IncomingMessage) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("error", reject);
-            res.on("end", () => {
-                const body = Buffer.concat(chunks).toString("utf8");
-                const status = res.statusCode ?? 0;
-                if (status < 200 || status >= 300) {
-                    const why = status === 401 ? " (the token was refused)" : status === 403 ? " (the role may not do it)" : "";
-                    reject(new Error(`${method} ${url.pathname} answered ${status}${why}`));
-                    return;
-                }
-                if (body.trim() === "") {
-                    resolve(undefined);
-                    return;
-                }
-                try {
-                    resolve(JSON.parse(body));
-                } catch {
-                    reject(new Error(`${method} ${url.pathname} answered ${status} with no JSON`));
-                }
-            });
-        };
-        const options = { method, headers, timeout: timeoutMs };
-        const req = url.protocol === "https:" ? httpsRequest(url, { ...options, ...(login.caPem ? { ca: login.caPem } : {}) }, onResponse) : httpRequest(url, options, onResponse);
-        req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: no answer within ${timeoutMs} ms`)));
-        req.on("error", reject);
-        req.end();
-    });
+export async function adminRequest(method: "GET" | "DELETE", adminUrl: string, path: string, login: PulsarLogin, timeoutMs: number): Promise<unknown> {
+    const r = await pulsarAdminCall(method, adminUrl, path, { ...login, timeoutMs });
+    const where = `${method} ${new URL(path.replace(/^\//, ""), adminUrl.endsWith("/") ? adminUrl : `${adminUrl}/`).pathname}`;
+    if (r.status < 200 || r.status >= 300) {
+        throw new Error(`${where} answered ${r.status}${refusal(r.status)}`);
+    }
+    if (r.text.trim() === "") {
+        return undefined;
+    }
+    try {
+        return JSON.parse(r.text);
+    } catch {
+        throw new Error(`${where} answered ${r.status} with no JSON`);
+    }
 }

@@ -407,17 +407,25 @@ export interface SmokeStackOptions {
 
 /** The CA of the stack's Pulsar TLS: `--pulsar-ca`, else the one central exports for its edge sites (the same CA). */
 function pulsarCa(o: SmokeStackOptions, outputs: StackOutputs): string | undefined {
-    if (o.pulsarCaFile === undefined) {
+    return pulsarCaPem(o.pulsarCaFile, outputs);
+}
+
+/**
+ * The CA the tools trust the stack's Pulsar (and KoP) listeners with: `--pulsar-ca <file>`, else the one the stack
+ * exports for its edge sites (the platform's CA).
+ */
+export function pulsarCaPem(file: string | undefined, outputs: StackOutputs): string | undefined {
+    if (file === undefined) {
         return outputs.edgeReplication?.caCertificate;
     }
     let pem: string;
     try {
-        pem = readFileSync(o.pulsarCaFile, "utf8");
+        pem = readFileSync(file, "utf8");
     } catch (err) {
-        throw new UsageError([{ key: "--pulsar-ca", value: o.pulsarCaFile, allowed: `a readable PEM file (${(err as Error).message})` }]);
+        throw new UsageError([{ key: "--pulsar-ca", value: file, allowed: `a readable PEM file (${(err as Error).message})` }]);
     }
     if (!pem.includes("BEGIN CERTIFICATE")) {
-        throw new UsageError([{ key: "--pulsar-ca", value: o.pulsarCaFile, allowed: "a PEM file holding the CA certificate of the stack's Pulsar (-----BEGIN CERTIFICATE-----)" }]);
+        throw new UsageError([{ key: "--pulsar-ca", value: file, allowed: "a PEM file holding the CA certificate of the stack's Pulsar (-----BEGIN CERTIFICATE-----)" }]);
     }
     return pem;
 }

@@ -6,6 +6,7 @@
 import { Kafka, logLevel, type Admin, type SASLOptions } from "kafkajs";
 import { randomUUID } from "node:crypto";
 import { pulsarAdminTopicPath } from "../../topology";
+import { pulsarAdminCall, refusal, type AdminAnswer, type AdminLogin } from "../pulsar-admin-http";
 
 /** Per partition: an offset. */
 export type Offsets = Map<number, number>;
@@ -37,7 +38,7 @@ export class KafkajsCursors implements KafkaCursors {
 
     constructor(
         readonly bootstrap: string,
-        private readonly opts: { ssl?: boolean; timeoutMs?: number; clientId?: string; sasl?: { mechanism: string; username: string; password: string } } = {},
+        private readonly opts: { ssl?: boolean | { ca: string }; timeoutMs?: number; clientId?: string; sasl?: { mechanism: string; username: string; password: string } } = {},
     ) {
         this.kafka = new Kafka({
             ...(opts.sasl ? { sasl: opts.sasl as SASLOptions } : {}),
@@ -177,20 +178,16 @@ export interface PulsarCursors {
  * Checked against Apache Pulsar 4.0 itself in test/pulsar/transition.test.ts.
  */
 export class RestPulsarCursors implements PulsarCursors {
+    /** @param opts the admin login (a token; the CA of a TLS web service) and each call's timeout */
     constructor(
         private readonly adminUrl: string,
-        private readonly opts: { token?: string; timeoutMs?: number } = {},
+        private readonly opts: AdminLogin & { timeoutMs?: number } = {},
     ) {}
 
-    private async call(method: string, path: string, body?: unknown): Promise<Response> {
-        const headers: Record<string, string> = { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) };
-        return await fetch(new URL(path, this.adminUrl), { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
-    }
-
-    private async ok(method: string, path: string, body?: unknown, accept: number[] = []): Promise<Response> {
-        const r = await this.call(method, path, body);
-        if (!r.ok && !accept.includes(r.status)) {
-            throw new Error(`${method} ${path} on ${this.adminUrl}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
+    private async ok(method: string, path: string, body?: unknown, accept: number[] = []): Promise<AdminAnswer> {
+        const r = await pulsarAdminCall(method, this.adminUrl, path, { ...this.opts, body, timeoutMs: this.opts.timeoutMs ?? 5000 });
+        if ((r.status < 200 || r.status >= 300) && !accept.includes(r.status)) {
+            throw new Error(`${method} ${path} on ${this.adminUrl}: HTTP ${r.status}${refusal(r.status)} ${r.text.slice(0, 200)}`.trim());
         }
         return r;
     }
@@ -198,7 +195,7 @@ export class RestPulsarCursors implements PulsarCursors {
     /** The topic's partition count: 0 for a non-partitioned topic, undefined when there is no such topic. */
     private async partitions(topic: string): Promise<number | undefined> {
         const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/partitions`, undefined, [404]);
-        return r.status === 404 ? undefined : ((await r.json()) as { partitions: number }).partitions;
+        return r.status === 404 ? undefined : (JSON.parse(r.text) as { partitions: number }).partitions;
     }
 
     async atEnd(topic: string, subscription: string): Promise<void> {
@@ -234,7 +231,7 @@ export class RestPulsarCursors implements PulsarCursors {
         if (r.status === 404) {
             return undefined;
         }
-        const header = r.headers.get("x-pulsar-publish-time") ?? "";
+        const header = String(r.headers["x-pulsar-publish-time"] ?? "");
         const t = Number(header);
         if (header !== "" && Number.isFinite(t)) {
             return t;
@@ -250,7 +247,7 @@ export class RestPulsarCursors implements PulsarCursors {
         }
         const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/${n > 0 ? "partitioned-stats" : "stats"}`);
         // partitioned-stats sums each subscription's backlog over the partitions.
-        const stats = (await r.json()) as { subscriptions?: Record<string, { msgBacklog?: number }> };
+        const stats = JSON.parse(r.text) as { subscriptions?: Record<string, { msgBacklog?: number }> };
         return stats.subscriptions?.[subscription]?.msgBacklog;
     }
 
@@ -265,11 +262,11 @@ export class RestPulsarCursors implements PulsarCursors {
             return new Map();
         }
         if (n === 0) {
-            const stats = (await (await this.ok("GET", `${pulsarAdminTopicPath(topic)}/stats`)).json()) as { msgInCounter?: number };
+            const stats = JSON.parse((await this.ok("GET", `${pulsarAdminTopicPath(topic)}/stats`)).text) as { msgInCounter?: number };
             return new Map([[-1, stats.msgInCounter ?? 0]]);
         }
         const r = await this.ok("GET", `${pulsarAdminTopicPath(topic)}/partitioned-stats?perPartition=true`);
-        const stats = (await r.json()) as { partitions?: Record<string, { msgInCounter?: number }> };
+        const stats = JSON.parse(r.text) as { partitions?: Record<string, { msgInCounter?: number }> };
         return new Map(partitionNames(topic, n).map((name, i) => [i, stats.partitions?.[name]?.msgInCounter ?? 0]));
     }
 }

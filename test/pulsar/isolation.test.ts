@@ -12,6 +12,7 @@ import { tenancySpecs } from "../../components/pulsar-tenancy";
 import { PLATFORM_ADMIN_ROLE } from "../../topology";
 import { startPulsar, type Pulsar } from "../../scripts/pulsar";
 import { PulsarWebSocket } from "../../scripts/pulsar-websocket";
+import { RestPulsarCursors } from "../../scripts/transition/cursors";
 import { planStack } from "../support/stacks";
 import { testPki, type TestPki } from "../support/tls";
 import { adminOf } from "./admin";
@@ -119,5 +120,19 @@ describe("tenant isolation with the program's tokens and grants (Apache Pulsar 4
         await expect(new PulsarWebSocket(p.webUrlTls!, { token: admin }).producer(topic)).rejects.toThrow(/self-signed|unable to verify|certificate/);
         const byAddress = new PulsarWebSocket(p.webUrlTls!.replace("localhost", "127.0.0.1"), { token: admin, caPem: pki.caPem });
         await expect(byAddress.producer(topic)).rejects.toThrow(/IP: 127.0.0.1 is not in the cert's list|altnames/);
+    });
+
+    // The handover's and the drain check's admin calls (scripts/transition/cursors.ts) on a cluster like dev's and prod's:
+    // TLS with the platform's CA and the super user's token. They went through fetch, which takes no CA, and every
+    // failure read "fetch failed"; the rule: each admin call the tools make trusts the CA given and names its cause.
+    it("the handover's and drain check's admin calls work over TLS with the CA and token, and say why when they cannot", async () => {
+        const topic = "persistent://public/default/tool-signals";
+        const admin = await token(PLATFORM_ADMIN_ROLE);
+        const cursors = new RestPulsarCursors(p.webUrlTls!, { token: admin, caPem: pki.caPem, timeoutMs: 10_000 });
+        await cursors.atEnd(topic, "execution-coordinator");
+        expect(await cursors.backlog(topic, "execution-coordinator")).toBe(0);
+        expect((await cursors.written(topic)).size).toBeGreaterThan(0);
+        await expect(new RestPulsarCursors(p.webUrlTls!, { token: admin }).backlog(topic, "execution-coordinator")).rejects.toThrow(/^GET https:\/\/localhost:\d+\/admin\/v2\/persistent\/public\/default\/tool-signals\/partitions: (self-signed certificate|unable to verify)/);
+        await expect(new RestPulsarCursors(p.webUrlTls!, { caPem: pki.caPem }).backlog(topic, "execution-coordinator")).rejects.toThrow(/HTTP 401 \(the token was refused\)/);
     });
 });
