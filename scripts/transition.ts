@@ -244,6 +244,9 @@ function render(command: Step, rows: StepRow[], format: "text" | "json", extra: 
     return `${lines.join("\n")}${lines.length > 0 ? "\n" : ""}${command}: ${rows.length} cursor(s), ${failed === 0 ? "all passed" : `${failed} not passed`}\n`;
 }
 
+/** A line for the operator on stderr. */
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
 export interface RunDeps {
     root?: string;
     env?: NodeJS.ProcessEnv;
@@ -290,7 +293,14 @@ export async function main(command: Command, argv: string[], deps: RunDeps = {})
                     opened.brokers,
                 );
                 process.stdout.write(render(step, rows, cli.format));
-                return rows.every((r) => r.ok) ? 0 : 1;
+                if (!rows.every((r) => r.ok)) {
+                    progress(
+                        `handover: ${rows.filter((r) => !r.ok).length} cursor(s) not positioned. The stack stays at prepare, where nothing has moved: ` +
+                            `act on the rows above, run \`npm run -s handover -- --stack ${cli.stack}\` again, and switch only once it passes.`,
+                    );
+                    return 1;
+                }
+                return 0;
             }
             const drains = ch.streams.flatMap((s) => s.drains);
             const marks = await drainMarks(drains, opened.brokers);
@@ -300,15 +310,26 @@ export async function main(command: Command, argv: string[], deps: RunDeps = {})
                 // An abandoned log is drained when its end stood still between two looks: the first is one interval on.
                 await sleep(cli.intervalMs);
             }
+            const started = Date.now();
             let rows = await drainCheck(drains, opened.brokers, marks);
             let polls = 1;
             while (wait && !rows.every((r) => r.ok) && Date.now() < deadline) {
+                // Progress on stderr (stdout keeps the report, JSON included): what is left, every poll.
+                const left = rows.filter((r) => !r.ok);
+                progress(`drain-check: ${rows.length - left.length}/${rows.length} drained after ${Math.round((Date.now() - started) / 1000)} s (waiting up to ${cli.maxWaitS} s); ${left[0]?.cursor}: ${left[0]?.detail}${left.length > 1 ? ` (+${left.length - 1} more)` : ""}`);
                 await sleep(cli.intervalMs);
                 rows = await drainCheck(drains, opened.brokers, marks);
                 polls++;
             }
             process.stdout.write(render(step, rows, cli.format, { polls }));
-            return rows.every((r) => r.ok) ? 0 : 1;
+            if (!rows.every((r) => r.ok)) {
+                progress(
+                    `drain-check: not every drain passed${wait ? ` within ${cli.maxWaitS} s` : ""}. The stack stays in the switch stage, which runs both sides and loses nothing: ` +
+                        `run \`npm run -s drain-check -- --stack ${cli.stack} --wait\` again once the rows above move, then settle (docs/runbooks.md, "Bumps and rollbacks").`,
+                );
+                return 1;
+            }
+            return 0;
         } finally {
             await opened.close();
         }

@@ -125,6 +125,13 @@ describe("handover and drain-check on the 0 -> 1 transition, against kfake (Kafk
         const report = JSON.parse(behind.out) as { ok: boolean; rows: { cursor: string; ok: boolean; detail: string }[] };
         expect(report.ok).toBe(false);
         expect(report.rows.find((x) => x.cursor === "user-requests-mirror-to-pulsar@kafka:kafka:user-requests")).toMatchObject({ ok: false, detail: "lag 0:6 behind the mark" });
+        // What to do next, on stderr (stdout is the JSON report).
+        expect(behind.err).toContain("drain-check: not every drain passed. The stack stays in the switch stage, which runs both sides and loses nothing: run `npm run -s drain-check -- --stack local --wait` again");
+
+        // Waiting, it says every poll what is left.
+        const waiting = await run("drain-check", args("switch", "--wait", "--max-wait-s", "1", "--interval-ms", "300"));
+        expect(waiting.code).toBe(1);
+        expect(waiting.err).toMatch(/^drain-check: \d+\/\d+ drained after \d+ s \(waiting up to 1 s\); \S+: .+$/m);
 
         // The mirror copies what is left (its group commits as pulsar-io's source does once Pulsar has acknowledged).
         const admin = kafka.admin();
