@@ -47,13 +47,14 @@ function notes(c: ResourceChange): string[] {
 }
 
 /** Text per component; replacements say why; deletions of protected resources are called out. Pure. */
-export function renderResourceChanges(changes: ResourceChange[], from: number, to: number): string {
+export function renderResourceChanges(changes: ResourceChange[], from: number, to: number, stage?: string): string {
+    const what = `resources (program under mocks, ${from} -> ${to}${stage ? `, the ${stage} update` : isOneStep(from, to) ? ", the net of prepare, switch and settle" : ""})`;
     if (changes.length === 0) {
-        return `resources (program under mocks, ${from} -> ${to}): no change\n`;
+        return `${what}: no change\n`;
     }
     const count = (k: ResourceChange["kind"]) => changes.filter((c) => c.kind === k).length;
     const lines = [
-        `resources (program under mocks, ${from} -> ${to}): ${count("create")} to create, ${count("update")} to update, ` +
+        `${what}: ${count("create")} to create, ${count("update")} to update, ` +
             `${count("replace")} to replace, ${count("delete")} to delete, ${count("forget")} to forget (retainOnDelete: left in place)`,
     ];
     const components = [...new Set(changes.map((c) => c.resource.component))].sort();

@@ -33,14 +33,14 @@ import { CliUsageError, choiceFlag, parseFlags, phaseFlag } from "./cli";
 import { renderChoreography } from "./plan-choreography";
 import { renderDiff, renderEdgeSite, renderTopology } from "./plan-format";
 import { renderMermaid, renderMermaidChange } from "./plan-mermaid";
-import { programResourceChanges, renderResourceChanges } from "./plan-resources";
+import { programResourceChanges, programStageChanges, renderResourceChanges } from "./plan-resources";
 import { runMain } from "./run-main";
 import { EngineConfigError, ROOT, loadStack } from "./stack";
 
 const COMMAND = "npm run plan";
 const FORMATS = ["text", "json", "mermaid"] as const;
 
-export const USAGE = `usage: npm run -s plan -- --stack <stack> [--phase N] [--from M [--resources]] [--format text|json|mermaid]
+export const USAGE = `usage: npm run -s plan -- --stack <stack> [--phase N] [--from M [--resources [--stage S]]] [--format text|json|mermaid]
        npm run -s plan -- --edge <site> [--format text|json|mermaid]
 
   --stack S      the stack to plan (Pulumi.S.yaml)
@@ -50,7 +50,10 @@ export const USAGE = `usage: npm run -s plan -- --stack <stack> [--phase N] [--f
   --from M       what moving the stack from phase M to the target phase changes, per stream and resource
                  (the target is --phase, else the stack file's phase; a jump the program refuses is refused here too)
   --resources    with --from: the program's own resources per component (index.ts under mocks, a few seconds),
-                 each create / update / replace / delete / forget as the providers decide it
+                 each create / update / replace / delete / forget as the providers decide it; without --stage, the
+                 net change of a transition's three updates
+  --stage S      with --resources on a transition: what that one update does (prepare | switch | settle), as its
+                 pulumi preview must show it (docs/runbooks.md, "Bumps and rollbacks")
   --format F     text (default) | json | mermaid (with --from: the target phase with what changed styled)
   --help         this text
 
@@ -65,6 +68,7 @@ interface PlanFlags {
     from?: string;
     format: string;
     resources: boolean;
+    stage?: string;
 }
 
 export interface PlannedStack {
@@ -115,6 +119,7 @@ export async function main(argv: string[], root = ROOT): Promise<number> {
             from: { type: "string" },
             format: { type: "string", default: "text" },
             resources: { type: "boolean", default: false },
+            stage: { type: "string" },
         });
         if (help) {
             process.stdout.write(USAGE);
@@ -123,6 +128,10 @@ export async function main(argv: string[], root = ROOT): Promise<number> {
         const format = choiceFlag(COMMAND, "--format", flags.format, FORMATS);
         if (flags.resources && flags.from === undefined) {
             throw new CliUsageError(`${COMMAND}: --resources: allowed only with --from M (it lists what the update from phase M changes)`);
+        }
+        const stage = flags.stage === undefined ? undefined : choiceFlag(COMMAND, "--stage", flags.stage, ["prepare", "switch", "settle"] as const);
+        if (stage !== undefined && !flags.resources) {
+            throw new CliUsageError(`${COMMAND}: --stage ${stage}: allowed only with --from M --resources (it lists what that update of the transition does)`);
         }
         if (flags.resources && format === "mermaid") {
             throw new CliUsageError(`${COMMAND}: --resources with --format mermaid: allowed --format text | json (the diagram shows the phase, not resources)`);
@@ -160,7 +169,14 @@ export async function main(argv: string[], root = ROOT): Promise<number> {
             process.stdout.write(renderMermaidChange(before, to, diff));
             return 0;
         }
-        const changes = flags.resources ? await programResourceChanges(stack, fromPhase, to.phase) : undefined;
+        if (stage !== undefined && !isOneStep(before.phase, to.phase)) {
+            throw new CliUsageError(`${COMMAND}: --stage ${stage}: allowed on a transition between adjacent phases (${fromPhase} -> ${to.phase} is one update without stages)`);
+        }
+        const changes = !flags.resources
+            ? undefined
+            : stage !== undefined
+              ? ((await programStageChanges(stack, fromPhase, to.phase)).find((x) => x.stage === stage)?.changes ?? [])
+              : await programResourceChanges(stack, fromPhase, to.phase);
         if (format === "json") {
             process.stdout.write(`${JSON.stringify(changes ? { ...diff, resources: changes } : diff, null, 2)}\n`);
             return 0;
@@ -170,7 +186,7 @@ export async function main(argv: string[], root = ROOT): Promise<number> {
             process.stdout.write(`\n${renderChoreography(planChoreography(before, to), stack)}`);
         }
         if (changes) {
-            process.stdout.write(`\n${renderResourceChanges(changes, fromPhase, to.phase)}`);
+            process.stdout.write(`\n${renderResourceChanges(changes, fromPhase, to.phase, stage)}`);
         }
         return 0;
     } catch (err) {

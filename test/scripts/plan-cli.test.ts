@@ -82,7 +82,7 @@ describe("npm run plan --resources (the program under mocks, in child processes)
     it("prod 1 -> 2: per component, the mcp-matcher Deployment goes, its Function comes, Pulsar CRs are created", async () => {
         const r = await run(["--stack", "prod", "--phase", "2", "--from", "1", "--resources"]);
         expect(r.code).toBe(0);
-        const section = r.out.slice(r.out.indexOf("resources (program under mocks, 1 -> 2)"));
+        const section = r.out.slice(r.out.indexOf("resources (program under mocks, 1 -> 2"));
         expect(section).toMatch(/^Orchestrator:$/m);
         expect(section).toMatch(/- kubernetes:apps\/v1:Deployment platform-orchestrator-mcp-matcher$/m);
         expect(section).toMatch(/^PulsarFunctions:$/m);
@@ -96,6 +96,34 @@ describe("npm run plan --resources (the program under mocks, in child processes)
         expect(section).not.toMatch(/aws:s3\/bucket:Bucket/);
         expect(section).toMatch(/- kubernetes:resource.streamnative.io\/v1alpha1:PulsarTenant \S*team-a\S* {2}\[retained: left in place; PROTECTED/);
     }, 60_000);
+});
+
+describe("npm run plan --resources --stage (each update of a transition, offline)", () => {
+    // What the runbook asks an operator to compare each staged preview with; the net change alone (dev 1 -> 2: 41
+    // deletes) cannot be checked against a prepare preview.
+    it("dev 1 -> 2: prepare deletes nothing, the three updates add up to the net change, and a bad --stage is one line", async () => {
+        const counts = (out: string) => {
+            const m = /^resources \(program under mocks, 1 -> 2, [^)]*\): (\d+) to create, (\d+) to update, (\d+) to replace, (\d+) to delete/m.exec(out);
+            expect(m, out.slice(-500)).not.toBeNull();
+            return { create: Number(m![1]), update: Number(m![2]), replace: Number(m![3]), delete: Number(m![4]) };
+        };
+        const base = ["--stack", "dev", "--from", "1", "--phase", "2", "--resources"];
+        const stages = [];
+        for (const stage of ["prepare", "switch", "settle"]) {
+            const r = await run([...base, "--stage", stage]);
+            expect(r.code).toBe(0);
+            expect(r.out).toContain(`1 -> 2, the ${stage} update)`);
+            stages.push(counts(r.out));
+        }
+        const net = counts((await run(base)).out);
+        expect(stages[0]).toMatchObject({ delete: 0, replace: 0 });
+        expect(stages.reduce((sum, c) => sum + c.create, 0)).toBe(net.create);
+        expect(stages.reduce((sum, c) => sum + c.delete, 0)).toBe(net.delete);
+        expect(stages.every((c) => c.replace === 0)).toBe(true);
+        const bad = await run([...base, "--stage", "later"]);
+        expect(bad).toMatchObject({ code: 2, err: "npm run plan: --stage later: allowed prepare | switch | settle\n" });
+        expect((await run(["--stack", "dev", "--from", "1", "--phase", "2", "--stage", "settle"])).err).toContain("--stage settle: allowed only with --from M --resources");
+    }, 180_000);
 });
 
 describe("the rollback the plan prints is one the program accepts", () => {
