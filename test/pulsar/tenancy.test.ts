@@ -3,19 +3,36 @@
  * Apache Pulsar 4.0 (test/pulsar/resources-operator.ts stands in for the operator, which cannot be built here), so
  * Pulsar itself judges every value: each stack's phase-3 plan is accepted whole and reads back as planned; the
  * schemas evolve as BACKWARD_TRANSITIVE allows; a namespace with automatic topics creates them partitioned on first
- * produce and on first subscribe. (Not yet proven here: a producer registering a topic's first schema, which needs a
- * client that carries a schema; the WebSocket API's producer sends bytes.)
+ * produce and on first subscribe; a producer registers a topic's first schema, and one with an incompatible schema
+ * is refused (Pulsar's own Java client, bin/pulsar-client of the distribution: the WebSocket producer sends bytes).
  */
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tenancySpecs } from "../../components/pulsar-tenancy";
 import { PulsarWebSocket } from "../../scripts/pulsar-websocket";
+import { pulsarHome } from "../../scripts/pulsar";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { planStack, STACKS } from "../support/stacks";
 import { admin, adminJson, pulsar } from "./admin";
 import { applyTenancy, bytes, renamer, seconds } from "./resources-operator";
 
 const SCHEMAS = resolve(__dirname, "../../schemas");
+
+/**
+ * `bin/pulsar-client produce` of the distribution: a Java producer carrying a value schema (`json:<definition>`). The
+ * tool splits `-m` on its separator (a regex, "," by default): a newline keeps a JSON message whole.
+ */
+async function produceWithSchema(topic: string, schema: string, message: string): Promise<{ code: number; out: string }> {
+    try {
+        const r = await promisify(execFile)(resolve(pulsarHome(), "bin/pulsar-client"), ["--url", pulsar().serviceUrl, "produce", "-vs", `json:${schema}`, "-s", "\n", "-m", message, topic], { timeout: 60_000 });
+        return { code: 0, out: `${r.stdout}${r.stderr}` };
+    } catch (err) {
+        const e = err as { code?: number; stdout?: string; stderr?: string };
+        return { code: typeof e.code === "number" ? e.code : -1, out: `${e.stdout ?? ""}${e.stderr ?? ""}` };
+    }
+}
 
 describe("the program's Pulsar tenancy on Apache Pulsar 4.0", () => {
     it.each(STACKS)("%s at phase 3: every tenant, namespace policy, topic, schema and grant is accepted and reads back as planned", async (stack) => {
@@ -62,6 +79,31 @@ describe("the program's Pulsar tenancy on Apache Pulsar 4.0", () => {
         expect((await admin("POST", path, withField({ name: "region", type: "string" }), [409])).status).toBe(409);
         expect((await admin("POST", path, withField({ name: "region", type: ["null", "string"], default: null }))).ok).toBe(true);
     });
+
+    it("a producer registers a topic's first schema (the program's Avro definition), and one with an incompatible schema is refused", async () => {
+        const p = planStack("local", { phase: 3 }).pulsar!;
+        const specs = tenancySpecs(p, SCHEMAS);
+        const r = renamer(randomUUID().slice(0, 6));
+        await applyTenancy(specs, r, pulsar().clusterName);
+        const declared = specs.topics.find((t) => "schemaInfo" in t.spec && t.spec.schemaInfo)!;
+        const definition = (declared.spec as { schemaInfo: { schema: string } }).schemaInfo.schema;
+        // A topic of the same namespace nothing registered a schema for: its first producer does.
+        const topic = `${r.name(declared.spec.name)}-producer-first`;
+        const schemaPath = `${topic.replace("persistent://", "/admin/v2/schemas/")}/schema`;
+        expect((await admin("GET", schemaPath, undefined, [404])).status).toBe(404);
+        const avro = JSON.parse(definition) as { fields: { name: string; type: unknown }[] };
+        const sample = JSON.stringify(Object.fromEntries(avro.fields.map((f) => [f.name, f.type === "long" || f.type === "int" ? 0 : f.type === "boolean" ? false : f.type === "double" ? 0.5 : "x"])));
+        const first = await produceWithSchema(topic, definition, sample);
+        expect(first.code, first.out.split("\n").filter((l) => /ERROR|Exception|error/.test(l)).slice(0, 8).join("\n")).toBe(0);
+        const registered = await adminJson<{ type: string; data: string }>(schemaPath);
+        expect(registered.type).toBe("JSON");
+        expect(JSON.parse(registered.data)).toMatchObject({ name: (JSON.parse(definition) as { name: string }).name });
+        // The namespace's BACKWARD_TRANSITIVE refuses a producer whose schema adds a required field.
+        const incompatible = JSON.stringify({ ...avro, fields: [...avro.fields, { name: "region", type: "string" }] });
+        const refused = await produceWithSchema(topic, incompatible, sample);
+        expect(refused.code).not.toBe(0);
+        expect(refused.out).toMatch(/IncompatibleSchema|not compatible|incompatible/i);
+    }, 120_000);
 
     it("a namespace with automatic topics creates a catalog topic partitioned on first produce and on first subscribe", async () => {
         const p = planStack("local", { phase: 3 }).pulsar!;
