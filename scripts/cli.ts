@@ -37,8 +37,14 @@ function flagList(options: FlagOptions): string {
  */
 export function parseFlags<T>(command: string, argv: string[], options: FlagOptions): ParsedFlags<T> {
     const all: FlagOptions = { ...options, help: { type: "boolean", short: "h", default: false } };
+    // A negative number after a flag that takes a value is that value (`--messages -3`), not another flag: it is then
+    // judged by the flag's own rule (its range), instead of "needs a value".
+    const args = argv.flatMap((a, i) => {
+        const prev = argv[i - 1];
+        return /^-\d/.test(a) && prev?.startsWith("--") && !prev.includes("=") && all[prev.slice(2)]?.type === "string" ? [] : /^--[^=]+$/.test(a) && /^-\d/.test(argv[i + 1] ?? "") && all[a.slice(2)]?.type === "string" ? [`${a}=${argv[i + 1]}`] : [a];
+    });
     try {
-        const { values } = parseArgs({ args: argv, options: all, strict: true, allowPositionals: false });
+        const { values } = parseArgs({ args, options: all, strict: true, allowPositionals: false });
         const { help, ...rest } = values as Record<string, unknown>;
         return { values: rest as T, help: help === true };
     } catch (err) {

@@ -71,6 +71,8 @@ describe("bad values", () => {
         ["plan", ["--stack", "local", "--resources"], "--resources: allowed only with --from M"],
         ["policy", ["--stack", "prod", "--phase", "x"], '--phase "x"'],
         ["smoke", ["--stack", "local", "--messages", "lots"], '--messages = "lots": an integer from 1 to 10000'],
+        // A negative number is the flag's value, judged by its range (it once read "--messages needs a value").
+        ["smoke", ["--stack", "local", "--messages", "-3"], '--messages = "-3": an integer from 1 to 10000'],
         ["bench", ["--runs", "0"], '--runs "0": allowed a whole number >= 1'],
     ] as const)("npm run %s %j: one line, exit 2", async (script, args, message) => {
         expectOneLine(await npmRun(script, [...args]), message);
