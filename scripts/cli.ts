@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { parseYamlFile, projectDeclaration, type ProjectDeclaration } from "../topology";
+import { describePhase, MAX_PHASE, parseYamlFile, projectDeclaration, type PhaseId, type ProjectDeclaration } from "../topology";
 
 /** Bad usage: one line, exit 2. */
 export class CliUsageError extends Error {
@@ -88,7 +88,7 @@ export interface StackFile {
  * The stack's settings file; an unknown stack names the stacks that exist.
  * @param configFile an explicit file (as `pulumi --config-file`), else Pulumi.<stack>.yaml
  */
-export function readStackFile(command: string, stack: string | undefined, root: string, configFile?: string): StackFile {
+export function readStackFile(command: string, stack: string | undefined, root: string, configFile?: string, flag = "--stack"): StackFile {
     if (!stack) {
         throw new CliUsageError(`${command}: --stack is required: one of ${existingStacks(root).join(", ")}`);
     }
@@ -97,7 +97,7 @@ export function readStackFile(command: string, stack: string | undefined, root: 
         throw new CliUsageError(
             configFile
                 ? `${command}: --config-file ${configFile}: no such file`
-                : `${command}: --stack ${stack}: no stack file Pulumi.${stack}.yaml; the stacks that exist: ${existingStacks(root).join(", ")}`,
+                : `${command}: ${flag} ${stack}: no stack file ${flag === "--stack" ? "" : `${root.split("/").pop()}/`}Pulumi.${stack}.yaml; the ${flag === "--stack" ? "stacks" : "sites"} that exist: ${existingStacks(root).join(", ")}`,
         );
     }
     return { stack, file: configFile ?? `Pulumi.${stack}.yaml`, path, text: readFileSync(path, "utf8") };
@@ -113,10 +113,11 @@ export function phaseFlag(command: string, flag: string, value: string | undefin
     if (value === undefined) {
         return undefined;
     }
-    // Only the form is checked here; the range is the config's to refuse (it names the key and the phases).
+    // The flag's own error, not the stack file's: a phase the flag gave is not in the file.
     const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n)) {
-        throw new CliUsageError(`${command}: ${flag} ${JSON.stringify(value)}: allowed an integer phase: 0, 1, 2 or 3`);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n > MAX_PHASE) {
+        const phases = Array.from({ length: MAX_PHASE + 1 }, (_, i) => describePhase(i as PhaseId)).join(", ");
+        throw new CliUsageError(`${command}: ${flag} ${JSON.stringify(value)}: allowed a phase: ${phases}`);
     }
     return n;
 }

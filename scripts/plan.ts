@@ -94,7 +94,7 @@ const OFFLINE_CA = "-----BEGIN CERTIFICATE-----\n(central's CA, read from its st
  * Pulumi.<stack>.yaml in the checkout), since offline there are no stack outputs to read.
  */
 export function planForEdge(site: string, root = ROOT): { plan: ReturnType<typeof planEdgeSite>; note?: string } {
-    const loaded = loadStack(COMMAND, site, { root: resolve(root, "edge") });
+    const loaded = loadStack(COMMAND, site, { root: resolve(root, "edge"), flag: "--edge" });
     const raw = edgeRawConfig(loaded.engine);
     const config = validateEdgeConfig(raw.values, raw.secretKeys);
     const centralStack = config.central.stack.split("/").pop() as string;

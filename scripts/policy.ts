@@ -98,7 +98,12 @@ export async function main(
             return 2;
         }
         if (values.dump !== undefined) {
-            writeFileSync(resolve(values.dump), `${JSON.stringify(resources, null, 1)}\n`);
+            try {
+                writeFileSync(resolve(values.dump), `${JSON.stringify(resources, null, 1)}\n`);
+            } catch (e) {
+                err(`${COMMAND}: --dump ${values.dump}: allowed a file that can be written (${(e as Error).message})\n`);
+                return 2;
+            }
         }
         const violations = await evaluatePack(guardrails("advisory"), resources, packConfig);
         out(`${stack.file.stack}${phase === undefined ? "" : ` (phase ${phase})`}: ${resources.length} resources, policy config ${configFile.startsWith(root) ? configFile.slice(root.length + 1) : configFile}\n`);

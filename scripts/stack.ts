@@ -55,11 +55,13 @@ export interface LoadOptions {
     configFile?: string;
     /** The text secrets arrive as (nothing is decrypted offline). @default `<secret>` */
     secretText?: (key: string) => string;
+    /** The flag that named the stack, in errors (`--edge` for a site). @default "--stack" */
+    flag?: string;
 }
 
 export function loadStack(command: string, stack: string | undefined, opts: LoadOptions = {}): LoadedStack {
     const root = opts.root ?? ROOT;
-    const file = readStackFile(command, stack, root, opts.configFile);
+    const file = readStackFile(command, stack, root, opts.configFile, opts.flag);
     const project = readProject(root);
     const problems = projectConfigProblems(project, file.stack, stackFileConfig(file.text, file.file));
     if (problems.length > 0) {

@@ -67,7 +67,13 @@ describe.each(["plan", "policy", "smoke"] as const)("npm run %s --stack", (scrip
 describe("bad values", () => {
     it.each([
         ["plan", ["--stack", "local", "--format", "yaml"], "--format yaml: allowed text | json | mermaid"],
-        ["plan", ["--stack", "local", "--phase", "two"], '--phase "two": allowed an integer phase'],
+        ["plan", ["--stack", "local", "--phase", "two"], '--phase "two": allowed a phase: 0 (kafka), 1 (bridge), 2 (native), 3 (isolated)'],
+        // The flag's error, not the stack file's (it once said "invalid stack config ... messaging-platform:phase = 5").
+        ["plan", ["--stack", "local", "--phase", "5"], '--phase "5": allowed a phase: 0 (kafka), 1 (bridge), 2 (native), 3 (isolated)'],
+        // The flag that named the site, and its folder (it once blamed --stack and Pulumi.parnal.yaml).
+        ["plan", ["--edge", "parnal"], "--edge parnal: no stack file edge/Pulumi.parnal.yaml; the sites that exist: paranal"],
+        // One line, not an ENOENT stack trace.
+        ["policy", ["--stack", "local", "--dump", "/nonexistent/x.json"], "--dump /nonexistent/x.json: allowed a file that can be written (ENOENT"],
         ["plan", ["--stack", "local", "--resources"], "--resources: allowed only with --from M"],
         ["policy", ["--stack", "prod", "--phase", "x"], '--phase "x"'],
         ["smoke", ["--stack", "local", "--messages", "lots"], '--messages = "lots": an integer from 1 to 10000'],

@@ -62,10 +62,10 @@ describe("npm run plan", () => {
         expect(r.out).toContain("- persistent://public/cosmic-ai/job-status-changed  [holds data: retained, left on the broker]");
     });
 
-    it("exits 2 with the config error for an unknown phase", async () => {
+    it("exits 2 naming the flag for an unknown phase (the flag gave it, not the stack file)", async () => {
         const r = await run(["--stack", "local", "--phase", "7"]);
         expect(r.code).toBe(2);
-        expect(r.err).toContain("messaging-platform:phase = 7");
+        expect(r.err).toBe('npm run plan: --phase "7": allowed a phase: 0 (kafka), 1 (bridge), 2 (native), 3 (isolated)\n');
     });
 
     it("exits 2 on an unknown format", async () => {
