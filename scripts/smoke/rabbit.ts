@@ -120,7 +120,7 @@ export async function runControlProbes(
         conn = await step(connecting, "connect");
     } catch (err) {
         void connecting.then((c) => c.close()).catch(() => undefined); // a connection that opens too late is closed
-        const reason = `cannot connect to ${where} as ${ep.username}: ${errorText(err)}`;
+        const reason = `cannot connect to ${where} as ${ep.username}: ${connectionRefusal(errorText(err), ep.vhost, ep.username)}`;
         return probes.map((p) => row(p, { reason }));
     }
     conn.on("error", () => undefined); // a lost connection fails the probes in flight; no crash on the event
@@ -322,4 +322,16 @@ export class ControlPublisher {
     async close(): Promise<void> {
         await closeAll([() => this.ch?.close(), () => this.conn?.close()]);
     }
+}
+
+/**
+ * What a refused AMQP connection means. RabbitMQ closes the connection while opening a vhost that does not exist or
+ * that the user holds no permissions on, and amqplib reports only the frame ("Expected ConnectionOpenOk; got
+ * <ConnectionClose channel:0>"), not the broker's reply text. Pure.
+ */
+export function connectionRefusal(message: string, vhost: string, username: string): string {
+    if (!/Expected ConnectionOpenOk; got <ConnectionClose/.test(message)) {
+        return message;
+    }
+    return `the broker closed the connection opening vhost ${vhost}: it does not exist, or ${username} has no permissions on it (rabbitmqctl list_permissions -p ${vhost}; has the stack been deployed?)`;
 }

@@ -330,6 +330,17 @@ describe("npm run smoke when the deployment is broken", () => {
         expect(reasons[1]).toMatch(/^failed: cannot connect to amqp:\/\/127\.0\.0\.1:5672 vhost control as guest: .*ACCESS_REFUSED/);
     }, 30_000);
 
+    it("names a missing vhost where the broker refused to open it (amqplib reports only the close frame)", async () => {
+        await withDeployment(0, async (d) => {
+            await managementOk("DELETE", `/api/vhosts/${encodeURIComponent(d.vhost)}`);
+            const report = await smoke(d, 2000, 1);
+            const reasons = [...new Set(report.results.filter(control).map((r) => `${r.status}: ${r.reason}`))];
+            expect(reasons).toEqual([
+                `failed: cannot connect to amqp://127.0.0.1:5672 vhost ${d.vhost} as ${d.topology.rabbitmq.admin.name}: the broker closed the connection opening vhost ${d.vhost}: it does not exist, or ${d.topology.rabbitmq.admin.name} has no permissions on it (rabbitmqctl list_permissions -p ${d.vhost}; has the stack been deployed?)`,
+            ]);
+        });
+    }, 60_000);
+
     it("a rejected command reaches control.dead-letter only through the dead-letter policy", async () => {
         await withDeployment(0, async (d) => {
             await managementOk("DELETE", `/api/policies/${encodeURIComponent(d.vhost)}/control-dead-letter`);
