@@ -20,6 +20,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { PrerequisiteError } from "./run-main";
 import { parse, stringify } from "yaml";
 import { freePort } from "./kfake";
 
@@ -41,6 +42,9 @@ function mavenCopy(artifact: string, dir: string, log: (line: string) => void): 
         encoding: "utf8",
         timeout: 15 * 60_000,
     });
+    if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+        throw new PrerequisiteError("the mvn command is not on PATH: Maven 3 (with Java 17) fetches Apache Pulsar from Maven Central the first time (Debian: apt-get install maven; README, \"Set up\")");
+    }
     if (run.error || run.status !== 0) {
         const why = run.error ? run.error.message : `${run.stdout}${run.stderr}`.split("\n").find((l) => /ERROR/.test(l)) ?? `exit ${run.status}`;
         throw new Error(`mvn could not fetch ${artifact} (Maven 3 and Maven Central are needed the first time): ${why.trim()}`);

@@ -2,6 +2,17 @@
  * Runs a command's async `main(argv)` as the process: the code it resolves to becomes the exit code; a crash prints
  * the error and exits with `crashCode`. One place for what every script under scripts/ does when run directly.
  */
+/**
+ * A tool this machine lacks (Go to build kfake, Maven to fetch Pulsar): said in one line with what to install, not
+ * as a crash with a stack trace.
+ */
+export class PrerequisiteError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PrerequisiteError";
+    }
+}
+
 export interface RunMainOptions {
     /** Exit code when `main` throws (a crash, not a reported failure). */
     crashCode: number;
@@ -23,7 +34,7 @@ export function runMain(main: (argv: string[]) => Promise<number>, opts: RunMain
         process.exitCode = code;
     };
     main(process.argv.slice(2)).then(finish, (e: unknown) => {
-        const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+        const text = e instanceof PrerequisiteError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
         process.stderr.write(`${opts.label ? `${opts.label}: ` : ""}${text}\n`);
         finish(opts.crashCode);
     });

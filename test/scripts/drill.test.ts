@@ -5,6 +5,10 @@
  * legs run natively and the relays in-process (scripts/drill/stand-ins.ts says why). Every row must have carried
  * messages and lost none.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { main, parseCli } from "../../scripts/drill";
 import type { DrillReport } from "../../scripts/drill/run";
@@ -22,7 +26,29 @@ async function drill(args: string[]): Promise<{ code: number; report: DrillRepor
     }
 }
 
+/** The drill run as a user runs it on a machine with neither Go nor Maven (an empty cache, a PATH with node only). */
+function drillWithoutTools(): { code: number | null; err: string } {
+    const cache = mkdtempSync(join(tmpdir(), "drill-no-tools-"));
+    try {
+        const r = spawnSync(process.execPath, [resolve(__dirname, "../../node_modules/tsx/dist/cli.mjs"), resolve(__dirname, "../../scripts/drill.ts"), "--stack", "local"], {
+            encoding: "utf8",
+            env: { PATH: dirname(process.execPath), XDG_CACHE_HOME: cache, HOME: cache },
+            timeout: 60_000,
+        });
+        return { code: r.status, err: r.stderr };
+    } finally {
+        rmSync(cache, { recursive: true, force: true });
+    }
+}
+
 describe("npm run drill", () => {
+    it("on a machine without Go: one line saying what to install, no stack trace", () => {
+        const r = drillWithoutTools();
+        expect(r.code).toBe(1);
+        const lines = r.err.trim().split("\n").filter((l) => !l.startsWith("["));
+        expect(lines).toEqual([expect.stringMatching(/^npm run drill: the go command is not on PATH: Go \(the version test\/kfake\/go.mod names, or later\) builds test\/kfake/)]);
+    }, 60_000);
+
     it("refuses a path that jumps a phase, and any stack but local, naming the flag", () => {
         expect(() => parseCli(["--stack", "local", "--path", "0,2"])).toThrow(UsageError);
         expect(() => parseCli(["--stack", "local", "--path", "0,2"])).toThrow(/--path = "0,2": two or more phases .*each one step from the last/);
