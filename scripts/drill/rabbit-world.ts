@@ -7,7 +7,7 @@
 import { connect, type Channel, type ChannelModel, type ConfirmChannel } from "amqplib";
 import type { RabbitPlan } from "../../topology";
 import { controlProbes, type ControlProbe } from "../smoke/probes";
-import type { DrillMessage, Ledger } from "./kafka-world";
+import type { DrillMessage, Ledger } from "./world";
 
 export interface RabbitEndpoint {
     hostname: string;

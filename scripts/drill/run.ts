@@ -30,7 +30,7 @@ import {
 import { kopDefaultNamespace } from "../smoke/probes";
 import { KafkajsCursors, RestPulsarCursors } from "../transition/cursors";
 import { drainCheck, drainMarks, handover, type Brokers } from "../transition/steps";
-import { Clusters, Ledger, Pod, RelayRunner, type DrillMessage } from "./kafka-world";
+import { Clusters, Ledger, Pod, RelayRunner, type DrillMessage } from "./world";
 import { PulsarSide } from "./pulsar-world";
 import { RabbitWorld, type RabbitEndpoint } from "./rabbit-world";
 import { kopAsNative } from "./stand-ins";

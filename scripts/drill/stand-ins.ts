@@ -6,7 +6,7 @@
  *   topology/kop.ts kopTopicName and KoP's KopTopic.expandToFullName agree: test/topology/kop-names.test.ts). So the
  *   1 <-> 2 rows move a service between two subscriptions of one name on one log rather than from a KoP group to a
  *   subscription; the handover and the drain check then take the Pulsar path on real partitioned topics.
- * - **pulsar-io-kafka in the Functions worker**: the sinks and mirrors run in this process (scripts/drill/kafka-world.ts
+ * - **pulsar-io-kafka in the Functions worker**: the sinks and mirrors run in this process (scripts/drill/world.ts
  *   RelayRunner: consume, produce, acknowledge after the ack). The connector itself, with the configs the components
  *   declare, runs on the real worker in test/pulsar/connectors.test.ts.
  */

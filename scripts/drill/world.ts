@@ -70,8 +70,6 @@ export class Ledger {
     }
 }
 
-export type Cluster = "kafka" | "pulsar";
-
 /** Kafka (a Kafka-protocol broker) and a real Pulsar broker. */
 export class Clusters {
     readonly kafka: Kafka;
