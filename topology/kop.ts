@@ -15,6 +15,7 @@
  *   4.x asset, so the handler reaches the brokers in an image (images/pulsar-kop/Dockerfile) or from a URL the stack
  *   names with its checksum (topology/config-rules.ts).
  */
+import { pulsarTopicParts } from "./naming";
 
 export const KOP_DISTRIBUTIONS = ["starlight", "streamnative"] as const;
 export type KopDistribution = (typeof KOP_DISTRIBUTIONS)[number];
@@ -97,12 +98,8 @@ export function parseKopImageTag(tag: string): { pulsar: string; distribution: K
  * consumer group's offsets and a lag exporter listing the cluster all see alike.
  */
 export function kopTopicName(pulsarTopic: string, defaultNamespace: string): string {
-    const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(pulsarTopic);
-    if (!m) {
-        throw new Error(`not a persistent Pulsar topic name: ${pulsarTopic}`);
-    }
-    const [, tenant, namespace, topic] = m;
-    return `${tenant}/${namespace}` === defaultNamespace ? (topic as string) : pulsarTopic;
+    const { namespace, local } = pulsarTopicParts(pulsarTopic);
+    return namespace === defaultNamespace ? local : pulsarTopic;
 }
 
 /**

@@ -21,13 +21,19 @@ export function pulsarTopicName(tenant: string, namespace: string, topic: string
     return `persistent://${tenant}/${namespace}/${topic}`;
 }
 
-/** The Pulsar admin REST API's path of a persistent topic (`persistent://t/ns/topic` -> `/admin/v2/persistent/t/ns/topic`). */
-export function pulsarAdminTopicPath(topic: string): string {
+/** The parts of a persistent topic's full name (`persistent://tenant/ns/topic`); throws on anything else. */
+export function pulsarTopicParts(topic: string): { tenant: string; namespace: string; local: string } {
     const m = /^persistent:\/\/([^/]+)\/([^/]+)\/(.+)$/.exec(topic);
     if (!m) {
         throw new Error(`not a persistent Pulsar topic name: ${topic}`);
     }
-    return `/admin/v2/persistent/${m[1]}/${m[2]}/${encodeURIComponent(m[3] as string)}`;
+    return { tenant: m[1] as string, namespace: `${m[1]}/${m[2]}`, local: m[3] as string };
+}
+
+/** The Pulsar admin REST API's path of a persistent topic (`persistent://t/ns/topic` -> `/admin/v2/persistent/t/ns/topic`). */
+export function pulsarAdminTopicPath(topic: string): string {
+    const { namespace, local } = pulsarTopicParts(topic);
+    return `/admin/v2/persistent/${namespace}/${encodeURIComponent(local)}`;
 }
 
 /** The Pulsar chart's Helm release name; the chart names its Secrets and ServiceAccounts after it. */

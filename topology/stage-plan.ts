@@ -15,6 +15,7 @@ import { planChoreography, type Choreography, type Relay, type StageName } from 
 import { CredentialBook, type CredentialSecretPlan } from "./credentials";
 import { connectorCredentials } from "./functions-plan";
 import { allowLiteral } from "./kafka-plan";
+import { pulsarTopicParts } from "./naming";
 import type { KafkaAclPlan, KafkaPlan, MirrorPlan, PulsarPermissionPlan, PulsarPlan, Topology } from "./model";
 import type { LagExporterPlan } from "./observability-plan";
 
@@ -94,7 +95,7 @@ export function planMirrors(relays: Relay[], pulsar: PulsarPlan, kafka: KafkaPla
         const toPulsar = r.to.broker === "pulsar";
         const pulsarTopic = toPulsar ? r.to.topic : r.from.log.topic;
         const kafkaTopic = toPulsar ? r.from.log.topic : r.to.topic;
-        const tenant = pulsarTopic.replace(/^persistent:\/\//, "").split("/")[0] as string;
+        const { tenant } = pulsarTopicParts(pulsarTopic);
         const identity = connectorCredentials(r.name, tenant, pulsar, kafka.clientSecurity, book);
         const acl = (resourceType: "Topic" | "Group", resourceName: string, operation: KafkaAclPlan["operation"]) => allowLiteral(identity.principal, resourceType, resourceName, operation);
         if (toPulsar) {

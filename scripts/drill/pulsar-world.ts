@@ -5,17 +5,9 @@
  * message to one pod), and acknowledge what their handler finished every 200 ms, as they commit on Kafka; a pod that
  * crashes acknowledges nothing, and the broker redelivers what it held.
  */
-import { pulsarAdminTopicPath } from "../../topology";
+import { pulsarAdminTopicPath, pulsarTopicParts } from "../../topology";
+import { pulsarAdminCall, refusal } from "../pulsar-admin-http";
 import { PulsarWebSocket, type PulsarMessage, type PulsarWsConsumer, type PulsarWsProducer } from "../pulsar-websocket";
-
-/** `tenant`, `tenant/namespace` and the short name of a `persistent://tenant/namespace/topic`. */
-function partsOf(topic: string): { tenant: string; namespace: string } {
-    const m = /^persistent:\/\/([^/]+)\/([^/]+)\/[^/]+$/.exec(topic);
-    if (!m) {
-        throw new Error(`${topic}: not a full persistent:// topic name`);
-    }
-    return { tenant: m[1] as string, namespace: `${m[1]}/${m[2]}` };
-}
 
 export class PulsarSide {
     private readonly ws: PulsarWebSocket;
@@ -29,21 +21,16 @@ export class PulsarSide {
         this.ws = new PulsarWebSocket(webUrl);
     }
 
-    private async admin(method: string, path: string, body?: unknown, accept: number[] = []): Promise<void> {
-        const r = await fetch(new URL(path, this.webUrl), {
-            method,
-            headers: body === undefined ? {} : { "content-type": "application/json" },
-            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-            signal: AbortSignal.timeout(10_000),
-        });
-        if (!r.ok && !accept.includes(r.status)) {
-            throw new Error(`${method} ${path}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
+    private async admin(method: string, path: string, body: unknown, accept: number[]): Promise<void> {
+        const r = await pulsarAdminCall(method, this.webUrl, path, { body, timeoutMs: 10_000 });
+        if ((r.status < 200 || r.status >= 300) && !accept.includes(r.status)) {
+            throw new Error(`${method} ${path}: HTTP ${r.status}${refusal(r.status)} ${r.text.slice(0, 200)}`);
         }
     }
 
     /** The topic's tenant and namespace (where missing), then the topic with `partitions` partitions. */
     async createTopic(topic: string, partitions: number): Promise<void> {
-        const { tenant, namespace } = partsOf(topic);
+        const { tenant, namespace } = pulsarTopicParts(topic);
         if (!this.ready.has(namespace)) {
             await this.admin("PUT", `/admin/v2/tenants/${tenant}`, { allowedClusters: [this.clusterName], adminRoles: [] }, [409]);
             await this.admin("PUT", `/admin/v2/namespaces/${namespace}`, {}, [409]);

@@ -18,6 +18,7 @@ import {
     stageTopology,
     streamSide,
     TENANT_ORCHESTRATOR_NAMESPACE,
+    pulsarTopicParts,
     TENANT_ROUTERS,
     type LogRef,
     type Choreography,
@@ -90,7 +91,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The tenant namespace (`<tenant>/orchestrator`, seed 000 phase III) of a Pulsar log; undefined for any other log. */
 function tenantNamespace(l: LogRef): string | undefined {
-    return l.broker === "pulsar" ? new RegExp(`^persistent://([^/]+/${TENANT_ORCHESTRATOR_NAMESPACE})/`).exec(l.topic)?.[1] : undefined;
+    const namespace = l.broker === "pulsar" ? pulsarTopicParts(l.topic).namespace : undefined;
+    return namespace?.endsWith(`/${TENANT_ORCHESTRATOR_NAMESPACE}`) ? namespace : undefined;
 }
 
 export async function runDrill(o: DrillOptions): Promise<DrillReport> {

@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { pulsarAdminTopicPath } from "../../topology";
+import { pulsarAdminTopicPath, pulsarTopicParts } from "../../topology";
 import { TAG_HEADER, topicKey, withTimeout, type Inbox, type SmokeContext, type SmokeMessage } from "./messages";
 import { adminRequest, type PulsarLogin } from "./pulsar-login";
 import { closeAll, errorText, type StreamTransport } from "./transport";
@@ -95,10 +95,10 @@ export function pulsarAdmin(adminUrl: string, login: PulsarLogin, timeoutMs: num
     return {
         /** From the list of a namespace's partitioned topics: a lookup through the client would create it on a broker that auto-creates topics. */
         async topicExists(topic) {
-            const namespace = /^persistent:\/\/([^/]+\/[^/]+)\//.exec(topic)?.[1];
-            if (!namespace) {
+            if (!topic.startsWith("persistent://")) {
                 return false;
             }
+            const { namespace } = pulsarTopicParts(topic);
             let list = lists.get(namespace);
             if (!list) {
                 list = adminRequest("GET", adminUrl, `admin/v2/persistent/${namespace}/partitioned`, login, timeoutMs).then(
