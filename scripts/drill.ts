@@ -17,7 +17,7 @@ import { CONTROL_EXCHANGE, MAX_PHASE, isOneStep, plan, rawConfigFromStackFile, v
 import { parseFlags } from "./cli";
 import { runDrill, type DrillReport } from "./drill/run";
 import { kfakeBinary, startKfake } from "./kfake";
-import { fixtureBrokerConfig, startPulsar } from "./pulsar";
+import { plannedBrokerConfig, startPulsar } from "./pulsar";
 import { ensureRabbitMQ, managementOk, declareControlPlane, RABBIT } from "./local-rabbitmq";
 import { runMain } from "./run-main";
 import { integerFlag, UsageError, type UsageProblem } from "./smoke/usage-error";
@@ -146,9 +146,7 @@ export async function main(argv: string[], log: (line: string) => void = progres
     const vhost = `drill-${Date.now().toString(36)}`;
     // Kafka's address is not known yet: the broker settings do not depend on it.
     const planAtStart = localPlanner("127.0.0.1:9092", vhost).planAt;
-    // The broker settings the plan gives the local stack's brokers where Pulsar first runs (KoP's keys left out).
-    const pulsarPhase = cli.path.find((p) => planAtStart(p).pulsar) ?? 1;
-    const brokerConfig = fixtureBrokerConfig(planAtStart(pulsarPhase).pulsar?.kop.brokerConfig ?? {}).applied;
+    const brokerConfig = plannedBrokerConfig(planAtStart).applied;
     log("starting kfake and Apache Pulsar");
     const started = await Promise.allSettled([startKfake(kfakeBinary()), startPulsar({ brokerConfig, functions: false, log: (l) => log(`pulsar: ${l}`) })]);
     const [kafkaStart, pulsarStart] = started;

@@ -22,6 +22,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { PrerequisiteError } from "./run-main";
 import { parse, stringify } from "yaml";
+import { MAX_PHASE, type PhaseId, type Topology } from "../topology";
 import { freePort } from "./kfake";
 
 export const PULSAR_VERSION = "4.0.8";
@@ -104,6 +105,21 @@ export function fixtureBrokerConfig(planned: Record<string, string>): { applied:
         }
     }
     return { applied, leftOut };
+}
+
+/**
+ * The broker settings a stack's plan gives its brokers where Pulsar first runs (the lowest phase whose plan has
+ * Pulsar), merged as the chart values merge them (KoP's, then the cluster's own: components/pulsar-chart-values.ts),
+ * as fixtureBrokerConfig makes them standalone.conf keys. What the test world's brokers run with.
+ */
+export function plannedBrokerConfig(planAt: (phase: PhaseId) => Topology): { phase: PhaseId; applied: Record<string, string>; leftOut: string[] } {
+    for (let phase = 0 as PhaseId; phase <= MAX_PHASE; phase++) {
+        const p = planAt(phase).pulsar;
+        if (p) {
+            return { phase, ...fixtureBrokerConfig({ ...p.kop.brokerConfig, ...p.brokerConfig }) };
+        }
+    }
+    throw new Error("plannedBrokerConfig: no phase of this stack runs Pulsar");
 }
 
 /** Token authentication and authorization, with TLS on the broker's and the web service's second ports. */

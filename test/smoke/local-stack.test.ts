@@ -24,7 +24,7 @@ import { exitCode, PULSAR_CLIENT_MISSING, type ProbeResult } from "../../scripts
 import { runSmoke, smokeStack } from "../../scripts/smoke/run";
 import type { PulsarLoad } from "../../scripts/smoke/pulsar";
 import type { PhaseId, Topology } from "../../topology";
-import { fixtureBrokerConfig, startPulsar, type Pulsar } from "../../scripts/pulsar";
+import { plannedBrokerConfig, startPulsar, type Pulsar } from "../../scripts/pulsar";
 import { planStack } from "../support/stacks";
 import { deployLocalStack, localStackOutputs, type LocalDeployment } from "./fixture/deploy";
 import { freePort, kfakeBinary } from "./fixture/kfake";
@@ -45,7 +45,7 @@ beforeAll(async () => {
     // A clean checkout builds kfake here (minutes without a Go module cache, seconds with one).
     kfake = kfakeBinary();
     await ensureRabbitMQ();
-    pulsar = await startPulsar({ functions: false, brokerConfig: fixtureBrokerConfig(planStack("local", { phase: 1 }).pulsar?.kop.brokerConfig ?? {}).applied });
+    pulsar = await startPulsar({ functions: false, brokerConfig: plannedBrokerConfig((phase) => planStack("local", { phase })).applied });
 }, 600_000);
 
 afterAll(async () => {

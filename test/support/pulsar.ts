@@ -5,7 +5,7 @@
  * when a file of the project runs, stopped when the run ends.
  */
 import type { TestProject } from "vitest/node";
-import { fixtureBrokerConfig, startPulsar, type Pulsar } from "../../scripts/pulsar";
+import { plannedBrokerConfig, startPulsar, type Pulsar } from "../../scripts/pulsar";
 import { planStack } from "./stacks";
 
 export interface PulsarEndpoints {
@@ -22,9 +22,9 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-    // The broker settings the program gives the local stack's brokers (phase 1, where Pulsar first runs), less the
-    // protocol handler's own keys: no handler is served to load (scripts/pulsar.ts).
-    const planned = fixtureBrokerConfig(planStack("local", { phase: 1 }).pulsar?.kop.brokerConfig ?? {});
+    // The broker settings the program gives the local stack's brokers where Pulsar first runs, less the protocol
+    // handler's own keys: no handler is served to load (scripts/pulsar.ts).
+    const planned = plannedBrokerConfig((phase) => planStack("local", { phase }));
     const pulsar: Pulsar = await startPulsar({ brokerConfig: planned.applied });
     process.stderr.write(`pulsar: the local stack's broker settings applied: ${Object.keys(planned.applied).join(", ")}; left out (KoP's): ${planned.leftOut.join(", ")}\n`);
     project.provide("pulsar", { serviceUrl: pulsar.serviceUrl, webUrl: pulsar.webUrl, clusterName: pulsar.clusterName, version: pulsar.version });
