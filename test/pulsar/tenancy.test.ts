@@ -20,6 +20,15 @@ import { applyTenancy, bytes, renamer, seconds } from "./resources-operator";
 
 const SCHEMAS = resolve(__dirname, "../../schemas");
 
+/** A stack's phase-3 tenancy applied under tenant names of its own (resources-operator.ts renamer): a test's world. */
+async function appliedTenancy(stack: (typeof STACKS)[number]) {
+    const p = planStack(stack, { phase: 3 }).pulsar!;
+    const specs = tenancySpecs(p, SCHEMAS);
+    const r = renamer(randomUUID().slice(0, 6));
+    await applyTenancy(specs, r, pulsar().clusterName);
+    return { p, specs, r };
+}
+
 /**
  * `bin/pulsar-client produce` of the distribution: a Java producer carrying a value schema (`json:<definition>`). The
  * tool splits `-m` on its separator (a regex, "," by default): a newline keeps a JSON message whole.
@@ -36,10 +45,7 @@ async function produceWithSchema(topic: string, schema: string, message: string)
 
 describe("the program's Pulsar tenancy on Apache Pulsar 4.0", () => {
     it.each(STACKS)("%s at phase 3: every tenant, namespace policy, topic, schema and grant is accepted and reads back as planned", async (stack) => {
-        const p = planStack(stack, { phase: 3 }).pulsar!;
-        const specs = tenancySpecs(p, SCHEMAS);
-        const r = renamer(randomUUID().slice(0, 6));
-        await applyTenancy(specs, r, pulsar().clusterName);
+        const { p, r } = await appliedTenancy(stack);
         for (const n of p.namespaces) {
             const ns = `/admin/v2/namespaces/${r.name(n.name)}`;
             expect(await adminJson(`${ns}/retention`)).toEqual({ retentionTimeInMinutes: seconds(n.retentionTime) / 60, retentionSizeInMB: bytes(n.retentionSize) / 1024 ** 2 });
@@ -65,10 +71,7 @@ describe("the program's Pulsar tenancy on Apache Pulsar 4.0", () => {
     }, 120_000);
 
     it("a schema evolves under BACKWARD_TRANSITIVE: an added optional field is accepted, a new required field refused", async () => {
-        const p = planStack("local", { phase: 3 }).pulsar!;
-        const specs = tenancySpecs(p, SCHEMAS);
-        const r = renamer(randomUUID().slice(0, 6));
-        await applyTenancy(specs, r, pulsar().clusterName);
+        const { specs, r } = await appliedTenancy("local");
         const topic = specs.topics.find((t) => "schemaInfo" in t.spec && t.spec.schemaInfo)!;
         const base = r.name(topic.spec.name).replace("persistent://", "/admin/v2/schemas/");
         const path = `${base}/schema`;
@@ -81,10 +84,7 @@ describe("the program's Pulsar tenancy on Apache Pulsar 4.0", () => {
     });
 
     it("a producer registers a topic's first schema (the program's Avro definition), and one with an incompatible schema is refused", async () => {
-        const p = planStack("local", { phase: 3 }).pulsar!;
-        const specs = tenancySpecs(p, SCHEMAS);
-        const r = renamer(randomUUID().slice(0, 6));
-        await applyTenancy(specs, r, pulsar().clusterName);
+        const { specs, r } = await appliedTenancy("local");
         const declared = specs.topics.find((t) => "schemaInfo" in t.spec && t.spec.schemaInfo)!;
         const definition = (declared.spec as { schemaInfo: { schema: string } }).schemaInfo.schema;
         // A topic of the same namespace nothing registered a schema for: its first producer does.
@@ -106,10 +106,7 @@ describe("the program's Pulsar tenancy on Apache Pulsar 4.0", () => {
     }, 120_000);
 
     it("a namespace with automatic topics creates a catalog topic partitioned on first produce and on first subscribe", async () => {
-        const p = planStack("local", { phase: 3 }).pulsar!;
-        const specs = tenancySpecs(p, SCHEMAS);
-        const r = renamer(randomUUID().slice(0, 6));
-        await applyTenancy(specs, r, pulsar().clusterName);
+        const { p, r } = await appliedTenancy("local");
         const auto = p.namespaces.find((n) => n.automaticTopics)!;
         const ns = r.name(auto.name);
         const [first, second] = auto.automaticTopics!.topics as [string, string];
