@@ -4,8 +4,13 @@
  * rule: TLS wherever the protocol says SSL (trusting the CA given), a SASL login wherever it says SASL_.
  */
 import { describe, expect, it } from "vitest";
-import { kafkaClientOptions, LOGIN_ENV } from "../../scripts/transition";
-import { planStack } from "../support/stacks";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { brokersFor, kafkaClientOptions, LOGIN_ENV } from "../../scripts/transition";
+import type { StackOutputs } from "../../scripts/smoke/outputs";
+import { validateConfig } from "../../topology";
+import { localStackOutputs } from "../smoke/fixture/deploy";
+import { planStack, rawStack } from "../support/stacks";
 
 const login = { mechanism: "plain", username: "public/default", password: "token:jwt" };
 
@@ -28,8 +33,24 @@ describe("the transition tools' Kafka-protocol clients", () => {
         }
     });
 
-    it("read their logins under the names npm run smoke reads", () => {
-        expect(Object.values(LOGIN_ENV).every((name) => name.startsWith("MP_"))).toBe(true);
+    it("present MP_PULSAR_TOKEN, the smoke's variable, to the admin API of a stack with token auth", async () => {
+        const seen: (string | undefined)[] = [];
+        const server = createServer((req, res) => {
+            seen.push(req.headers.authorization);
+            res.writeHead(404).end();
+        });
+        await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+        const adminUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        try {
+            const config = validateConfig(rawStack("dev", { phase: 2 }));
+            const outputs = { ...localStackOutputs({ phase: 2 }), endpoints: { pulsarAdminUrl: adminUrl } } as StackOutputs;
+            const { brokers, close } = await brokersFor(config, outputs, { stack: "dev", timeoutMs: 2000 }, { [LOGIN_ENV.pulsarToken]: "the-token" });
+            expect(await brokers.pulsar?.backlog("persistent://public/default/user-requests", "mcp-matcher")).toBeUndefined();
+            await close();
+        } finally {
+            server.close();
+        }
         expect(LOGIN_ENV.pulsarToken).toBe("MP_PULSAR_TOKEN");
+        expect(seen).toEqual(["Bearer the-token"]);
     });
 });
