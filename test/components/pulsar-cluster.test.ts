@@ -51,6 +51,16 @@ describe("helm values (dev/prod)", () => {
         expect(broker.replicaCount).toBe(2);
     });
 
+    // The tools' native Pulsar client where pulsar-client cannot be installed is the brokers' WebSocket API on the
+    // web service the stack exports (npm run smoke, the drill); broker.conf has it off. The rule: every stack's
+    // brokers, at every phase with Pulsar, serve it (the test world's standalone has it on, so it could not tell).
+    it.each(["dev", "prod"] as const)("%s: the brokers serve the WebSocket API the tools' native client uses, at every phase", (stack) => {
+        for (const phase of [1, 2, 3]) {
+            const t = planStack(stack, { phase });
+            expect((pulsarHelmValues(t.pulsar!, t.offload).broker as any).configData.webSocketServiceEnabled, `${stack} phase ${phase}`).toBe("true");
+        }
+    });
+
     it("runs the broker image as the plan names it, with no init container, when the image carries the handler", () => {
         const t = planStack("prod", { phase: 1 });
         const v = pulsarHelmValues(t.pulsar!, t.offload) as any;
