@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
+import { pulsarAdminCall } from "../../scripts/pulsar-admin-http";
 import { PulsarWebSocket } from "../../scripts/pulsar-websocket";
 
 export const pulsar = () => inject("pulsar");
@@ -28,17 +29,17 @@ export type Admin = ReturnType<typeof adminOf>;
 /** The run's shared broker. */
 export const { admin, adminJson } = adminOf();
 
+/**
+ * Through the tools' own admin call (scripts/pulsar-admin-http.ts), answered as a fetch Response for the tests'
+ * convenience (`.json()`, `.status`, `.headers.get`).
+ */
 async function request(target: AdminTarget, method: string, path: string, body: unknown, accept: number[]): Promise<Response> {
-    const r = await fetch(`${target.webUrl}${path}`, {
-        method,
-        headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...(target.token ? { authorization: `Bearer ${target.token}` } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(10_000),
-    });
-    if (!r.ok && !accept.includes(r.status)) {
-        throw new Error(`${method} ${path}: HTTP ${r.status} ${await r.text()}`);
+    const r = await pulsarAdminCall(method, target.webUrl, path, { ...(target.token ? { token: target.token } : {}), body, timeoutMs: 10_000 });
+    if ((r.status < 200 || r.status >= 300) && !accept.includes(r.status)) {
+        throw new Error(`${method} ${path}: HTTP ${r.status} ${r.text}`);
     }
-    return r;
+    const headers = new Headers(Object.entries(r.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(", ") : v] as [string, string]])));
+    return new Response([101, 204, 205, 304].includes(r.status) ? null : r.text, { status: r.status, headers });
 }
 
 
